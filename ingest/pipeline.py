@@ -1,0 +1,91 @@
+"""PDF files to embedded chunks in the store: parse all, then embed and store in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from ingest.loaders import PdfDocument, find_pdfs, load_pdf
+from ingest.splitter import document_id, split_document
+from rag_app.errors import RagError
+from vectorstore.registry import DocumentRecord
+from vectorstore.store import DocumentStore
+
+# Called as progress(stage, done, total, current file name); stage is "parse" or "embed".
+ProgressFn = Callable[[str, int, int, str], None]
+
+
+@dataclass
+class IngestReport:
+    ingested: list[DocumentRecord] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # one line each: file, problem, remedy
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return sum(r.pages for r in self.ingested)
+
+    @property
+    def chunks(self) -> int:
+        return sum(r.chunks for r in self.ingested)
+
+
+def _no_progress(stage: str, done: int, total: int, name: str) -> None:
+    pass
+
+
+@dataclass
+class Ingestor:
+    store: DocumentStore
+    embeddings: Embeddings
+    chunk_size: int
+    chunk_overlap: int
+    batch_size: int = 32
+
+    def ingest(self, paths: Iterable[Path], progress: ProgressFn = _no_progress) -> IngestReport:
+        report = IngestReport(notes=self.store.recover())
+        files, report.failed = find_pdfs(list(paths))
+        todo: list[tuple[PdfDocument, list[Document]]] = []
+        for i, path in enumerate(files):
+            progress("parse", i, len(files), path.name)
+            try:
+                pdf = load_pdf(path)
+            except RagError as exc:
+                report.failed.append(str(exc))
+                continue
+            known = self.store.find(pdf.name)
+            if known is not None and known.doc_id == document_id(pdf.name, pdf.sha256):
+                report.unchanged.append(pdf.name)
+                continue
+            todo.append((pdf, split_document(pdf, self.chunk_size, self.chunk_overlap)))
+        progress("parse", len(files), len(files), "")
+
+        total = sum(len(chunks) for _, chunks in todo)
+        done = 0
+        for pdf, chunks in todo:
+            record = DocumentRecord(
+                doc_id=document_id(pdf.name, pdf.sha256),
+                source=pdf.name,
+                sha256=pdf.sha256,
+                size=pdf.size,
+                pages=pdf.page_count,
+                chunks=len(chunks),
+                ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+            self.store.begin(record)
+            for start in range(0, len(chunks), self.batch_size):
+                batch = chunks[start : start + self.batch_size]
+                progress("embed", done, total, pdf.name)
+                vectors = self.embeddings.embed_documents([c.page_content for c in batch])
+                self.store.add(batch, vectors)
+                done += len(batch)
+            self.store.commit(record)
+            report.ingested.append(record)
+        progress("embed", total, total, "")
+        return report

@@ -1,0 +1,1 @@
+"""rag-app: a private, local retrieval-augmented assistant."""

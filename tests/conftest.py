@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from rag_app.settings import Settings, load_settings
+from tests.pdfs import COURSE_PAGES, SPANISH_PAGES, make_pdf
+
+
+class BagOfWordsEmbeddings(Embeddings):
+    """A real, tiny embedder for unit tests: hashed word counts, L2-normalised (64 dims)."""
+
+    dims = 64
+
+    def _embed(self, text: str) -> list[float]:
+        vector = [0.0] * self.dims
+        for word in re.findall(r"\w+", text.lower()):
+            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dims] += 1.0
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        return [v / norm for v in vector]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._embed(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed(text)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith("RAG_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def course_pdf(tmp_path: Path) -> Path:
+    return make_pdf(tmp_path / "pdfs" / "astronomy.pdf", COURSE_PAGES)
+
+
+@pytest.fixture
+def spanish_pdf(tmp_path: Path) -> Path:
+    return make_pdf(tmp_path / "pdfs" / "biologia.pdf", SPANISH_PAGES)

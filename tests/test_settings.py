@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from rag_app.errors import RagError
+from rag_app.settings import load_settings
+
+
+def test_defaults_are_valid(tmp_path: Path) -> None:
+    s = load_settings(data_dir=tmp_path)
+    assert s.retrieval.k == 4
+    assert s.llm.model_path == "" and s.embedding.model == ""
+    assert s.chunking.chunk_overlap < s.chunking.chunk_size
+
+
+def test_env_vars_with_prefix_and_nesting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "d"))
+    monkeypatch.setenv("RAG_RETRIEVAL__K", "7")
+    monkeypatch.setenv("RAG_LLM__N_CTX", "2048")
+    s = load_settings()
+    assert s.data_dir == tmp_path / "d"
+    assert s.retrieval.k == 7 and s.llm.n_ctx == 2048
+
+
+def test_config_file_ranks_below_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "rag.toml"
+    config.write_text('data_dir = "/tmp/x"\n[retrieval]\nk = 6\nrelevance_threshold = 0.3\n')
+    monkeypatch.setenv("RAG_RETRIEVAL__K", "9")
+    s = load_settings(config)
+    assert s.data_dir == Path("/tmp/x")
+    assert s.retrieval.relevance_threshold == 0.3
+    assert s.retrieval.k == 9
+
+
+def test_config_file_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "rag.toml"
+    config.write_text("[chunking]\nchunk_size = 500\nchunk_overlap = 50\n")
+    monkeypatch.setenv("RAG_CONFIG", str(config))
+    assert load_settings().chunking.chunk_size == 500
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "expected"),
+    [
+        ("RAG_RETRIEVAL__K", "zero", "setting retrieval.k"),
+        ("RAG_CHUNKING__CHUNK_OVERLAP", "5000", "chunk_overlap must be smaller"),
+    ],
+)
+def test_bad_values_give_one_line(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(env, value)
+    with pytest.raises(RagError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert expected in message and "\n" not in message
+
+
+def test_missing_or_broken_config_file(tmp_path: Path) -> None:
+    with pytest.raises(RagError, match="not found"):
+        load_settings(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[retrieval\nk = 1")
+    with pytest.raises(RagError, match="TOML"):
+        load_settings(broken)

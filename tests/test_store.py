@@ -1,0 +1,106 @@
+"""Ingest, re-ingest, replace, delete and recovery on a real Chroma (temp dir), small embedder."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from rag_app.errors import RagError
+from rag_app.service import EmptyStoreError, RagService
+from rag_app.settings import Settings
+from tests.conftest import BagOfWordsEmbeddings
+from tests.pdfs import COURSE_PAGES, make_pdf
+
+
+@pytest.fixture
+def service(settings: Settings) -> RagService:
+    return RagService(settings, embeddings=BagOfWordsEmbeddings())
+
+
+def test_ingest_then_reingest_adds_nothing(service: RagService, course_pdf: Path) -> None:
+    first = service.ingest([course_pdf])
+    assert [r.source for r in first.ingested] == ["astronomy.pdf"]
+    assert first.pages == 3 and first.chunks >= 3 and not first.failed
+    count = service.store.chunks.count()
+    assert count == first.chunks
+
+    second = service.ingest([course_pdf])
+    assert second.ingested == [] and second.unchanged == ["astronomy.pdf"]
+    assert service.store.chunks.count() == count
+
+
+def test_changed_file_replaces_old_chunks(
+    service: RagService, course_pdf: Path, tmp_path: Path
+) -> None:
+    service.ingest([course_pdf])
+    changed = make_pdf(tmp_path / "v2" / "astronomy.pdf", COURSE_PAGES[:2])
+    report = service.ingest([changed])
+    assert len(report.ingested) == 1
+    docs = service.documents()
+    assert [(d.source, d.pages) for d in docs] == [("astronomy.pdf", 2)]
+    assert service.store.chunks.count() == docs[0].chunks
+    assert all("Glasgow" not in s.text for s in service.retrieve("mirror Glasgow", k=10))
+
+
+def test_delete_removes_every_chunk(
+    service: RagService, course_pdf: Path, spanish_pdf: Path
+) -> None:
+    service.ingest([course_pdf, spanish_pdf])
+    kept = service.store.find("biologia.pdf")
+    assert kept is not None
+    removed = service.delete("astronomy.pdf")
+    assert removed > 0
+    assert [d.source for d in service.documents()] == ["biologia.pdf"]
+    assert service.store.chunks.count() == kept.chunks
+    assert all(s.source == "biologia.pdf" for s in service.retrieve("observatory", k=10))
+    with pytest.raises(RagError, match="not in the store"):
+        service.delete("astronomy.pdf")
+
+
+def test_failures_are_reported_and_others_go_in(
+    service: RagService, course_pdf: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "pdfs" / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4 garbage")
+    report = service.ingest([course_pdf, bad, tmp_path / "missing.pdf"])
+    assert [r.source for r in report.ingested] == ["astronomy.pdf"]
+    assert len(report.failed) == 2
+    assert any("broken.pdf" in line for line in report.failed)
+    assert any("missing.pdf" in line for line in report.failed)
+
+
+def test_partial_ingest_is_invisible_and_cleaned_up(service: RagService, course_pdf: Path) -> None:
+    service.ingest([course_pdf])
+    store = service.store
+    record = store.documents()[0]
+    # Simulate a crash half-way through another document: pending record, some chunks.
+    ghost = replace(record, doc_id="ghost0000000000", source="ghost.pdf")
+    store.begin(ghost)
+    chunk = service.retrieve("observatory", k=1)[0].as_document()
+    chunk.id = "ghost0000000000-000000"
+    chunk.metadata.update(doc_id=ghost.doc_id, source="ghost.pdf", page=1)
+    store.add([chunk], service.embeddings.embed_documents([chunk.page_content]))
+
+    assert [d.source for d in service.documents()] == ["astronomy.pdf"]
+    assert all(s.source != "ghost.pdf" for s in service.retrieve("observatory", k=10))
+
+    report = service.ingest([])
+    assert any("ghost.pdf" in note for note in report.notes)
+    assert store.chunks.count("ghost0000000000") == 0
+    assert store.registry.all(status="pending") == []
+
+
+def test_empty_store_and_empty_question(service: RagService) -> None:
+    with pytest.raises(EmptyStoreError):
+        service.retrieve("anything")
+    with pytest.raises(RagError, match="empty"):
+        service.retrieve("   ")
+
+
+def test_store_remembers_its_embedder(settings: Settings, course_pdf: Path) -> None:
+    RagService(settings, embeddings=BagOfWordsEmbeddings()).ingest([course_pdf])
+    other = settings.model_copy(
+        update={"embedding": settings.embedding.model_copy(update={"model": "/some/other"})}
+    )
+    with pytest.raises(RagError, match="built with embedder"):
+        RagService(other, embeddings=BagOfWordsEmbeddings()).documents()

@@ -1,0 +1,85 @@
+"""The Chroma side of the store: a client, the chunk collection, and the registry collection.
+
+Vectors always come from the injected LangChain ``Embeddings`` (``embedding_function=None`` on
+the Chroma side), so Chroma never downloads its own default model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from rag_app.errors import RagError
+
+EMBEDDER_KEY = "embedder"
+
+
+def persistent_client(path: Path) -> ClientAPI:
+    """An embedded, on-disk Chroma client; telemetry off."""
+    logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(
+            path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+    except OSError as exc:
+        raise RagError(f"data dir {path}: cannot be used ({exc}); set RAG_DATA_DIR") from None
+
+
+class ChunkIndex:
+    """Chunks with their vectors; searched by cosine similarity (score = 1 - cosine distance)."""
+
+    def __init__(
+        self, client: ClientAPI, name: str, embeddings: Embeddings, embedder_name: str
+    ) -> None:
+        self.client = client
+        self.embeddings = embeddings
+        self.store = Chroma(
+            client=client,
+            collection_name=name,
+            embedding_function=embeddings,
+            collection_metadata={"hnsw:space": "cosine", EMBEDDER_KEY: embedder_name},
+        )
+        stored = (self.collection.metadata or {}).get(EMBEDDER_KEY)
+        if stored and stored != embedder_name:
+            raise RagError(
+                f"collection '{name}' was built with embedder {stored!r}, but the settings name "
+                f"{embedder_name!r}; set RAG_EMBEDDING__MODEL back, or use another RAG_DATA_DIR "
+                "or RAG_COLLECTION and ingest again"
+            )
+
+    @property
+    def collection(self) -> Any:
+        return self.store._collection
+
+    def add(self, chunks: Sequence[Document], vectors: Sequence[Sequence[float]]) -> None:
+        """Upsert, so re-adding a chunk after an interrupted run never duplicates it."""
+        self.collection.upsert(
+            ids=[c.id for c in chunks],
+            embeddings=[list(v) for v in vectors],
+            documents=[c.page_content for c in chunks],
+            metadatas=[c.metadata for c in chunks],
+        )
+
+    def delete_document(self, doc_id: str) -> None:
+        self.collection.delete(where={"doc_id": doc_id})
+
+    def count(self, doc_id: str | None = None) -> int:
+        if doc_id is None:
+            return int(self.collection.count())
+        return len(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def search(self, vector: Sequence[float], k: int) -> list[tuple[Document, float]]:
+        if k <= 0 or self.collection.count() == 0:
+            return []
+        found = self.store.similarity_search_by_vector_with_relevance_scores(list(vector), k=k)
+        return [(doc, 1.0 - float(distance)) for doc, distance in found]

@@ -1,0 +1,60 @@
+"""The document registry: one record per ingested document, kept in Chroma beside the chunks.
+
+Living in the same Chroma as the chunks (embedded or, later, a server) means one place of truth
+to back up or share. A record is written as ``pending`` before its chunks go in and turned
+``ready`` after the last one: queries only see chunks of ready documents, and a run interrupted
+part-way leaves a pending record that the next run uses to remove the partial chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from chromadb.api import ClientAPI
+
+Status = Literal["pending", "ready"]
+# Chroma needs a vector per record; the registry is looked up by id and metadata only.
+_NO_VECTOR: list[Sequence[float]] = [[0.0]]
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str
+    source: str  # the file name, the document's identity for users
+    sha256: str
+    size: int
+    pages: int
+    chunks: int
+    ingested_at: str  # ISO 8601, UTC
+    status: Status = "ready"
+
+
+class Registry:
+    def __init__(self, client: ClientAPI, name: str) -> None:
+        self.collection = client.get_or_create_collection(name=name, embedding_function=None)
+
+    def put(self, record: DocumentRecord) -> None:
+        self.collection.upsert(
+            ids=[record.doc_id], embeddings=_NO_VECTOR, metadatas=[asdict(record)]
+        )
+
+    def remove(self, doc_id: str) -> None:
+        self.collection.delete(ids=[doc_id])
+
+    def all(self, status: Status | None = None) -> list[DocumentRecord]:
+        where: Any = {"status": status} if status else None
+        records = self._records(where)
+        return sorted(records, key=lambda r: (r.source.lower(), r.ingested_at))
+
+    def by_source(self, source: str) -> list[DocumentRecord]:
+        return self._records({"source": source})
+
+    def _records(self, where: Any) -> list[DocumentRecord]:
+        got = self.collection.get(where=where, include=["metadatas"])
+        return [DocumentRecord(**dict(meta)) for meta in got["metadatas"] or []]  # type: ignore[arg-type]
+
+    def ready_ids(self) -> set[str]:
+        got = self.collection.get(where={"status": "ready"}, include=[])
+        return set(got["ids"])
