@@ -130,11 +130,14 @@ def ask(
     answer = stream.result
     assert answer is not None
     if answer.sources:
-        out.print("\nSources:", style="bold")
+        cited = set(answer.cited)
+        out.print("\nSources (* = the answer draws on it):", style="bold")
         for s in answer.sources:
             snippet = " ".join(s.text.split())
             snippet = snippet[:160] + ("…" if len(snippet) > 160 else "")
-            out.print(f"[{s.number}] {s.source}, page {s.page} (score {s.score:.2f})", markup=False)
+            mark = "*" if s.number in cited else " "
+            line = f"{mark}[{s.number}] {s.source}, page {s.page} (score {s.score:.2f})"
+            out.print(line, markup=False)
             out.print(f"    {snippet}", markup=False, style="dim")
 
 
@@ -214,6 +217,7 @@ def _quiet_libraries() -> None:
         "TRANSFORMERS_VERBOSITY": "error",
         "ANONYMIZED_TELEMETRY": "False",
         "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     }.items():
         os.environ.setdefault(name, value)
 

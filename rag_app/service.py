@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from langchain_core.language_models import BaseChatModel
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn
 from rag_app import models, prompts
 from rag_app.errors import RagError
+from rag_app.retrieval import select_relevant
 from rag_app.settings import Settings
 from vectorstore.registry import DocumentRecord
 from vectorstore.store import DocumentStore
@@ -66,8 +67,20 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
-    def cited(self) -> list[int]:
+    def model_citations(self) -> list[int]:
         return [n for n in prompts.cited_numbers(self.answer) if 1 <= n <= len(self.sources)]
+
+    @property
+    def citation_method(self) -> str:
+        """'model' when the answer cites [n] itself, else 'overlap' (matched by shared words)."""
+        return "model" if self.model_citations else "overlap"
+
+    @property
+    def cited(self) -> list[int]:
+        """The sources the answer rests on, best evidence first."""
+        if self.model_citations:
+            return self.model_citations
+        return prompts.supporting_passages(self.answer, [s.text for s in self.sources])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +89,7 @@ class Answer:
             "language": self.language,
             "sources": [asdict(s) for s in self.sources],
             "cited": self.cited,
+            "citation_method": self.citation_method,
             "timings": self.timings,
         }
 
@@ -197,11 +211,14 @@ class RagService:
         return [Source.from_hit(i, doc, score) for i, (doc, score) in enumerate(hits, start=1)]
 
     def stream(self, question: str, k: int | None = None) -> AnswerStream:
+        # Models load (once) before the clock starts: timings measure answering, not loading.
+        _ = self.embeddings, self.chat_model
         started = time.perf_counter()
         language = prompts.detect_language(question)
-        threshold = self.settings.retrieval.relevance_threshold
+        wanted = self.settings.retrieval
         found = self.retrieve(question, k)
-        sources = [s for s in found if s.score >= threshold]
+        kept = select_relevant(found, wanted.relevance_threshold, wanted.relevance_margin)
+        sources = [replace(s, number=i) for i, s in enumerate(kept, start=1)]
         retrieval_s = time.perf_counter() - started
         if not sources:
             tokens: Iterator[str] = iter([prompts.NO_ANSWER.get(language, prompts.NO_ANSWER["en"])])
@@ -209,7 +226,9 @@ class RagService:
             messages = prompts.answer_messages(
                 question, [s.as_document() for s in sources], language
             )
-            tokens = (str(chunk.content) for chunk in self.chat_model.stream(messages))
+            tokens = (
+                str(chunk.content) for chunk in self.chat_model.stream(messages, stop=prompts.STOP)
+            )
         return AnswerStream(question, language, sources, tokens, started, retrieval_s)
 
     def ask(self, question: str, k: int | None = None) -> Answer:

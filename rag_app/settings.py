@@ -58,7 +58,7 @@ class LLMSettings(BaseModel):
         "offload, none otherwise. -1 means all.",
     )
     temperature: float = Field(default=0.1, ge=0.0, le=2.0, description="Sampling temperature.")
-    max_tokens: int = Field(default=384, ge=1, description="Most tokens an answer may have.")
+    max_tokens: int = Field(default=256, ge=1, description="Most tokens an answer may have.")
     seed: int = Field(default=0, description="Sampling seed, so answers are repeatable.")
 
 
@@ -81,6 +81,13 @@ class RetrievalSettings(BaseModel):
         le=1.0,
         description="Lowest cosine similarity a passage needs to be used. When none clears it, "
         "the answer says the documents do not contain it instead of guessing.",
+    )
+    relevance_margin: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=2.0,
+        description="Passages scoring more than this below the best one are left out of the "
+        "prompt (shorter prompts, less noise).",
     )
 
 

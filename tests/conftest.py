@@ -51,3 +51,14 @@ def course_pdf(tmp_path: Path) -> Path:
 @pytest.fixture
 def spanish_pdf(tmp_path: Path) -> Path:
     return make_pdf(tmp_path / "pdfs" / "biologia.pdf", SPANISH_PAGES)
+
+
+@pytest.fixture(scope="session")
+def real_models() -> tuple[Embeddings, object]:
+    """The bundled embedder and GGUF chat model, loaded once for the whole session."""
+    from rag_app import models
+    from rag_app.settings import EmbeddingSettings, LLMSettings
+
+    embeddings = models.build_embeddings(EmbeddingSettings())
+    chat = models.build_chat_model(LLMSettings(temperature=0.0))
+    return embeddings, chat

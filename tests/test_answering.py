@@ -1,0 +1,49 @@
+"""The main path on real parts: generated PDFs, real Chroma, the bundled embedder and GGUF model."""
+
+from pathlib import Path
+
+import pytest
+
+from rag_app import prompts
+from rag_app.service import RagService
+from rag_app.settings import Settings
+
+
+@pytest.fixture
+def service(
+    settings: Settings, real_models: tuple, course_pdf: Path, spanish_pdf: Path
+) -> RagService:
+    embeddings, chat = real_models
+    service = RagService(settings, embeddings=embeddings, chat_model=chat)
+    report = service.ingest([course_pdf, spanish_pdf])
+    assert not report.failed and len(report.ingested) == 2
+    return service
+
+
+def test_english_answer_streams_and_cites_the_right_page(service: RagService) -> None:
+    stream = service.stream("Who founded the Lumora Observatory?")
+    assert (stream.sources[0].source, stream.sources[0].page) == ("astronomy.pdf", 2)
+    parts = list(stream)
+    answer = stream.result
+    assert answer is not None and len(parts) > 3
+    assert "Vasquez" in answer.answer
+    assert answer.language == "en"
+    assert 1 in answer.cited
+    assert answer.timings["tokens"] == len(parts) and answer.timings["first_token_s"] > 0
+
+
+def test_spanish_question_gets_a_spanish_answer(service: RagService) -> None:
+    answer = service.ask("¿Dónde ocurre la fotosíntesis?")
+    assert answer.language == "es"
+    assert ("biologia.pdf", 2) in [(s.source, s.page) for s in answer.sources]
+    assert "cloroplastos" in answer.answer.lower()
+
+
+def test_unrelated_question_is_not_guessed(service: RagService) -> None:
+    answer = service.ask("What is the capital of Australia?")
+    assert answer.answer == prompts.NO_ANSWER["en"]
+    assert answer.sources == [] and answer.cited == []
+
+
+def test_k_limits_the_passages(service: RagService) -> None:
+    assert len(service.stream("telescope mirror", k=1).sources) == 1
