@@ -31,7 +31,7 @@ docs_app = typer.Typer(help="List ingested documents, or delete one.", invoke_wi
 app.add_typer(docs_app, name="docs")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class State:
@@ -75,7 +75,9 @@ def ingest(
         TimeElapsedColumn(),
         TextColumn("{task.fields[name]}"),
     )
-    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
+    with Progress(
+        *columns, console=err, transient=True, disable=as_json or not err.is_terminal
+    ) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: int, total: int, name: str) -> None:

@@ -1,0 +1,111 @@
+"""End to end through the installed `rag` command, each step a real process."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.pdfs import make_pdf
+
+RAG = shutil.which("rag") or str(Path(__file__).parents[1] / ".venv" / "bin" / "rag")
+
+
+def rag(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [RAG, *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert expected in lines[0]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    return {**clean, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_LLM__TEMPERATURE": "0"}
+
+
+def test_ingest_ask_list_delete(env: dict[str, str], course_pdf: Path, tmp_path: Path) -> None:
+    folder = course_pdf.parent
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog")
+
+    first = rag("ingest", str(folder), env=env)
+    assert first.returncode == 3, first.stderr  # one file failed, the other went in
+    assert "Ingested 1 file(s): 3 pages" in first.stdout
+    assert "failed: broken.pdf: damaged or truncated PDF" in first.stderr
+    assert "Traceback" not in first.stderr
+
+    again = rag("ingest", str(course_pdf), "--json", env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["unchanged"] == ["astronomy.pdf"]
+
+    listed = json.loads(rag("docs", "--json", env=env).stdout)
+    assert [(d["source"], d["pages"]) for d in listed] == [("astronomy.pdf", 3)]
+    chunks = listed[0]["chunks"]
+    assert chunks >= 3
+
+    asked = rag("ask", "How wide is the mirror of the main telescope?", "--json", env=env)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["answer"]
+    assert answer["sources"][0]["source"] == "astronomy.pdf"
+    assert answer["sources"][0]["page"] == 3
+    assert set(answer["sources"][0]) >= {"source", "page", "text", "score"}
+    assert {"first_token_s", "total_s", "tokens_per_s"} <= set(answer["timings"])
+
+    streamed = rag("ask", "Who founded the Lumora Observatory?", "--k", "2", env=env)
+    assert streamed.returncode == 0, streamed.stderr
+    assert "astronomy.pdf, page 2" in streamed.stdout
+
+    deleted = rag("docs", "delete", "astronomy.pdf", env=env)
+    assert deleted.returncode == 0 and f"({chunks} chunks)" in deleted.stdout
+    assert json.loads(rag("docs", "--json", env=env).stdout) == []
+    assert_one_line_error(rag("docs", "delete", "astronomy.pdf", env=env), "not in the store")
+
+
+def test_errors_are_one_line(env: dict[str, str], course_pdf: Path, tmp_path: Path) -> None:
+    assert_one_line_error(rag("ask", "anything?", env=env), "No documents")
+
+    missing = rag("ingest", str(tmp_path / "nowhere.pdf"), env=env)
+    assert missing.returncode == 3 and "nowhere.pdf: no such file" in missing.stderr
+
+    bad_model = {**env, "RAG_LLM__MODEL_PATH": str(tmp_path / "nope.gguf")}
+    assert rag("ingest", str(course_pdf), env=env).returncode == 0
+    assert_one_line_error(rag("ask", "Who?", env=bad_model), "nope.gguf: file not found")
+
+    not_gguf = tmp_path / "fake.gguf"
+    not_gguf.write_text("hello")
+    assert_one_line_error(
+        rag("ask", "Who?", env={**env, "RAG_LLM__MODEL_PATH": str(not_gguf)}), "not a GGUF"
+    )
+    assert_one_line_error(rag("ask", "x", env={**env, "RAG_RETRIEVAL__K": "0"}), "retrieval.k")
+    assert_one_line_error(
+        rag("--config", str(tmp_path / "none.toml"), "docs", env=env), "none.toml: not found"
+    )
+
+
+def test_doctor_reports_models(env: dict[str, str]) -> None:
+    result = rag("doctor", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["chat_model"].endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert report["chat_model_mb"] > 50
+    assert report["embedder_device"] == "cpu"
+    assert isinstance(report["gpu_offload_supported"], bool)
+
+
+def test_changed_file_replaces_old_version(env: dict[str, str], tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "notes.pdf", ["Version one mentions the Kestrel bridge."])
+    assert rag("ingest", str(pdf), env=env).returncode == 0
+    make_pdf(pdf, ["Version two.", "Now the Osprey tunnel is described on page two."])
+    assert rag("ingest", str(pdf), env=env).returncode == 0
+    listed = json.loads(rag("docs", "--json", env=env).stdout)
+    assert [(d["source"], d["pages"]) for d in listed] == [("notes.pdf", 2)]
