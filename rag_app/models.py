@@ -72,7 +72,7 @@ def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
 
     location = embedder_location(settings)
     local = Path(location).expanduser()
-    if local.is_absolute() or location.startswith("."):
+    if local.exists() or local.is_absolute() or location.startswith((".", "~")):
         if not local.is_dir():
             raise RagError(
                 f"embedding model {location}: folder not found; set RAG_EMBEDDING__MODEL to a "

@@ -200,17 +200,22 @@ class RagService:
         return self.store.delete(source)
 
     # -- questions ------------------------------------------------------------------------
-    def retrieve(self, question: str, k: int | None = None) -> list[Source]:
-        """Top-k passages, best first, with cosine scores; threshold not applied."""
+    def _check_askable(self, question: str) -> None:
+        """Cheap checks first, so a bad question or an empty store fails before models load."""
         if not question.strip():
             raise RagError("the question is empty; ask something about your documents")
         if not self.store.documents():
             raise EmptyStoreError(prompts.EMPTY_STORE["en"])
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Source]:
+        """Top-k passages, best first, with cosine scores; threshold not applied."""
+        self._check_askable(question)
         vector = self.embeddings.embed_query(question)
         hits = self.store.search(vector, k or self.settings.retrieval.k)
         return [Source.from_hit(i, doc, score) for i, (doc, score) in enumerate(hits, start=1)]
 
     def stream(self, question: str, k: int | None = None) -> AnswerStream:
+        self._check_askable(question)
         # Models load (once) before the clock starts: timings measure answering, not loading.
         _ = self.embeddings, self.chat_model
         started = time.perf_counter()

@@ -47,3 +47,18 @@ def test_unrelated_question_is_not_guessed(service: RagService) -> None:
 
 def test_k_limits_the_passages(service: RagService) -> None:
     assert len(service.stream("telescope mirror", k=1).sources) == 1
+
+
+def test_model_loads_and_generates_without_extra_buffer_types() -> None:
+    """The AMX workaround path: parameters really reach llama.cpp, and generation works."""
+    from rag_app.llm import _without_extra_buffer_types
+    from rag_app.models import bundled_gguf_path
+
+    with _without_extra_buffer_types():
+        from llama_cpp import Llama
+
+        llama = Llama(model_path=str(bundled_gguf_path()), n_ctx=512, verbose=False)
+    assert llama.model_params.use_extra_bufts is False
+    out = llama.create_completion("The sky is", max_tokens=4, temperature=0.0)
+    assert out["choices"][0]["text"].strip()
+    llama.close()
