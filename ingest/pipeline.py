@@ -77,6 +77,7 @@ class Ingestor:
                 pages=pdf.page_count,
                 chunks=len(chunks),
                 ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                path=str(pdf.path.resolve()),
             )
             self.store.begin(record)
             for start in range(0, len(chunks), self.batch_size):

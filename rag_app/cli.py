@@ -201,16 +201,49 @@ def doctor(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Load the models once and report what is in use: files, sizes, devices, GPU offload."""
-    from rag_app.models import describe
-
     service = _service()
-    report = describe(service.settings, service.embeddings, service.chat_model)
+    report = service.describe()
     report["documents"] = len(service.documents())
     if as_json:
         out.print_json(data=report)
         return
     for key, value in report.items():
         out.print(f"{key:<24} {value}", markup=False)
+
+
+@app.command()
+def ui(
+    port: Annotated[int | None, typer.Option(help="Port (also RAG_UI__PORT).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (also RAG_UI__HOST).")
+    ] = None,
+) -> None:
+    """Start the web UI (Streamlit) on 127.0.0.1 unless told otherwise."""
+    import subprocess
+    from importlib.util import find_spec
+
+    service = _service()
+    settings = service.settings.ui
+    spec = find_spec("ui.app")
+    if spec is None or spec.origin is None:
+        raise RagError("the UI package is not installed; reinstall rag-app (make install)")
+    env = dict(os.environ)
+    if State.data_dir is not None:
+        env["RAG_DATA_DIR"] = str(State.data_dir)
+    if State.config is not None:
+        env["RAG_CONFIG"] = str(State.config)
+    command = [
+        sys.executable, "-m", "streamlit", "run", spec.origin,
+        "--server.address", host or settings.host,
+        "--server.port", str(port or settings.port),
+        "--server.headless", "true",
+        "--server.maxUploadSize", str(settings.max_upload_mb),
+        "--browser.gatherUsageStats", "false",
+        "--client.showErrorDetails", "none",
+        "--client.toolbarMode", "minimal",
+    ]  # fmt: skip
+    err.print(f"rag-app UI on http://{host or settings.host}:{port or settings.port}")
+    raise typer.Exit(subprocess.call(command, env=env))
 
 
 def _quiet_libraries() -> None:

@@ -129,3 +129,24 @@ def supporting_passages(
         if shares[best] >= min_support and best + 1 not in found:
             found.append(best + 1)
     return found
+
+
+def highlight_spans(question: str, passage: str) -> list[tuple[str, bool]]:
+    """The passage cut into (text, matches_question) pieces, to highlight the words that matter.
+
+    A word matters when it is a content word of the question, compared case-insensitively and
+    by its first five letters, so "telescopes" matches "telescope" and "fundó" matches "fundador".
+    """
+    stems = {w[:5] for w in _content_words(question)}
+    spans: list[tuple[str, bool]] = []
+    last = 0
+    for match in _WORD.finditer(passage):
+        word = match.group().lower()
+        if word not in _STOPWORDS and word[:5] in stems:
+            if match.start() > last:
+                spans.append((passage[last : match.start()], False))
+            spans.append((match.group(), True))
+            last = match.end()
+    if last < len(passage):
+        spans.append((passage[last:], False))
+    return spans

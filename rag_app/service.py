@@ -6,6 +6,7 @@ built on first use and then kept, so a process loads each model once.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -190,6 +191,45 @@ class RagService:
         )
         return ingestor.ingest(paths, progress) if progress else ingestor.ingest(paths)
 
+    def ingest_uploads(
+        self, files: Iterable[tuple[str, bytes]], progress: ProgressFn | None = None
+    ) -> IngestReport:
+        """Store uploaded files under the data dir (names sanitized), then ingest them."""
+        folder = self.settings.data_dir / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        limit = self.settings.ui.max_upload_mb * 1_000_000
+        paths: list[Path] = []
+        refused: list[str] = []
+        for name, data in files:
+            safe = safe_upload_name(name)
+            if len(data) > limit:
+                refused.append(
+                    f"{safe}: larger than {self.settings.ui.max_upload_mb} MB; "
+                    "split it, or raise RAG_UI__MAX_UPLOAD_MB"
+                )
+                continue
+            target = folder / safe
+            partial = target.with_name(f".{safe}.part")
+            partial.write_bytes(data)
+            partial.replace(target)
+            paths.append(target)
+        report = self.ingest(paths, progress)
+        report.failed[:0] = refused
+        return report
+
+    def page_image(self, source: str, page: int, width: int = 900) -> Any:
+        """The cited page as a PIL image, or None if its file is no longer where it was read."""
+        from ingest.render import render_page
+
+        record = self.store.find(source)
+        if record is None or not record.path:
+            return None
+        return render_page(Path(record.path), page, width)
+
+    def describe(self) -> dict[str, Any]:
+        """Models in use, devices, GPU offload: what `rag doctor` and the UI sidebar show."""
+        return models.describe(self.settings, self.embeddings, self.chat_model)
+
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()
 
@@ -214,7 +254,16 @@ class RagService:
         hits = self.store.search(vector, k or self.settings.retrieval.k)
         return [Source.from_hit(i, doc, score) for i, (doc, score) in enumerate(hits, start=1)]
 
-    def stream(self, question: str, k: int | None = None) -> AnswerStream:
+    def stream(
+        self,
+        question: str,
+        k: int | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> AnswerStream:
+        """Retrieve, then generate. ``k``, ``temperature`` and ``max_tokens`` override the
+        settings for this question only (the UI's sliders), without reloading anything."""
         self._check_askable(question)
         # Models load (once) before the clock starts: timings measure answering, not loading.
         _ = self.embeddings, self.chat_model
@@ -225,6 +274,11 @@ class RagService:
         kept = select_relevant(found, wanted.relevance_threshold, wanted.relevance_margin)
         sources = [replace(s, number=i) for i, s in enumerate(kept, start=1)]
         retrieval_s = time.perf_counter() - started
+        overrides: dict[str, Any] = {
+            name: value
+            for name, value in (("temperature", temperature), ("max_tokens", max_tokens))
+            if value is not None
+        }
         if not sources:
             tokens: Iterator[str] = iter([prompts.NO_ANSWER.get(language, prompts.NO_ANSWER["en"])])
         else:
@@ -232,9 +286,20 @@ class RagService:
                 question, [s.as_document() for s in sources], language
             )
             tokens = (
-                str(chunk.content) for chunk in self.chat_model.stream(messages, stop=prompts.STOP)
+                str(chunk.content)
+                for chunk in self.chat_model.stream(messages, stop=prompts.STOP, **overrides)
             )
         return AnswerStream(question, language, sources, tokens, started, retrieval_s)
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        return self.stream(question, k).consume()
+    def ask(self, question: str, k: int | None = None, **overrides: Any) -> Answer:
+        return self.stream(question, k, **overrides).consume()
+
+
+def safe_upload_name(name: str) -> str:
+    """A file name that stays inside the uploads folder: no folders, no odd characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = re.sub(r"[^\w.\- ()]+", "_", base).strip(" ._") or "upload"
+    stem, dot, ext = base.rpartition(".")
+    if not dot or ext.lower() != "pdf":
+        stem, ext = base, "pdf"
+    return f"{stem[:150]}.{ext}"

@@ -91,6 +91,15 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class UISettings(BaseModel):
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address the web UI listens on. 127.0.0.1 keeps it private to this machine.",
+    )
+    port: int = Field(default=8501, ge=1, le=65535, description="Port of the web UI.")
+    max_upload_mb: int = Field(default=200, ge=1, description="Largest PDF the UI accepts, MB.")
+
+
 class Settings(BaseSettings):
     """Every setting of rag-app. See the README for the table."""
 
@@ -109,6 +118,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    ui: UISettings = Field(default_factory=UISettings)
 
     @field_validator("data_dir")
     @classmethod

@@ -41,3 +41,21 @@ def test_answer_messages_fix_language_and_keep_system_prefix_constant() -> None:
 def test_cited_numbers_in_order_of_first_use() -> None:
     assert prompts.cited_numbers("A [2] and B [1, 3] then [2][4].") == [2, 1, 3, 4]
     assert prompts.cited_numbers("no citations") == []
+
+
+def test_supporting_passages_by_word_overlap() -> None:
+    passages = [
+        "The observatory was founded in 1887 by Elena Vasquez.",
+        "The mirror is 2.4 metres wide and weighs twelve tonnes.",
+    ]
+    answer = "The mirror weighs twelve tonnes. It was founded by Elena Vasquez in 1887."
+    assert prompts.supporting_passages(answer, passages) == [2, 1]
+    assert prompts.supporting_passages("Bananas are yellow fruit.", passages) == []
+
+
+def test_highlight_spans_mark_question_words() -> None:
+    spans = prompts.highlight_spans(
+        "How wide are the telescopes?", "The telescope is 2 metres wide."
+    )
+    assert "".join(text for text, _ in spans) == "The telescope is 2 metres wide."
+    assert [text for text, hit in spans if hit] == ["telescope", "wide"]

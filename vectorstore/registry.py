@@ -29,6 +29,7 @@ class DocumentRecord:
     chunks: int
     ingested_at: str  # ISO 8601, UTC
     status: Status = "ready"
+    path: str = ""  # where the file was read from, to show its pages later
 
 
 class Registry:

@@ -1,0 +1,99 @@
+"""The UI end to end in a real headless Chromium: upload a PDF, ask, see the cited page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.pdfs import COURSE_PAGES, make_pdf
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
+RAG = shutil.which("rag") or str(Path(__file__).parents[1] / ".venv" / "bin" / "rag")
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():  # .ci/run installs it; a plain dev machine may not have it
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def app_url(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(RAG_DATA_DIR=str(tmp_path / "data"), RAG_LLM__TEMPERATURE="0")
+    log = (tmp_path / "ui.log").open("w")
+    server = subprocess.Popen(
+        [RAG, "ui", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError((tmp_path / "ui.log").read_text())
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_upload_ask_and_see_cited_page(app_url: str, tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "astronomy.pdf", COURSE_PAGES)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
+        page.set_default_timeout(120_000)
+        page.goto(app_url)
+        page.get_by_text("Ask your PDFs").wait_for()
+
+        page.locator(".st-key-uploader input[type=file]").set_input_files(str(pdf))
+        page.get_by_text("Indexed 1 file(s): 3 pages").wait_for()
+
+        chat = page.locator(".st-key-chat_input textarea")
+        chat.fill("Who founded the Lumora Observatory?")
+        chat.press("Enter")
+        source = page.locator(".st-key-source-1-1")
+        source.wait_for()
+        answer = page.locator(".st-key-assistant-1").inner_text()
+        assert answer.strip()
+        assert "astronomy.pdf, page 2" in source.inner_text()
+
+        source.get_by_text("astronomy.pdf, page 2").click()
+        source.locator("img").wait_for()
+        page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
+        browser.close()

@@ -1,0 +1,213 @@
+"""The Streamlit app: upload PDFs, chat with streamed answers, see each source at its page.
+
+Run it with `rag ui` (or `make run`). All logic lives in rag_app.service; this file only lays
+out widgets and keeps each browser session's chat history in st.session_state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from rag_app.errors import RagError
+from rag_app.models import build_chat_model, build_embeddings
+from rag_app.service import RagService
+from rag_app.settings import EmbeddingSettings, LLMSettings, Settings, load_settings
+from ui import components
+from ui.i18n import LANGUAGES, default_language, t
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def _embeddings(config: str) -> Any:
+    return build_embeddings(EmbeddingSettings.model_validate_json(config))
+
+
+@st.cache_resource(show_spinner="Loading the chat model…")
+def _chat_model(config: str) -> Any:
+    return build_chat_model(LLMSettings.model_validate_json(config))
+
+
+@st.cache_resource(show_spinner=False)
+def _service(settings_json: str) -> RagService:
+    settings = Settings.model_validate_json(settings_json)
+    return RagService(
+        settings,
+        embeddings=_embeddings(settings.embedding.model_dump_json()),
+        chat_model=_chat_model(settings.llm.model_dump_json()),
+    )
+
+
+def get_service() -> RagService:
+    """One service per settings, and one copy of each model per process, for all sessions."""
+    return _service(load_settings().model_dump_json())
+
+
+def sidebar(service: RagService) -> tuple[str, dict[str, Any]]:
+    state = st.session_state
+    if "language" not in state:
+        state.language = default_language(st.context.locale)
+    with st.sidebar:
+        language = st.selectbox(
+            t("language", state.language),
+            options=list(LANGUAGES),
+            format_func=LANGUAGES.__getitem__,
+            key="language",
+        )
+        st.subheader(t("settings", language))
+        defaults = service.settings
+        options = {
+            "k": st.slider(t("k", language), 1, 10, defaults.retrieval.k, key="k"),
+            "temperature": st.slider(
+                t("temperature", language),
+                0.0,
+                1.0,
+                defaults.llm.temperature,
+                0.05,
+                key="temperature",
+            ),
+            "max_tokens": st.slider(
+                t("max_tokens", language), 32, 1024, defaults.llm.max_tokens, 32, key="max_tokens"
+            ),
+        }
+        if st.button(t("clear", language), key="clear_chat", use_container_width=True):
+            state.messages = []
+        with st.expander(t("models", language)):
+            info = service.describe()
+            for name in (
+                "chat_model",
+                "chat_model_mb",
+                "gpu_offload_active",
+                "gpu_layers",
+                "embedder",
+                "embedder_device",
+                "n_ctx",
+            ):
+                st.caption(f"{name}: {components.escape_md(str(info.get(name)))}")
+    return language, options
+
+
+def uploads(service: RagService, language: str) -> None:
+    state = st.session_state
+    state.setdefault("processed_uploads", set())
+    files = st.file_uploader(
+        t("upload", language), type=["pdf"], accept_multiple_files=True, key="uploader"
+    )
+    new = [f for f in files or [] if f.file_id not in state.processed_uploads]
+    if not new:
+        return
+    bar = st.progress(0.0, text=t("ingesting", language, n=len(new)))
+
+    def progress(stage: str, done: int, total: int, name: str) -> None:
+        share = done / total if total else 1.0
+        value = 0.1 * share if stage == "parse" else 0.1 + 0.9 * share
+        bar.progress(min(value, 1.0), text=f"{t('ingesting', language, n=len(new))} {name}")
+
+    report = service.ingest_uploads(((f.name, f.getvalue()) for f in new), progress)
+    bar.empty()
+    state.processed_uploads.update(f.file_id for f in new)
+    if report.ingested:
+        st.success(
+            t(
+                "ingest_done",
+                language,
+                files=len(report.ingested),
+                pages=report.pages,
+                chunks=report.chunks,
+            )
+        )
+    for name in report.unchanged:
+        st.info(t("unchanged", language, name=name))
+    for line in report.failed:
+        st.error(t("failed", language, line=line))
+
+
+def documents_panel(service: RagService, language: str) -> None:
+    state = st.session_state
+    docs = service.documents()
+    with st.expander(t("documents", language, n=len(docs)), expanded=False):
+        if not docs:
+            st.caption(t("no_documents", language))
+        for doc in docs:
+            left, right = st.columns([5, 1])
+            left.markdown(
+                f"**{components.escape_md(doc.source)}**  \n"
+                + t("pages_chunks", language, pages=doc.pages, chunks=doc.chunks)
+            )
+            if right.button(t("delete", language), key=f"delete-{doc.doc_id}"):
+                state.pending_delete = doc.source
+        pending = state.get("pending_delete")
+        if pending:
+            st.warning(t("confirm_delete", language, name=pending))
+            yes, no = st.columns(2)
+            if yes.button(t("yes_delete", language), key="confirm_delete", type="primary"):
+                service.delete(pending)
+                state.pending_delete = None
+                st.toast(t("deleted", language, name=pending))
+                st.rerun()
+            if no.button(t("cancel", language), key="cancel_delete"):
+                state.pending_delete = None
+                st.rerun()
+
+
+def chat(service: RagService, language: str, options: dict[str, Any]) -> None:
+    state = st.session_state
+    state.setdefault("messages", [])
+    for turn, message in enumerate(state.messages):
+        with st.chat_message(message["role"]):
+            with st.container(key=f"{message['role']}-{turn}"):
+                st.markdown(components.escape_md(message["content"]))
+            if message.get("answer"):
+                components.render_timings(message["answer"], language)
+                components.render_sources(service, message["answer"], turn, language)
+
+    question = st.chat_input(t("chat_placeholder", language), key="chat_input")
+    if not question:
+        return
+    turn = len(state.messages)
+    state.messages.append({"role": "user", "content": question})
+    with st.chat_message("user"), st.container(key=f"user-{turn}"):
+        st.markdown(components.escape_md(question))
+    with st.chat_message("assistant"):
+        if not service.documents():
+            text = t("upload_first", language)
+            st.markdown(text)
+            state.messages.append({"role": "assistant", "content": text})
+            return
+        stream = service.stream(question, **options)
+        with st.container(key=f"assistant-{turn + 1}"):
+            st.write_stream(components.escaped_stream(iter(stream)))
+        answer = stream.result.to_dict() if stream.result else {}
+        components.render_timings(answer, language)
+        components.render_sources(service, answer, turn + 1, language)
+    state.messages.append(
+        {"role": "assistant", "content": answer.get("answer", ""), "answer": answer}
+    )
+
+
+def main() -> None:
+    st.set_page_config(page_title="rag-app", page_icon="📚", layout="wide")
+    language = st.session_state.get("language", "en")
+    try:
+        service = get_service()
+        language, options = sidebar(service)
+        st.title(t("title", language))
+        st.caption(t("caption", language))
+        uploads(service, language)
+        documents_panel(service, language)
+        chat(service, language, options)
+    except RagError as exc:
+        st.error(t("error", language, message=str(exc)))
+    except Exception as exc:  # never a traceback in the page; the server log has it
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        st.error(t("error", language, message=f"unexpected {type(exc).__name__}: {detail}"))
+        raise_in_log(exc)
+
+
+def raise_in_log(exc: Exception) -> None:
+    import logging
+
+    logging.getLogger("rag_app.ui").error("unexpected error", exc_info=exc)
+
+
+main()

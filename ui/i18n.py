@@ -1,0 +1,77 @@
+"""Interface strings in English and Spanish. Answers follow the question's language instead."""
+
+from __future__ import annotations
+
+LANGUAGES = {"en": "English", "es": "Español"}
+
+STRINGS: dict[str, dict[str, str]] = {
+    "title": {"en": "Ask your PDFs", "es": "Pregunta a tus PDF"},
+    "caption": {
+        "en": "Answers come from a model on this machine, with the page of every passage.",
+        "es": "Las respuestas salen de un modelo en este equipo, con la página de cada pasaje.",
+    },
+    "language": {"en": "Interface language", "es": "Idioma de la interfaz"},
+    "upload": {"en": "Add PDF files", "es": "Añadir archivos PDF"},
+    "ingesting": {
+        "en": "Reading and indexing {n} file(s)…",
+        "es": "Leyendo e indexando {n} archivo(s)…",
+    },
+    "ingest_done": {
+        "en": "Indexed {files} file(s): {pages} pages, {chunks} chunks.",
+        "es": "Indexados {files} archivo(s): {pages} páginas, {chunks} fragmentos.",
+    },
+    "unchanged": {
+        "en": "{name} is already indexed and unchanged: nothing added.",
+        "es": "{name} ya está indexado y no ha cambiado: no se añade nada.",
+    },
+    "failed": {"en": "Not added: {line}", "es": "No añadido: {line}"},
+    "documents": {"en": "Documents ({n})", "es": "Documentos ({n})"},
+    "no_documents": {
+        "en": "No documents yet. Add PDFs above, then ask about them.",
+        "es": "Todavía no hay documentos. Añade PDF arriba y luego pregunta.",
+    },
+    "pages_chunks": {
+        "en": "{pages} pages · {chunks} chunks",
+        "es": "{pages} páginas · {chunks} fragmentos",
+    },
+    "delete": {"en": "Delete", "es": "Eliminar"},
+    "confirm_delete": {
+        "en": "Delete {name} and all its passages?",
+        "es": "¿Eliminar {name} y todos sus pasajes?",
+    },
+    "yes_delete": {"en": "Yes, delete", "es": "Sí, eliminar"},
+    "cancel": {"en": "Cancel", "es": "Cancelar"},
+    "deleted": {"en": "Deleted {name}.", "es": "Eliminado {name}."},
+    "chat_placeholder": {"en": "Ask about your documents", "es": "Pregunta sobre tus documentos"},
+    "upload_first": {
+        "en": "There are no documents yet: upload PDFs first, then ask.",
+        "es": "Todavía no hay documentos: sube primero algún PDF y luego pregunta.",
+    },
+    "sources": {"en": "Sources", "es": "Fuentes"},
+    "page": {"en": "page", "es": "página"},
+    "score": {"en": "score", "es": "puntuación"},
+    "draws_on": {"en": "the answer draws on it", "es": "la respuesta se basa en él"},
+    "timings": {
+        "en": "First token {first:.1f} s · total {total:.1f} s · {tps:.0f} tokens/s",
+        "es": "Primer token {first:.1f} s · total {total:.1f} s · {tps:.0f} tokens/s",
+    },
+    "trace": {"en": "Retrieval details", "es": "Detalles de la búsqueda"},
+    "settings": {"en": "Answer settings", "es": "Ajustes de respuesta"},
+    "k": {"en": "Passages per answer", "es": "Pasajes por respuesta"},
+    "temperature": {"en": "Temperature", "es": "Temperatura"},
+    "max_tokens": {"en": "Longest answer (tokens)", "es": "Respuesta más larga (tokens)"},
+    "models": {"en": "Models in use", "es": "Modelos en uso"},
+    "clear": {"en": "Clear chat", "es": "Borrar conversación"},
+    "error": {"en": "Error: {message}", "es": "Error: {message}"},
+}
+
+
+def t(key: str, language: str, **values: object) -> str:
+    text = STRINGS[key].get(language) or STRINGS[key]["en"]
+    return text.format(**values) if values else text
+
+
+def default_language(locale: str | None) -> str:
+    """The browser's language when it is one we have, else English."""
+    code = (locale or "").split("-")[0].lower()
+    return code if code in LANGUAGES else "en"
