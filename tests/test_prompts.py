@@ -10,6 +10,9 @@ def test_detects_spanish_and_english_questions() -> None:
     assert prompts.detect_language("Who founded the observatory?") == "en"
     assert prompts.detect_language("What is the mirror made of") == "en"
     assert prompts.detect_language("") == "en"
+    assert prompts.detect_language("Who wrote the Año Nuevo report?") == "en"
+    assert prompts.detect_language("What is the café's résumé policy?") == "en"
+    assert prompts.detect_language("Fotosíntesis según Calvin") == "es"
 
 
 def test_passages_are_numbered_with_source_and_page() -> None:
@@ -20,6 +23,8 @@ def test_passages_are_numbered_with_source_and_page() -> None:
     text = prompts.format_passages(docs)
     assert '<passage id="1" source="a.pdf" page="2">\nalpha\n</passage>' in text
     assert '<passage id="2" source="b.pdf" page="7">\nbeta\n</passage>' in text
+    odd = prompts.format_passages([Document("x", metadata={"source": 'a" page="9.pdf', "page": 1})])
+    assert 'source="a&quot; page=&quot;9.pdf" page="1"' in odd
 
 
 def test_a_passage_cannot_close_its_own_block() -> None:
@@ -41,6 +46,7 @@ def test_answer_messages_fix_language_and_keep_system_prefix_constant() -> None:
 def test_cited_numbers_in_order_of_first_use() -> None:
     assert prompts.cited_numbers("A [2] and B [1, 3] then [2][4].") == [2, 1, 3, 4]
     assert prompts.cited_numbers("no citations") == []
+    assert prompts.cited_numbers("x [1; 2] y [ 4 ] z [5-7]") == [1, 2, 4, 5, 6, 7]
 
 
 def test_supporting_passages_by_word_overlap() -> None:

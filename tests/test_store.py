@@ -1,10 +1,14 @@
 """Ingest, re-ingest, replace, delete and recovery on a real Chroma (temp dir), small embedder."""
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
+from langchain_core.documents import Document
 
+from rag_app import service as service_module
 from rag_app.errors import RagError
 from rag_app.service import EmptyStoreError, RagService
 from rag_app.settings import Settings
@@ -76,10 +80,17 @@ def test_partial_ingest_is_invisible_and_cleaned_up(service: RagService, course_
     # Simulate a crash half-way through another document: pending record, some chunks.
     ghost = replace(record, doc_id="ghost0000000000", source="ghost.pdf")
     store.begin(ghost)
-    chunk = service.retrieve("observatory", k=1)[0].as_document()
-    chunk.id = "ghost0000000000-000000"
-    chunk.metadata.update(doc_id=ghost.doc_id, source="ghost.pdf", page=1)
-    store.add([chunk], service.embeddings.embed_documents([chunk.page_content]))
+    best = service.retrieve("observatory", k=1)[0].as_document()
+    ghosts = [  # many chunks closer to the query than anything real: they must not crowd out
+        Document(
+            id=f"ghost0000000000-{i:06d}",
+            page_content="observatory observatory",
+            metadata={"doc_id": ghost.doc_id, "source": "ghost.pdf", "page": 1, "chunk": i},
+        )
+        for i in range(30)
+    ]
+    store.add(ghosts, service.embeddings.embed_documents([g.page_content for g in ghosts]))
+    assert service.retrieve("observatory", k=1)[0].chunk_id == best.id
 
     assert [d.source for d in service.documents()] == ["astronomy.pdf"]
     assert all(s.source != "ghost.pdf" for s in service.retrieve("observatory", k=10))
@@ -104,3 +115,34 @@ def test_store_remembers_its_embedder(settings: Settings, course_pdf: Path) -> N
     )
     with pytest.raises(RagError, match="built with embedder"):
         RagService(other, embeddings=BagOfWordsEmbeddings()).documents()
+
+
+def test_same_name_twice_in_one_batch(service: RagService, tmp_path: Path) -> None:
+    first = make_pdf(tmp_path / "a" / "notes.pdf", ["First notes about rivers."])
+    second = make_pdf(tmp_path / "b" / "notes.pdf", ["Second notes about mountains."])
+    report = service.ingest([first, second])
+    assert [r.source for r in report.ingested] == ["notes.pdf"]
+    assert len(report.failed) == 1 and "another file named notes.pdf" in report.failed[0]
+    assert service.ingest([first]).unchanged == ["notes.pdf"]
+
+
+def test_one_ingest_at_a_time(
+    service: RagService, course_pdf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service_module, "INGEST_LOCK_WAIT_S", 1)
+    service.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    other = FileLock(service.settings.data_dir / "ingest.lock")
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            service.ingest([course_pdf])
+        except RagError as exc:
+            errors.append(exc)
+
+    with other:
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(timeout=30)
+    assert errors and "another ingest" in str(errors[0])
+    assert service.ingest([course_pdf]).ingested  # once the other one is done, it goes in

@@ -160,6 +160,7 @@ def chat(service: RagService, language: str, options: dict[str, Any]) -> None:
             if message.get("answer"):
                 components.render_timings(message["answer"], language)
                 components.render_sources(service, message["answer"], turn, language)
+                components.render_trace(message["answer"], language)
 
     question = st.chat_input(t("chat_placeholder", language), key="chat_input")
     if not question:
@@ -180,6 +181,7 @@ def chat(service: RagService, language: str, options: dict[str, Any]) -> None:
         answer = stream.result.to_dict() if stream.result else {}
         components.render_timings(answer, language)
         components.render_sources(service, answer, turn + 1, language)
+        components.render_trace(answer, language)
     state.messages.append(
         {"role": "assistant", "content": answer.get("answer", ""), "answer": answer}
     )

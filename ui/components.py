@@ -87,3 +87,18 @@ def render_timings(answer: dict[str, Any], language: str) -> None:
                 tps=timings.get("tokens_per_s", 0.0),
             )
         )
+
+
+def render_trace(answer: dict[str, Any], language: str) -> None:
+    """What was searched and every candidate's score, used or not: on demand, folded."""
+    trace = answer.get("trace") or {}
+    if not trace.get("candidates"):
+        return
+    with st.expander(t("trace", language)):
+        st.caption(
+            f"strategy: {trace.get('strategy')} · k={trace.get('k')} · "
+            f"threshold={trace.get('relevance_threshold')} · margin={trace.get('relevance_margin')}"
+        )
+        for query in trace.get("queries", []):
+            st.caption(f"query: {escape_md(query)}")
+        st.dataframe(trace["candidates"], hide_index=True, use_container_width=True)

@@ -78,8 +78,16 @@ class ChunkIndex:
             return int(self.collection.count())
         return len(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
 
-    def search(self, vector: Sequence[float], k: int) -> list[tuple[Document, float]]:
-        if k <= 0 or self.collection.count() == 0:
+    def search(
+        self, vector: Sequence[float], k: int, doc_ids: Sequence[str]
+    ) -> list[tuple[Document, float]]:
+        """Top-k chunks among the documents ``doc_ids``, filtered inside Chroma."""
+        if k <= 0 or not doc_ids:
             return []
-        found = self.store.similarity_search_by_vector_with_relevance_scores(list(vector), k=k)
+        where: dict[str, Any] = (
+            {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
+        )
+        found = self.store.similarity_search_by_vector_with_relevance_scores(
+            list(vector), k=k, filter=where
+        )
         return [(doc, 1.0 - float(distance)) for doc, distance in found]

@@ -9,7 +9,7 @@ part-way leaves a pending record that the next run uses to remove the partial ch
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 from chromadb.api import ClientAPI
@@ -54,8 +54,16 @@ class Registry:
 
     def _records(self, where: Any) -> list[DocumentRecord]:
         got = self.collection.get(where=where, include=["metadatas"])
-        return [DocumentRecord(**dict(meta)) for meta in got["metadatas"] or []]  # type: ignore[arg-type]
+        return [_record(dict(meta)) for meta in got["metadatas"] or []]
 
     def ready_ids(self) -> set[str]:
         got = self.collection.get(where={"status": "ready"}, include=[])
         return set(got["ids"])
+
+
+_FIELDS = {f.name for f in fields(DocumentRecord)}
+
+
+def _record(meta: dict[str, Any]) -> DocumentRecord:
+    """Tolerates keys written by newer versions; missing optional ones take their defaults."""
+    return DocumentRecord(**{k: v for k, v in meta.items() if k in _FIELDS})

@@ -48,11 +48,7 @@ class DocumentStore:
 
     def search(self, vector: Sequence[float], k: int) -> list[tuple[Document, float]]:
         """Top-k chunks of ready documents only (a half-written document is never seen)."""
-        ready = self.registry.ready_ids()
-        if not ready:
-            return []
-        found = self.chunks.search(vector, k + 8)  # room for chunks of pending documents
-        return [(doc, score) for doc, score in found if doc.metadata.get("doc_id") in ready][:k]
+        return self.chunks.search(vector, k, sorted(self.registry.ready_ids()))
 
     # -- repair ---------------------------------------------------------------------------
     def recover(self) -> list[str]:
