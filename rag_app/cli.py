@@ -7,6 +7,7 @@ traceback (set RAG_DEBUG=1 to see one).
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -229,6 +230,17 @@ def ui(
     spec = find_spec("ui.app")
     if spec is None or spec.origin is None:
         raise RagError("the UI package is not installed; reinstall rag-app (make install)")
+    address, number = host or settings.host, port or settings.port
+    with socket.socket() as probe:
+        try:
+            probe.bind((address, number))
+        except OSError as exc:
+            raise RagError(
+                f"cannot listen on {address}:{number} ({exc.strerror}); another app may use the "
+                "port: pass --port or set RAG_UI__PORT"
+            ) from None
+    if address not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"note: listening on {address}: other machines on the network can reach the UI")
     env = dict(os.environ)
     if State.data_dir is not None:
         env["RAG_DATA_DIR"] = str(State.data_dir)
@@ -236,15 +248,15 @@ def ui(
         env["RAG_CONFIG"] = str(State.config)
     command = [
         sys.executable, "-m", "streamlit", "run", spec.origin,
-        "--server.address", host or settings.host,
-        "--server.port", str(port or settings.port),
+        "--server.address", address,
+        "--server.port", str(number),
         "--server.headless", "true",
         "--server.maxUploadSize", str(settings.max_upload_mb),
         "--browser.gatherUsageStats", "false",
         "--client.showErrorDetails", "none",
         "--client.toolbarMode", "minimal",
     ]  # fmt: skip
-    err.print(f"rag-app UI on http://{host or settings.host}:{port or settings.port}")
+    err.print(f"rag-app UI on http://{address}:{number}")
     raise typer.Exit(subprocess.call(command, env=env))
 
 

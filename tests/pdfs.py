@@ -9,10 +9,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 
-def make_pdf(path: Path, pages: list[str], *, encrypt: str | None = None) -> Path:
+def make_pdf(path: Path, pages: list[str], *, encrypt: object = None) -> Path:
     """One string per page; lines wrapped to the page width. An empty string is a blank page."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pdf = canvas.Canvas(str(path), pagesize=A4, encrypt=encrypt)
+    pdf = canvas.Canvas(str(path), pagesize=A4, encrypt=encrypt)  # type: ignore[arg-type]
     _, height = A4
     for text in pages:
         y = height - 72

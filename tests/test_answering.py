@@ -66,3 +66,20 @@ def test_model_loads_and_generates_without_extra_buffer_types() -> None:
     out = llama.create_completion("The sky is", max_tokens=4, temperature=0.0)
     assert out["choices"][0]["text"].strip()
     llama.close()
+
+
+def test_simultaneous_questions_are_serialized_safely(service: RagService) -> None:
+    """Several sessions asking at once (the UI's case): one llama.cpp context, no mix-ups."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = {
+        "Who founded the Lumora Observatory?": ("astronomy.pdf", 2),
+        "How wide is the mirror of the main telescope?": ("astronomy.pdf", 3),
+        "¿Dónde ocurre la fotosíntesis?": ("biologia.pdf", 2),
+    }
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = dict(zip(questions, pool.map(service.ask, questions), strict=True))
+    for question, expected in questions.items():
+        answer = answers[question]
+        assert answer.question == question and answer.answer
+        assert expected in [(s.source, s.page) for s in answer.sources]

@@ -110,3 +110,13 @@ def test_changed_file_replaces_old_version(env: dict[str, str], tmp_path: Path) 
     listed = json.loads(rag("docs", "--json", env=env).stdout)
     assert [(d["source"], d["pages"]) for d in listed] == [("[draft] notes.pdf", 2)]
     assert "[draft] notes.pdf" in rag("docs", env=env).stdout  # not eaten as Rich markup
+
+
+def test_ui_refuses_a_busy_port(env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert_one_line_error(rag("ui", "--port", str(port), env=env), f"127.0.0.1:{port}")

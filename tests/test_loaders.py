@@ -95,3 +95,11 @@ def test_unsupported_pdf_feature_is_one_files_error(tmp_path: Path) -> None:
         plain.read_bytes().replace(b"<<\n/Length", b"<<\n/Filter /FooDecode /Length", 1)
     )
     assert "damaged or truncated" in _error(odd)
+
+
+def test_pdf_encrypted_with_an_empty_password_opens(tmp_path: Path) -> None:
+    from reportlab.lib.pdfencrypt import StandardEncryption
+
+    lock = StandardEncryption("", ownerPassword="owner-only")
+    pdf = load_pdf(make_pdf(tmp_path / "owner.pdf", ["Readable by anyone."], encrypt=lock))
+    assert pdf.pages[0].text == "Readable by anyone."
