@@ -25,7 +25,9 @@ class Page:
 
 @dataclass(frozen=True)
 class PdfDocument:
-    path: Path
+    """A document as numbered pages of text: read from a PDF, or given as text (``path`` None)."""
+
+    path: Path | None
     name: str
     sha256: str
     size: int
@@ -38,6 +40,18 @@ class PdfDocument:
 
 def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def text_document(name: str, pages: list[str]) -> PdfDocument:
+    """A document given as text, one string per page (benchmark corpora, other sources)."""
+    data = "\f".join(pages).encode("utf-8")
+    return PdfDocument(
+        path=None,
+        name=name,
+        sha256=file_sha256(data),
+        size=len(data),
+        pages=[Page(number=i + 1, text=clean_text(text)) for i, text in enumerate(pages)],
+    )
 
 
 def clean_text(text: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +36,7 @@ class IngestReport:
         return sum(r.chunks for r in self.ingested)
 
 
-def _no_progress(stage: str, done: int, total: int, name: str) -> None:
+def no_progress(stage: str, done: int, total: int, name: str) -> None:
     pass
 
 
@@ -48,20 +48,37 @@ class Ingestor:
     chunk_overlap: int
     batch_size: int = 32
 
-    def ingest(self, paths: Iterable[Path], progress: ProgressFn = _no_progress) -> IngestReport:
-        report = IngestReport(notes=self.store.recover())
-        files, report.failed = find_pdfs(list(paths))
+    def ingest(self, paths: Iterable[Path], progress: ProgressFn = no_progress) -> IngestReport:
+        """PDF files and folders of them."""
+        files, failed = find_pdfs(list(paths))
+
+        def read() -> Iterator[PdfDocument | str]:
+            for i, path in enumerate(files):
+                progress("parse", i, len(files), path.name)
+                try:
+                    yield load_pdf(path)
+                except RagError as exc:
+                    yield str(exc)
+            progress("parse", len(files), len(files), "")
+
+        return self.ingest_documents(read(), progress, failed)
+
+    def ingest_documents(
+        self,
+        documents: Iterable[PdfDocument | str],
+        progress: ProgressFn = no_progress,
+        failed: list[str] | None = None,
+    ) -> IngestReport:
+        """Documents already read (a string stands for one that failed to read)."""
+        report = IngestReport(notes=self.store.recover(), failed=list(failed or []))
         todo: list[tuple[PdfDocument, list[Document]]] = []
-        for i, path in enumerate(files):
-            progress("parse", i, len(files), path.name)
-            try:
-                pdf = load_pdf(path)
-            except RagError as exc:
-                report.failed.append(str(exc))
+        for pdf in documents:
+            if isinstance(pdf, str):
+                report.failed.append(pdf)
                 continue
             if any(pdf.name == queued.name for queued, _ in todo):
                 report.failed.append(
-                    f"{path}: another file named {pdf.name} is in this batch; "
+                    f"{pdf.path or pdf.name}: another file named {pdf.name} is in this batch; "
                     "documents are known by file name, so rename one of them"
                 )
                 continue
@@ -70,7 +87,6 @@ class Ingestor:
                 report.unchanged.append(pdf.name)
                 continue
             todo.append((pdf, split_document(pdf, self.chunk_size, self.chunk_overlap)))
-        progress("parse", len(files), len(files), "")
 
         total = sum(len(chunks) for _, chunks in todo)
         done = 0
@@ -83,7 +99,7 @@ class Ingestor:
                 pages=pdf.page_count,
                 chunks=len(chunks),
                 ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                path=str(pdf.path.resolve()),
+                path=str(pdf.path.resolve()) if pdf.path else "",
             )
             self.store.begin(record)
             for start in range(0, len(chunks), self.batch_size):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +19,8 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from ingest.pipeline import Ingestor, IngestReport, ProgressFn
+from ingest.loaders import text_document
+from ingest.pipeline import Ingestor, IngestReport, ProgressFn, no_progress
 from rag_app import models, prompts
 from rag_app.errors import RagError
 from rag_app.retrieval import select_relevant
@@ -189,6 +190,17 @@ class RagService:
 
     # -- documents ------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path], progress: ProgressFn | None = None) -> IngestReport:
+        """PDF files or folders of them."""
+        return self._locked_ingest(lambda ingestor: ingestor.ingest(paths, progress or no_progress))
+
+    def ingest_texts(
+        self, documents: Iterable[tuple[str, list[str]]], progress: ProgressFn | None = None
+    ) -> IngestReport:
+        """Documents given as text, ``(name, pages)``: same splitting, embedding and store."""
+        docs = (text_document(name, pages) for name, pages in documents)
+        return self._locked_ingest(lambda i: i.ingest_documents(docs, progress or no_progress))
+
+    def _locked_ingest(self, run: Callable[[Ingestor], IngestReport]) -> IngestReport:
         chunking = self.settings.chunking
         ingestor = Ingestor(
             store=self.store,
@@ -203,7 +215,7 @@ class RagService:
         lock = FileLock(self.settings.data_dir / "ingest.lock")
         try:
             with lock.acquire(timeout=INGEST_LOCK_WAIT_S):
-                return ingestor.ingest(paths, progress) if progress else ingestor.ingest(paths)
+                return run(ingestor)
         except Timeout:
             raise RagError(
                 f"another ingest into {self.settings.data_dir} has run for over "
@@ -266,9 +278,13 @@ class RagService:
         if not self.store.documents():
             raise EmptyStoreError(prompts.EMPTY_STORE["en"])
 
-    def retrieve(self, question: str, k: int | None = None) -> list[Source]:
+    def retrieve(
+        self, question: str, k: int | None = None, strategy: str | None = None
+    ) -> list[Source]:
         """Top-k passages, best first, with cosine scores; threshold not applied."""
         self._check_askable(question)
+        if (strategy or "similarity") != "similarity":
+            raise RagError(f"strategy {strategy!r}: unknown; use similarity")
         vector = self.embeddings.embed_query(question)
         hits = self.store.search(vector, k or self.settings.retrieval.k)
         return [Source.from_hit(i, doc, score) for i, (doc, score) in enumerate(hits, start=1)]

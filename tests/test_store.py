@@ -146,3 +146,13 @@ def test_one_ingest_at_a_time(
         worker.join(timeout=30)
     assert errors and "another ingest" in str(errors[0])
     assert service.ingest([course_pdf]).ingested  # once the other one is done, it goes in
+
+
+def test_text_documents_go_through_the_same_pipeline(service: RagService) -> None:
+    pages = ["First page about rivers.", "Second page about the Kestrel bridge."]
+    report = service.ingest_texts([("corpus-doc-1", pages)])
+    assert [(r.source, r.pages, r.path) for r in report.ingested] == [("corpus-doc-1", 2, "")]
+    hit = service.retrieve("Kestrel bridge", k=1)[0]
+    assert (hit.source, hit.page) == ("corpus-doc-1", 2)
+    assert service.ingest_texts([("corpus-doc-1", pages)]).unchanged == ["corpus-doc-1"]
+    assert service.page_image("corpus-doc-1", 1) is None  # no file to render
