@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rag_app.errors import RagError
+from rag_app.retrieval import STRATEGIES
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `rag ingest`: some files failed, the others went in
@@ -120,10 +121,14 @@ def ingest(
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in any language.")],
     k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="Passages to use.")] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(help=f"Retrieval strategy: {', '.join(STRATEGIES)} (default from settings)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Answer a question from the ingested documents, citing passages and pages."""
-    stream = _service().stream(question, k)
+    stream = _service().stream(question, k, strategy=strategy)
     if as_json:
         out.print_json(data=stream.consume().to_dict())
         return

@@ -158,3 +158,47 @@ def highlight_spans(question: str, passage: str) -> list[tuple[str, bool]]:
     if last < len(passage):
         spans.append((passage[last:], False))
     return spans
+
+
+# Short, capped generations for retrieval (cost control): one call per question and kind.
+STRATEGY_PROMPTS = {
+    "multi-query": (
+        "Write 3 different search queries that would find passages answering the question. "
+        "Use other words than the question, in the same language. One query per line, "
+        "nothing else.\n\nQuestion: {question}"
+    ),
+    "hyde": (
+        "Write a short passage, two or three sentences, from a document that answers the "
+        "question. Same language as the question. Only the passage.\n\nQuestion: {question}"
+    ),
+    "condense": (
+        "Rewrite the last question so it can be understood without the conversation, keeping "
+        "its language. Output only the rewritten question.\n\n{history}\n\n"
+        "Last question: {question}"
+    ),
+}
+STRATEGY_MAX_TOKENS = {"multi-query": 96, "hyde": 128, "condense": 64}
+
+
+def strategy_messages(kind: str, question: str, history: str = "") -> list[BaseMessage]:
+    return [HumanMessage(STRATEGY_PROMPTS[kind].format(question=question.strip(), history=history))]
+
+
+def format_history(turns: Sequence[tuple[str, str]], most: int = 4) -> str:
+    """The last turns as 'User: ...' / 'Assistant: ...' lines, each cut to 300 characters."""
+    names = {"user": "User", "assistant": "Assistant"}
+    lines = [f"{names.get(role, role)}: {' '.join(text.split())[:300]}" for role, text in turns]
+    return "\n".join(lines[-most:])
+
+
+def usable_rewrite(original: str, rewritten: str) -> str:
+    """The condensed question, unless the small model produced something unusable."""
+    text = rewritten.strip().strip('"').splitlines()[0].strip() if rewritten.strip() else ""
+    text = re.sub(r"^(rewritten question|question|pregunta)\s*:\s*", "", text, flags=re.I)
+    if len(text) < 5 or len(text) > 3 * len(original) + 120 or "?" not in text:
+        return original  # empty, rambling, or an answer instead of a question
+    if detect_language(text) != detect_language(original):
+        return original
+    if _content_words(original) and not _content_words(original) & _content_words(text):
+        return original  # lost what was asked
+    return text

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -22,136 +23,19 @@ from langchain_core.language_models import BaseChatModel
 from ingest.loaders import text_document
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn, no_progress
 from rag_app import models, prompts
+from rag_app.answers import Answer, AnswerStream, Source
 from rag_app.errors import RagError
-from rag_app.retrieval import select_relevant
+from rag_app.retrieval import STRATEGIES, Retriever, select_relevant
 from rag_app.settings import Settings
 from vectorstore.registry import DocumentRecord
 from vectorstore.store import DocumentStore
 
 INGEST_LOCK_WAIT_S = 3600
+GENERATION_CACHE_SIZE = 512
 
 
 class EmptyStoreError(RagError):
     """Asked a question before any document was ingested."""
-
-
-@dataclass(frozen=True)
-class Source:
-    number: int  # the [n] the answer cites
-    source: str
-    page: int
-    text: str
-    score: float
-    chunk_id: str
-
-    @classmethod
-    def from_hit(cls, number: int, doc: Document, score: float) -> Source:
-        return cls(
-            number=number,
-            source=str(doc.metadata.get("source", "")),
-            page=int(doc.metadata.get("page", 0)),
-            text=doc.page_content,
-            score=round(score, 4),
-            chunk_id=str(doc.id or ""),
-        )
-
-    def as_document(self) -> Document:
-        return Document(
-            id=self.chunk_id,
-            page_content=self.text,
-            metadata={"source": self.source, "page": self.page},
-        )
-
-
-@dataclass
-class Answer:
-    question: str
-    answer: str
-    sources: list[Source]
-    language: str
-    timings: dict[str, float] = field(default_factory=dict)
-    trace: dict[str, Any] = field(default_factory=dict)  # what was searched and what was found
-
-    @property
-    def model_citations(self) -> list[int]:
-        return [n for n in prompts.cited_numbers(self.answer) if 1 <= n <= len(self.sources)]
-
-    @property
-    def citation_method(self) -> str:
-        """'model' when the answer cites [n] itself, else 'overlap' (matched by shared words)."""
-        return "model" if self.model_citations else "overlap"
-
-    @property
-    def cited(self) -> list[int]:
-        """The sources the answer rests on, best evidence first."""
-        if self.model_citations:
-            return self.model_citations
-        return prompts.supporting_passages(self.answer, [s.text for s in self.sources])
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "answer": self.answer,
-            "language": self.language,
-            "sources": [asdict(s) for s in self.sources],
-            "cited": self.cited,
-            "citation_method": self.citation_method,
-            "timings": self.timings,
-            "trace": self.trace,
-        }
-
-
-class AnswerStream:
-    """Iterate for the answer's text as it is generated; then ``result`` holds the ``Answer``.
-
-    ``sources`` is known before the first token, so a client can show them early.
-    """
-
-    def __init__(
-        self,
-        question: str,
-        language: str,
-        sources: list[Source],
-        tokens: Iterator[str],
-        started: float,
-        retrieval_s: float,
-        trace: dict[str, Any],
-    ) -> None:
-        self.question, self.language, self.sources, self.trace = question, language, sources, trace
-        self._tokens, self._started, self._retrieval_s = tokens, started, retrieval_s
-        self.result: Answer | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        parts: list[str] = []
-        first: float | None = None
-        begin = time.perf_counter()
-        for text in self._tokens:
-            if not text:
-                continue
-            if first is None:
-                first = time.perf_counter()
-            parts.append(text)
-            yield text
-        end = time.perf_counter()
-        generated = end - (first or end)
-        n = len(parts)
-        timings = {
-            "retrieval_s": round(self._retrieval_s, 4),
-            "first_token_s": round((first or end) - self._started, 4),
-            "generation_s": round(end - begin, 4),  # prompt processing + decoding
-            "total_s": round(end - self._started, 4),
-            "tokens": n,
-            "tokens_per_s": round((n - 1) / generated, 2) if n > 1 and generated > 0 else 0.0,
-        }
-        self.result = Answer(
-            self.question, "".join(parts).strip(), self.sources, self.language, timings, self.trace
-        )
-
-    def consume(self) -> Answer:
-        for _ in self:
-            pass
-        assert self.result is not None
-        return self.result
 
 
 class RagService:
@@ -163,6 +47,7 @@ class RagService:
         chat_model: BaseChatModel | None = None,
     ) -> None:
         self.settings = settings
+        self._generated: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         if embeddings is not None:
             self.__dict__["embeddings"] = embeddings
         if chat_model is not None:
@@ -271,41 +156,98 @@ class RagService:
         return self.store.delete(source)
 
     # -- questions ------------------------------------------------------------------------
-    def _check_askable(self, question: str) -> None:
-        """Cheap checks first, so a bad question or an empty store fails before models load."""
+    def _check_askable(self, question: str, strategy: str | None = None) -> str:
+        """Cheap checks first, so bad input or an empty store fails before models load.
+        Returns the strategy to use."""
+        name = strategy or self.settings.retrieval.strategy
+        if name not in STRATEGIES:
+            raise RagError(f"strategy {name!r}: unknown; use one of {', '.join(STRATEGIES)}")
         if not question.strip():
             raise RagError("the question is empty; ask something about your documents")
         if not self.store.documents():
             raise EmptyStoreError(prompts.EMPTY_STORE["en"])
+        return name
 
     def retrieve(
         self, question: str, k: int | None = None, strategy: str | None = None
     ) -> list[Source]:
-        """Top-k passages, best first, with cosine scores; threshold not applied."""
-        self._check_askable(question)
-        if (strategy or "similarity") != "similarity":
-            raise RagError(f"strategy {strategy!r}: unknown; use similarity")
-        vector = self.embeddings.embed_query(question)
-        hits = self.store.search(vector, k or self.settings.retrieval.k)
-        return [Source.from_hit(i, doc, score) for i, (doc, score) in enumerate(hits, start=1)]
+        """Top-k passages in the strategy's order, each scored by cosine similarity to the
+        question; threshold not applied."""
+        return self._retrieve(question, k, strategy)[0]
+
+    def _retrieve(
+        self, question: str, k: int | None, strategy: str | None
+    ) -> tuple[list[Source], dict[str, Any]]:
+        name = self._check_askable(question, strategy)
+        retriever = Retriever(
+            StoreBackend(self.store, self.embeddings),
+            self._generate,
+            bm25_weight=self.settings.retrieval.bm25_weight,
+        )
+        found = retriever.run(name, question, k or self.settings.retrieval.k)
+        sources = [
+            Source.from_hit(i, hit.doc, hit.score) for i, hit in enumerate(found.hits, start=1)
+        ]
+        found.trace["candidates"] = [
+            {
+                "rank": source.number,
+                "source": source.source,
+                "page": source.page,
+                "score": source.score,
+                "retrievers": {
+                    r: {"rank": hit.ranks[r], "score": hit.scores[r]} for r in hit.ranks
+                },
+            }
+            for source, hit in zip(sources, found.hits, strict=True)
+        ]
+        return sources, found.trace
+
+    def _generate(self, kind: str, question: str, history: str = "") -> str:
+        """Short LLM text for retrieval (rephrasings, hypothetical passage, condensed question),
+        cached per question so repeating a question costs no second call."""
+        key = (kind, question.strip(), history)
+        if key in self._generated:
+            self._generated.move_to_end(key)
+            return self._generated[key]
+        reply = self.chat_model.invoke(
+            prompts.strategy_messages(kind, question, history),
+            temperature=0.0,
+            max_tokens=prompts.STRATEGY_MAX_TOKENS[kind],
+            stop=prompts.STOP,
+        )
+        text = str(reply.content).strip()
+        self._generated[key] = text
+        if len(self._generated) > GENERATION_CACHE_SIZE:
+            self._generated.popitem(last=False)
+        return text
+
+    def standalone_question(self, question: str, history: Sequence[tuple[str, str]]) -> str:
+        """A chat follow-up ("and how heavy is it?") rewritten to stand alone, for retrieval."""
+        if not history or not self.settings.retrieval.condense_followups:
+            return question
+        rewritten = self._generate("condense", question, prompts.format_history(history))
+        return prompts.usable_rewrite(question, rewritten)
 
     def stream(
         self,
         question: str,
         k: int | None = None,
         *,
+        strategy: str | None = None,
+        history: Sequence[tuple[str, str]] = (),
         temperature: float | None = None,
         max_tokens: int | None = None,
     ) -> AnswerStream:
-        """Retrieve, then generate. ``k``, ``temperature`` and ``max_tokens`` override the
-        settings for this question only (the UI's sliders), without reloading anything."""
-        self._check_askable(question)
+        """Retrieve, then generate. ``history`` is the chat so far as (role, text) pairs; the
+        other arguments override the settings for this question only (the UI's controls)."""
+        self._check_askable(question, strategy)
         # Models load (once) before the clock starts: timings measure answering, not loading.
         _ = self.chat_model, self.embeddings  # the chat model first: a bad path fails fast
         started = time.perf_counter()
         language = prompts.detect_language(question)
         wanted = self.settings.retrieval
-        found = self.retrieve(question, k)
+        standalone = self.standalone_question(question, history)
+        found, trace = self._retrieve(standalone, k, strategy)
         kept = select_relevant(found, wanted.relevance_threshold, wanted.relevance_margin)
         sources = [replace(s, number=i) for i, s in enumerate(kept, start=1)]
         retrieval_s = time.perf_counter() - started
@@ -318,29 +260,22 @@ class RagService:
             tokens: Iterator[str] = iter([prompts.NO_ANSWER.get(language, prompts.NO_ANSWER["en"])])
         else:
             messages = prompts.answer_messages(
-                question, [s.as_document() for s in sources], language
+                standalone, [s.as_document() for s in sources], language
             )
             tokens = (
                 str(chunk.content)
                 for chunk in self.chat_model.stream(messages, stop=prompts.STOP, **overrides)
             )
-        trace = {
-            "strategy": "similarity",
-            "queries": [question],
-            "k": k or wanted.k,
-            "relevance_threshold": wanted.relevance_threshold,
-            "relevance_margin": wanted.relevance_margin,
-            "candidates": [
-                {
-                    "rank": s.number,
-                    "source": s.source,
-                    "page": s.page,
-                    "score": s.score,
-                    "used": s.chunk_id in {kept_one.chunk_id for kept_one in kept},
-                }
-                for s in found
-            ],
-        }
+        used = {s.chunk_id for s in kept}
+        for candidate, source in zip(trace["candidates"], found, strict=True):
+            candidate["used"] = source.chunk_id in used
+        trace.update(
+            question=question,
+            standalone_question=standalone,
+            k=k or wanted.k,
+            relevance_threshold=wanted.relevance_threshold,
+            relevance_margin=wanted.relevance_margin,
+        )
         return AnswerStream(question, language, sources, tokens, started, retrieval_s, trace)
 
     def ask(self, question: str, k: int | None = None, **overrides: Any) -> Answer:
@@ -355,3 +290,28 @@ def safe_upload_name(name: str) -> str:
     if not dot or ext.lower() != "pdf":
         stem, ext = base, "pdf"
     return f"{stem[:150]}.{ext}"
+
+
+class StoreBackend:
+    """The store and the embedder, as retrieval strategies see them."""
+
+    def __init__(self, store: DocumentStore, embeddings: Embeddings) -> None:
+        self.store, self.embeddings = store, embeddings
+
+    def embed(self, text: str) -> list[float]:
+        return self.embeddings.embed_query(text)
+
+    def dense(
+        self, vector: Sequence[float], k: int, with_vectors: bool = False
+    ) -> list[tuple[Document, float, list[float] | None]]:
+        return self.store.search(vector, k, with_vectors)
+
+    def keyword(self, query: str, k: int) -> list[tuple[Document, float]]:
+        return self.store.keyword_search(query, k)
+
+    def cosine(self, vector: Sequence[float], docs: Sequence[Document]) -> list[float]:
+        stored = self.store.chunks.vectors([str(d.id) for d in docs])
+        return [
+            sum(a * b for a, b in zip(vector, stored.get(str(d.id), []), strict=False))
+            for d in docs
+        ]

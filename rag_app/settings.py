@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -73,7 +73,22 @@ class ChunkingSettings(BaseModel):
         return self
 
 
+Strategy = Literal["similarity", "mmr", "hybrid", "multi-query", "hyde", "hybrid-multi-query"]
+
+
 class RetrievalSettings(BaseModel):
+    strategy: Strategy = Field(
+        default="hybrid",
+        description="How passages are found: similarity (dense), mmr, hybrid (BM25 + dense), "
+        "multi-query, hyde, hybrid-multi-query. docs/RETRIEVAL.md compares them.",
+    )
+    bm25_weight: float = Field(
+        default=1.0, ge=0.0, le=10.0, description="Weight of BM25 lists in hybrid rank fusion."
+    )
+    condense_followups: bool = Field(
+        default=True,
+        description="Rewrite a chat follow-up into a standalone question before retrieval.",
+    )
     k: int = Field(default=4, ge=1, le=50, description="Passages given to the model per answer.")
     relevance_threshold: float = Field(
         default=0.2,

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
-from rag_app.retrieval import select_relevant
+from rag_app.prompts import format_history, usable_rewrite
+from rag_app.retrieval import parse_queries, rrf, select_relevant
 
 
 @dataclass
@@ -22,3 +23,42 @@ def test_threshold_and_margin() -> None:
 def test_nothing_clears_the_threshold() -> None:
     assert select_relevant([Hit(0.1), Hit(0.05)], 0.2, 0.2) == []
     assert select_relevant([], 0.2, 0.2) == []
+
+
+def test_selection_keeps_the_strategy_order() -> None:
+    found = [Hit(0.5), Hit(0.7), Hit(0.1)]
+    assert scores(select_relevant(found, 0.2, 0.3)) == [0.5, 0.7]
+
+
+def test_rrf_fuses_and_weights() -> None:
+    assert rrf({"a": ["x", "y", "z"]}) == ["x", "y", "z"]
+    assert rrf({"a": ["x", "y"], "b": ["y", "z"]})[0] == "y"
+    weighted = rrf({"dense": ["x", "y"], "bm25": ["y", "x"]}, {"bm25": 2.0})
+    assert weighted == ["y", "x"]
+
+
+def test_parse_queries_cleans_numbering_and_duplicates() -> None:
+    reply = '1. "Lumora founder name"\n2) Lumora founder name\n- who built the observatory\nok\n'
+    assert parse_queries(reply, "Who founded Lumora?") == [
+        "Lumora founder name",
+        "who built the observatory",
+    ]
+
+
+def test_condensed_question_is_used_only_when_sane() -> None:
+    original = "And what is its body made of?"
+    good = "What is the body of the Gamma valve made of?"
+    assert usable_rewrite(original, good) == good
+    assert usable_rewrite(original, "Rewritten question: " + good) == good
+    assert usable_rewrite(original, "The Gamma valve is made of brass.") == original
+    assert usable_rewrite(original, "") == original
+    assert usable_rewrite(original, "¿De qué está hecho el cuerpo?") == original
+    spanish = "¿Cuántos parques tiene la ciudad?"
+    assert usable_rewrite("¿Y cuántos tiene?", spanish) == spanish
+
+
+def test_history_is_short_and_labelled() -> None:
+    turns = [("user", "q1"), ("assistant", "a1 " * 200), ("user", "q2")]
+    text = format_history(turns)
+    assert text.startswith("User: q1\nAssistant: a1")
+    assert len(text.splitlines()[1]) <= len("Assistant: ") + 300

@@ -12,6 +12,7 @@ import streamlit as st
 
 from rag_app.errors import RagError
 from rag_app.models import build_chat_model, build_embeddings
+from rag_app.retrieval import STRATEGIES
 from rag_app.service import RagService
 from rag_app.settings import EmbeddingSettings, LLMSettings, Settings, load_settings
 from ui import components
@@ -57,6 +58,13 @@ def sidebar(service: RagService) -> tuple[str, dict[str, Any]]:
         st.subheader(t("settings", language))
         defaults = service.settings
         options = {
+            "strategy": st.selectbox(
+                t("strategy", language),
+                options=list(STRATEGIES),
+                index=list(STRATEGIES).index(defaults.retrieval.strategy),
+                key="strategy",
+                help=t("strategy_help", language),
+            ),
             "k": st.slider(t("k", language), 1, 10, defaults.retrieval.k, key="k"),
             "temperature": st.slider(
                 t("temperature", language),
@@ -166,6 +174,7 @@ def chat(service: RagService, language: str, options: dict[str, Any]) -> None:
     if not question:
         return
     turn = len(state.messages)
+    history = [(m["role"], m["content"]) for m in state.messages]
     state.messages.append({"role": "user", "content": question})
     with st.chat_message("user"), st.container(key=f"user-{turn}"):
         st.markdown(components.escape_md(question))
@@ -175,7 +184,7 @@ def chat(service: RagService, language: str, options: dict[str, Any]) -> None:
             st.markdown(text)
             state.messages.append({"role": "assistant", "content": text})
             return
-        stream = service.stream(question, **options)
+        stream = service.stream(question, history=history, **options)
         with st.container(key=f"assistant-{turn + 1}"):
             st.write_stream(components.escaped_stream(iter(stream)))
         answer = stream.result.to_dict() if stream.result else {}

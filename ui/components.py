@@ -99,6 +99,24 @@ def render_trace(answer: dict[str, Any], language: str) -> None:
             f"strategy: {trace.get('strategy')} · k={trace.get('k')} · "
             f"threshold={trace.get('relevance_threshold')} · margin={trace.get('relevance_margin')}"
         )
+        if trace.get("standalone_question") not in (None, trace.get("question")):
+            st.caption(f"standalone question: {escape_md(trace['standalone_question'])}")
         for query in trace.get("queries", []):
             st.caption(f"query: {escape_md(query)}")
-        st.dataframe(trace["candidates"], hide_index=True, use_container_width=True)
+        if trace.get("hypothetical"):
+            st.caption(f"hypothetical passage: {escape_md(trace['hypothetical'])}")
+        rows = [
+            {
+                "rank": c["rank"],
+                "source": c["source"],
+                "page": c["page"],
+                "cosine": c["score"],
+                "used": c.get("used", False),
+                **{
+                    f"{name} rank/score": f"{r['rank']} / {r['score']}"
+                    for name, r in c.get("retrievers", {}).items()
+                },
+            }
+            for c in trace["candidates"]
+        ]
+        st.dataframe(rows, hide_index=True, use_container_width=True)

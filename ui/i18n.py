@@ -58,6 +58,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "trace": {"en": "Retrieval details", "es": "Detalles de la búsqueda"},
     "settings": {"en": "Answer settings", "es": "Ajustes de respuesta"},
     "k": {"en": "Passages per answer", "es": "Pasajes por respuesta"},
+    "strategy": {"en": "Retrieval strategy", "es": "Estrategia de búsqueda"},
+    "strategy_help": {
+        "en": "hybrid: keywords + meaning (best measured); similarity: meaning only; "
+        "mmr: varied passages; multi-query / hyde: the model rewrites the question first (slower).",
+        "es": "hybrid: palabras clave + significado (la mejor medida); similarity: solo "
+        "significado; mmr: pasajes variados; multi-query / hyde: el modelo reescribe la "
+        "pregunta antes (más lento).",
+    },
     "temperature": {"en": "Temperature", "es": "Temperatura"},
     "max_tokens": {"en": "Longest answer (tokens)", "es": "Respuesta más larga (tokens)"},
     "models": {"en": "Models in use", "es": "Modelos en uso"},

@@ -7,6 +7,7 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from vectorstore.chroma import ChunkIndex, persistent_client
+from vectorstore.keyword import KeywordIndex
 from vectorstore.registry import DocumentRecord, Registry
 from vectorstore.store import DocumentStore
 
@@ -18,4 +19,5 @@ def open_store(path: Path, collection: str, embeddings: Embeddings, embedder: st
     return DocumentStore(
         ChunkIndex(client, collection, embeddings, embedder),
         Registry(client, f"{collection}_registry"),
+        KeywordIndex(path / f"{collection}_keywords.sqlite3"),
     )

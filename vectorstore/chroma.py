@@ -7,7 +7,7 @@ the Chroma side), so Chroma never downloads its own default model.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,15 +79,63 @@ class ChunkIndex:
         return len(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
 
     def search(
-        self, vector: Sequence[float], k: int, doc_ids: Sequence[str]
-    ) -> list[tuple[Document, float]]:
-        """Top-k chunks among the documents ``doc_ids``, filtered inside Chroma."""
+        self, vector: Sequence[float], k: int, doc_ids: Sequence[str], with_vectors: bool = False
+    ) -> list[tuple[Document, float, list[float] | None]]:
+        """Top-k chunks among the documents ``doc_ids`` (filtered inside Chroma), with cosine
+        similarity and, when asked (for MMR), their stored vectors."""
         if k <= 0 or not doc_ids:
             return []
         where: dict[str, Any] = (
             {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
         )
-        found = self.store.similarity_search_by_vector_with_relevance_scores(
-            list(vector), k=k, filter=where
+        include = ["documents", "metadatas", "distances"] + (["embeddings"] if with_vectors else [])
+        got = self.collection.query(
+            query_embeddings=[list(vector)], n_results=k, where=where, include=include
         )
-        return [(doc, 1.0 - float(distance)) for doc, distance in found]
+        vectors = got["embeddings"][0] if with_vectors else [None] * len(got["ids"][0])
+        return [
+            (
+                Document(id=i, page_content=text, metadata=dict(meta or {})),
+                1.0 - float(distance),
+                None if v is None else [float(x) for x in v],
+            )
+            for i, text, meta, distance, v in zip(
+                got["ids"][0],
+                got["documents"][0],
+                got["metadatas"][0],
+                got["distances"][0],
+                vectors,
+                strict=True,
+            )
+        ]
+
+    def get(self, ids: Sequence[str]) -> list[Document]:
+        """Chunks by id, in the order asked (missing ones left out)."""
+        if not ids:
+            return []
+        got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        found = {
+            i: Document(id=i, page_content=text, metadata=dict(meta or {}))
+            for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+        return [found[i] for i in ids if i in found]
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        return {
+            i: [float(x) for x in v] for i, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
+
+    def all_chunks(self, batch: int = 2000) -> Iterator[Document]:
+        offset = 0
+        while True:
+            got = self.collection.get(
+                include=["documents", "metadatas"], limit=batch, offset=offset
+            )
+            if not got["ids"]:
+                return
+            for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                yield Document(id=i, page_content=text, metadata=dict(meta or {}))
+            offset += len(got["ids"])

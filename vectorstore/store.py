@@ -8,13 +8,16 @@ from dataclasses import replace
 from langchain_core.documents import Document
 
 from vectorstore.chroma import ChunkIndex
+from vectorstore.keyword import KeywordIndex
 from vectorstore.registry import DocumentRecord, Registry
 
 
 class DocumentStore:
-    def __init__(self, chunks: ChunkIndex, registry: Registry) -> None:
+    def __init__(self, chunks: ChunkIndex, registry: Registry, keyword: KeywordIndex) -> None:
         self.chunks = chunks
         self.registry = registry
+        self.keyword = keyword
+        self._keyword_checked = False
 
     # -- writing one document: begin, add batches, commit ---------------------------------
     def begin(self, record: DocumentRecord) -> None:
@@ -22,6 +25,7 @@ class DocumentStore:
 
     def add(self, chunks: Sequence[Document], vectors: Sequence[Sequence[float]]) -> None:
         self.chunks.add(chunks, vectors)
+        self.keyword.add(chunks)
 
     def commit(self, record: DocumentRecord) -> None:
         """Make the document visible, then drop any older version of the same file."""
@@ -46,14 +50,33 @@ class DocumentStore:
             self._drop(record.doc_id)
         return removed
 
-    def search(self, vector: Sequence[float], k: int) -> list[tuple[Document, float]]:
-        """Top-k chunks of ready documents only (a half-written document is never seen)."""
-        return self.chunks.search(vector, k, sorted(self.registry.ready_ids()))
+    def search(
+        self, vector: Sequence[float], k: int, with_vectors: bool = False
+    ) -> list[tuple[Document, float, list[float] | None]]:
+        """Dense top-k among ready documents only (a half-written document is never seen)."""
+        return self.chunks.search(vector, k, sorted(self.registry.ready_ids()), with_vectors)
+
+    def keyword_search(self, query: str, k: int) -> list[tuple[Document, float]]:
+        """BM25 top-k among ready documents, scores as BM25 gives them."""
+        self.sync_keyword()
+        hits = self.keyword.search(query, k, sorted(self.registry.ready_ids()))
+        docs = {d.id: d for d in self.chunks.get([chunk_id for chunk_id, _ in hits])}
+        return [(docs[i], score) for i, score in hits if i in docs]
 
     # -- repair ---------------------------------------------------------------------------
+    def sync_keyword(self) -> str | None:
+        """Rebuild the keyword index from Chroma if it is missing or out of step."""
+        if self._keyword_checked:
+            return None
+        self._keyword_checked = True
+        if self.keyword.count() == self.chunks.count():
+            return None
+        self.keyword.replace_all(self.chunks.all_chunks())
+        return "keyword index was out of step with the vector store: rebuilt it"
+
     def recover(self) -> list[str]:
         """Undo what an interrupted run left: pending documents, superseded versions."""
-        notes: list[str] = []
+        notes: list[str] = [note for note in [self.sync_keyword()] if note]
         for record in self.registry.all(status="pending"):
             self._drop(record.doc_id)
             notes.append(f"{record.source}: removed a partial ingest left by an interrupted run")
@@ -70,4 +93,5 @@ class DocumentStore:
 
     def _drop(self, doc_id: str) -> None:
         self.chunks.delete_document(doc_id)
+        self.keyword.delete_document(doc_id)
         self.registry.remove(doc_id)

@@ -1,0 +1,131 @@
+"""What an answer is: its text, numbered sources, timings and retrieval trace."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from langchain_core.documents import Document
+
+from rag_app import prompts
+
+
+@dataclass(frozen=True)
+class Source:
+    number: int  # the [n] the answer cites
+    source: str
+    page: int
+    text: str
+    score: float
+    chunk_id: str
+
+    @classmethod
+    def from_hit(cls, number: int, doc: Document, score: float) -> Source:
+        return cls(
+            number=number,
+            source=str(doc.metadata.get("source", "")),
+            page=int(doc.metadata.get("page", 0)),
+            text=doc.page_content,
+            score=round(score, 4),
+            chunk_id=str(doc.id or ""),
+        )
+
+    def as_document(self) -> Document:
+        return Document(
+            id=self.chunk_id,
+            page_content=self.text,
+            metadata={"source": self.source, "page": self.page},
+        )
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    sources: list[Source]
+    language: str
+    timings: dict[str, float] = field(default_factory=dict)
+    trace: dict[str, Any] = field(default_factory=dict)  # what was searched and what was found
+
+    @property
+    def model_citations(self) -> list[int]:
+        return [n for n in prompts.cited_numbers(self.answer) if 1 <= n <= len(self.sources)]
+
+    @property
+    def citation_method(self) -> str:
+        """'model' when the answer cites [n] itself, else 'overlap' (matched by shared words)."""
+        return "model" if self.model_citations else "overlap"
+
+    @property
+    def cited(self) -> list[int]:
+        """The sources the answer rests on, best evidence first."""
+        if self.model_citations:
+            return self.model_citations
+        return prompts.supporting_passages(self.answer, [s.text for s in self.sources])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "language": self.language,
+            "sources": [asdict(s) for s in self.sources],
+            "cited": self.cited,
+            "citation_method": self.citation_method,
+            "timings": self.timings,
+            "trace": self.trace,
+        }
+
+
+class AnswerStream:
+    """Iterate for the answer's text as it is generated; then ``result`` holds the ``Answer``.
+
+    ``sources`` is known before the first token, so a client can show them early.
+    """
+
+    def __init__(
+        self,
+        question: str,
+        language: str,
+        sources: list[Source],
+        tokens: Iterator[str],
+        started: float,
+        retrieval_s: float,
+        trace: dict[str, Any],
+    ) -> None:
+        self.question, self.language, self.sources, self.trace = question, language, sources, trace
+        self._tokens, self._started, self._retrieval_s = tokens, started, retrieval_s
+        self.result: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        parts: list[str] = []
+        first: float | None = None
+        begin = time.perf_counter()
+        for text in self._tokens:
+            if not text:
+                continue
+            if first is None:
+                first = time.perf_counter()
+            parts.append(text)
+            yield text
+        end = time.perf_counter()
+        generated = end - (first or end)
+        n = len(parts)
+        timings = {
+            "retrieval_s": round(self._retrieval_s, 4),
+            "first_token_s": round((first or end) - self._started, 4),
+            "generation_s": round(end - begin, 4),  # prompt processing + decoding
+            "total_s": round(end - self._started, 4),
+            "tokens": n,
+            "tokens_per_s": round((n - 1) / generated, 2) if n > 1 and generated > 0 else 0.0,
+        }
+        self.result = Answer(
+            self.question, "".join(parts).strip(), self.sources, self.language, timings, self.trace
+        )
+
+    def consume(self) -> Answer:
+        for _ in self:
+            pass
+        assert self.result is not None
+        return self.result

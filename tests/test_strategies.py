@@ -1,0 +1,116 @@
+"""Retrieval strategies on the real bundled embedder and model."""
+
+from pathlib import Path
+
+import pytest
+
+from rag_app.errors import RagError
+from rag_app.retrieval import STRATEGIES
+from rag_app.service import RagService
+from rag_app.settings import Settings
+
+CITY = [
+    "La catedral de la ciudad se construyó durante tres siglos. Sus vidrieras góticas fueron "
+    "restauradas en 1998 por un taller de artesanos locales que trabajó con plomo y vidrio.",
+    "El mercado central abre todos los días salvo el domingo. Allí se venden frutas, pescado "
+    "fresco y quesos curados de las montañas cercanas, y en verano se celebran conciertos.",
+    "La biblioteca municipal guarda un manuscrito medieval iluminado, donado por una familia de "
+    "comerciantes en el siglo diecinueve. Solo se expone una vez al año, en abril.",
+    "El puerto recibe barcos de carga y cruceros. La lonja subasta cada madrugada las capturas "
+    "de la flota de bajura, sobre todo merluza, sardina y anchoa.",
+    "La universidad fue fundada por el obispo Gelmírez y hoy tiene facultades de medicina, "
+    "derecho y filología. Su claustro renacentista es visitable los fines de semana.",
+    "El parque botánico conserva un ginkgo centenario y un invernadero de hierro con plantas "
+    "tropicales. La entrada es gratuita para estudiantes y jubilados.",
+]
+QUESTIONS = {  # question -> page that answers it
+    "¿Qué árbol centenario hay en el parque?": 6,
+    "¿Quién donó el manuscrito?": 3,
+    "¿Para quién es gratuita la entrada?": 6,
+    "¿Cuándo se expone el manuscrito?": 3,
+    "¿Quién fundó la universidad?": 5,
+    "¿Qué pescado se subasta en la lonja?": 4,
+}
+
+
+@pytest.fixture
+def service(settings: Settings, real_models: tuple) -> RagService:
+    embeddings, chat = real_models
+    service = RagService(settings, embeddings=embeddings, chat_model=chat)
+    assert service.ingest_texts([("ciudad", CITY)]).chunks == len(CITY)
+    return service
+
+
+def top_page(service: RagService, question: str, strategy: str) -> int:
+    return service.retrieve(question, k=3, strategy=strategy)[0].page
+
+
+def test_hybrid_finds_what_dense_alone_misses_in_spanish(service: RagService) -> None:
+    dense = {q: top_page(service, q, "similarity") for q in QUESTIONS}
+    hybrid = {q: top_page(service, q, "hybrid") for q in QUESTIONS}
+    assert hybrid == QUESTIONS
+    assert sum(dense[q] != page for q, page in QUESTIONS.items()) >= 2
+
+
+def test_hybrid_trace_shows_each_retriever(service: RagService) -> None:
+    answer = service.ask("¿Quién donó el manuscrito?", strategy="hybrid")
+    trace = answer.trace
+    assert trace["strategy"] == "hybrid" and trace["retrievers"] == ["dense", "bm25"]
+    first = trace["candidates"][0]
+    assert (first["source"], first["page"], first["rank"]) == ("ciudad", 3, 1)
+    assert set(first["retrievers"]) == {"dense", "bm25"}
+    assert all({"rank", "score"} <= set(r) for r in first["retrievers"].values())
+    assert sum(c["used"] for c in trace["candidates"]) == len(answer.sources)
+
+
+def test_mmr_returns_distinct_chunks(service: RagService) -> None:
+    found = service.retrieve("¿Qué hay en la ciudad?", k=4, strategy="mmr")
+    assert len({s.chunk_id for s in found}) == len(found) == 4
+
+
+@pytest.mark.parametrize("strategy", ["multi-query", "hyde", "hybrid-multi-query"])
+def test_llm_strategies_trace_and_cache_their_generation(
+    service: RagService, strategy: str
+) -> None:
+    question = "¿Quién fundó la universidad?"
+    sources, trace = service._retrieve(question, 3, strategy)
+    assert sources and trace["queries"][0] == question
+    if strategy == "hyde":
+        assert trace["hypothetical"]
+    cached = dict(service._generated)
+    again, _ = service._retrieve(question, 3, strategy)
+    assert service._generated == cached  # no second LLM call for the same question
+    assert [s.chunk_id for s in again] == [s.chunk_id for s in sources]
+
+
+def test_every_strategy_answers_and_unknown_is_one_line(service: RagService) -> None:
+    for strategy in STRATEGIES:
+        assert service.retrieve("¿Quién fundó la universidad?", k=2, strategy=strategy)
+    with pytest.raises(RagError, match="strategy 'bogus': unknown"):
+        service.retrieve("x?", strategy="bogus")
+
+
+def test_follow_up_keeps_working_with_history(service: RagService) -> None:
+    history = [
+        ("user", "¿Quién fundó la universidad?"),
+        ("assistant", "La fundó el obispo Gelmírez [1]."),
+    ]
+    answer = service.ask("¿Y qué facultades tiene la universidad?", history=history)
+    assert answer.trace["question"] == "¿Y qué facultades tiene la universidad?"
+    assert answer.trace["standalone_question"]
+    assert answer.sources and answer.sources[0].page == 5
+
+
+def test_cli_strategy_option(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from tests.test_cli import RAG
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env["RAG_DATA_DIR"] = str(tmp_path / "empty")
+    result = subprocess.run(
+        [RAG, "ask", "x?", "--strategy", "bogus"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: strategy 'bogus': unknown; use one of similarity")
