@@ -71,44 +71,68 @@ class Ingestor:
     ) -> IngestReport:
         """Documents already read (a string stands for one that failed to read)."""
         report = IngestReport(notes=self.store.recover(), failed=list(failed or []))
-        todo: list[tuple[PdfDocument, list[Document]]] = []
+        ready = {record.source: record for record in self.store.documents()}
+        todo: list[tuple[DocumentRecord, list[Document]]] = []
         for pdf in documents:
             if isinstance(pdf, str):
                 report.failed.append(pdf)
                 continue
-            if any(pdf.name == queued.name for queued, _ in todo):
+            if any(pdf.name == queued.source for queued, _ in todo):
                 report.failed.append(
                     f"{pdf.path or pdf.name}: another file named {pdf.name} is in this batch; "
                     "documents are known by file name, so rename one of them"
                 )
                 continue
-            known = self.store.find(pdf.name)
+            known = ready.get(pdf.name)
             if known is not None and known.doc_id == document_id(pdf.name, pdf.sha256):
                 report.unchanged.append(pdf.name)
                 continue
-            todo.append((pdf, split_document(pdf, self.chunk_size, self.chunk_overlap)))
-
-        total = sum(len(chunks) for _, chunks in todo)
-        done = 0
-        for pdf, chunks in todo:
-            record = DocumentRecord(
-                doc_id=document_id(pdf.name, pdf.sha256),
-                source=pdf.name,
-                sha256=pdf.sha256,
-                size=pdf.size,
-                pages=pdf.page_count,
-                chunks=len(chunks),
-                ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                path=str(pdf.path.resolve()) if pdf.path else "",
-            )
-            self.store.begin(record)
-            for start in range(0, len(chunks), self.batch_size):
-                batch = chunks[start : start + self.batch_size]
-                progress("embed", done, total, pdf.name)
-                vectors = self.embeddings.embed_documents([c.page_content for c in batch])
-                self.store.add(batch, vectors)
-                done += len(batch)
-            self.store.commit(record)
-            report.ingested.append(record)
-        progress("embed", total, total, "")
+            chunks = split_document(pdf, self.chunk_size, self.chunk_overlap)
+            if not chunks:
+                report.failed.append(f"{pdf.name}: no text to index; check the document")
+                continue
+            todo.append((_record(pdf, len(chunks)), chunks))
+        self._embed_and_store(todo, ready, report, progress)
         return report
+
+    def _embed_and_store(
+        self,
+        todo: list[tuple[DocumentRecord, list[Document]]],
+        ready: dict[str, DocumentRecord],
+        report: IngestReport,
+        progress: ProgressFn,
+    ) -> None:
+        """Batches span documents (short ones fill a batch together); each document turns
+        ready as soon as its last chunk is stored."""
+        if not todo:
+            return
+        self.store.begin(*(record for record, _ in todo))
+        flat = [(i, chunk) for i, (_, chunks) in enumerate(todo) for chunk in chunks]
+        left = [len(chunks) for _, chunks in todo]
+        for start in range(0, len(flat), self.batch_size):
+            batch = flat[start : start + self.batch_size]
+            progress("embed", start, len(flat), todo[batch[0][0]][0].source)
+            vectors = self.embeddings.embed_documents([c.page_content for _, c in batch])
+            self.store.add([c for _, c in batch], vectors)
+            finished = []
+            for i, _ in batch:
+                left[i] -= 1
+                if left[i] == 0:
+                    finished.append(todo[i][0])
+            if finished:
+                self.store.commit(*finished, previous=ready)
+                report.ingested.extend(finished)
+        progress("embed", len(flat), len(flat), "")
+
+
+def _record(pdf: PdfDocument, chunks: int) -> DocumentRecord:
+    return DocumentRecord(
+        doc_id=document_id(pdf.name, pdf.sha256),
+        source=pdf.name,
+        sha256=pdf.sha256,
+        size=pdf.size,
+        pages=pdf.page_count,
+        chunks=chunks,
+        ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        path=str(pdf.path.resolve()) if pdf.path else "",
+    )

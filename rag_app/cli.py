@@ -14,11 +14,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from rag_app.bench_cli import bench_app
 from rag_app.errors import RagError
+from rag_app.progress import progress_display
 from rag_app.retrieval import STRATEGIES
 
 EXIT_ERROR = 1
@@ -32,6 +33,7 @@ app = typer.Typer(
 )
 docs_app = typer.Typer(help="List ingested documents, or delete one.", invoke_without_command=True)
 app.add_typer(docs_app, name="docs")
+app.add_typer(bench_app, name="bench")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -71,24 +73,8 @@ def ingest(
 ) -> None:
     """Add PDFs to the store; unchanged files are skipped, changed ones replaced."""
     service = _service()
-    columns = (
-        TextColumn("{task.description:<9}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[name]}", markup=False),
-    )
-    with Progress(
-        *columns, console=err, transient=True, disable=as_json or not err.is_terminal
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(stage: str, done: int, total: int, name: str) -> None:
-            if stage not in tasks:
-                label = "Reading" if stage == "parse" else "Embedding"
-                tasks[stage] = bar.add_task(label, total=total, name=name)
-            bar.update(tasks[stage], completed=done, total=total, name=name)
-
+    labels = {"parse": "Reading", "embed": "Embedding"}
+    with progress_display(err, labels, enabled=not as_json) as progress:
         report = service.ingest(paths, progress)
 
     if as_json:

@@ -6,9 +6,10 @@ to the user's question (the common "relevance" the threshold and margin work on)
 
 Strategies (``STRATEGIES``):
 - ``similarity``: dense search with the question.
+- ``bm25``: keyword search alone (BM25), mostly a baseline for the benchmark.
 - ``mmr``: dense candidates re-ranked for diversity (maximal marginal relevance).
-- ``hybrid``: BM25 and dense, fused by weighted reciprocal rank fusion.
-- ``multi-query``: the LLM writes rephrasings (one call); dense search with each; fused.
+- ``hybrid``: BM25 and dense, fused by their min-max-normalised scores (dense weight 0.3).
+- ``multi-query``: the LLM writes rephrasings (one call); dense search with each; rank fusion.
 - ``hyde``: the LLM writes a hypothetical answer passage; its embedding, averaged with the
   question's, is searched.
 - ``hybrid-multi-query``: BM25 and dense for the question and every rephrasing; fused.
@@ -23,7 +24,7 @@ from typing import Any, Protocol, TypeVar
 
 from langchain_core.documents import Document
 
-STRATEGIES = ("similarity", "mmr", "hybrid", "multi-query", "hyde", "hybrid-multi-query")
+STRATEGIES = ("similarity", "bm25", "mmr", "hybrid", "multi-query", "hyde", "hybrid-multi-query")
 RRF_K = 60
 
 
@@ -57,6 +58,31 @@ def rrf(rankings: dict[str, list[str]], weights: dict[str, float] | None = None)
         weight = (weights or {}).get(name, 1.0)
         for rank, item in enumerate(ids, start=1):
             totals[item] = totals.get(item, 0.0) + weight / (RRF_K + rank)
+    return sorted(totals, key=lambda item: -totals[item])
+
+
+def minmax(found: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """Scores of one list scaled to [0, 1] (all 1.0 when they are equal)."""
+    if not found:
+        return {}
+    low, high = min(s for _, s in found), max(s for _, s in found)
+    return {i: (s - low) / (high - low) if high > low else 1.0 for i, s in found}
+
+
+def convex_fusion(
+    lists: dict[str, list[tuple[str, float]]], weights: dict[str, float]
+) -> list[str]:
+    """Sum of weight x min-max-normalised score over the lists, best first.
+
+    Unlike rank fusion it keeps how far ahead a list's top hits are, so a retriever that is
+    sure (BM25 on a rare word) is not outvoted by one whose scores are bunched (an English
+    embedder on Spanish): measured in docs/RETRIEVAL.md, it never fell below its best part.
+    """
+    totals: dict[str, float] = {}
+    for name, found in lists.items():
+        weight = weights.get(name, 1.0)
+        for item, score in minmax(found).items():
+            totals[item] = totals.get(item, 0.0) + weight * score
     return sorted(totals, key=lambda item: -totals[item])
 
 
@@ -111,10 +137,10 @@ def parse_queries(text: str, question: str, most: int = 3) -> list[str]:
 class Retriever:
     """Runs a named strategy over a backend; LLM text comes from ``generate``."""
 
-    def __init__(self, backend: Backend, generate: Generate, bm25_weight: float = 1.0) -> None:
+    def __init__(self, backend: Backend, generate: Generate, dense_weight: float = 0.3) -> None:
         self.backend = backend
         self.generate = generate
-        self.bm25_weight = bm25_weight
+        self.dense_weight = dense_weight
 
     def run(self, strategy: str, question: str, k: int) -> Retrieved:
         vector = self.backend.embed(question)
@@ -124,6 +150,8 @@ class Retriever:
 
         if strategy == "similarity":
             lists["dense"] = [(d, s) for d, s, _ in self.backend.dense(vector, k)]
+        elif strategy == "bm25":
+            lists["bm25"] = self.backend.keyword(question, k)
         elif strategy == "mmr":
             return self._mmr(question, vector, k, fetch, trace)
         elif strategy == "hyde":
@@ -167,8 +195,15 @@ class Retriever:
                 docs.setdefault(key, doc)
                 scores.setdefault(key, {})[name] = round(score, 4)
                 ranks.setdefault(key, {})[name] = rank
-        weights = {n: self.bm25_weight for n in lists if n.startswith("bm25")}
-        order = rrf({n: [str(d.id) for d, _ in found] for n, found in lists.items()}, weights)[:k]
+        ids = {n: [(str(d.id), s) for d, s in found] for n, found in lists.items()}
+        if any(n.startswith("bm25") for n in lists):  # hybrid: keyword and dense scores
+            weights = {
+                n: self.dense_weight if n.startswith("dense") else 1.0 - self.dense_weight
+                for n in lists
+            }
+            order = convex_fusion(ids, weights)[:k]
+        else:  # dense lists only (one per query): rank fusion
+            order = rrf({n: [i for i, _ in found] for n, found in ids.items()})[:k]
         chosen = [docs[key] for key in order]
         cosines = self._cosines(vector, chosen, scores)
         hits = [

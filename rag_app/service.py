@@ -164,7 +164,7 @@ class RagService:
             raise RagError(f"strategy {name!r}: unknown; use one of {', '.join(STRATEGIES)}")
         if not question.strip():
             raise RagError("the question is empty; ask something about your documents")
-        if not self.store.documents():
+        if not self.store.has_documents():
             raise EmptyStoreError(prompts.EMPTY_STORE["en"])
         return name
 
@@ -182,7 +182,7 @@ class RagService:
         retriever = Retriever(
             StoreBackend(self.store, self.embeddings),
             self._generate,
-            bm25_weight=self.settings.retrieval.bm25_weight,
+            dense_weight=self.settings.retrieval.dense_weight,
         )
         found = retriever.run(name, question, k or self.settings.retrieval.k)
         sources = [
@@ -220,6 +220,10 @@ class RagService:
         if len(self._generated) > GENERATION_CACHE_SIZE:
             self._generated.popitem(last=False)
         return text
+
+    def forget_generations(self) -> None:
+        """Drop cached LLM text for retrieval (benchmarks time each strategy from cold)."""
+        self._generated.clear()
 
     def standalone_question(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         """A chat follow-up ("and how heavy is it?") rewritten to stand alone, for retrieval."""

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from rag_app.prompts import format_history, usable_rewrite
-from rag_app.retrieval import parse_queries, rrf, select_relevant
+from rag_app.retrieval import convex_fusion, parse_queries, rrf, select_relevant
 
 
 @dataclass
@@ -62,3 +62,14 @@ def test_history_is_short_and_labelled() -> None:
     text = format_history(turns)
     assert text.startswith("User: q1\nAssistant: a1")
     assert len(text.splitlines()[1]) <= len("Assistant: ") + 300
+
+
+def test_convex_fusion_keeps_a_confident_retriever_ahead() -> None:
+    # BM25 is sure of "b"; dense scores are bunched with "a" barely first.
+    lists = {
+        "dense": [("a", 0.52), ("b", 0.51), ("c", 0.50)],
+        "bm25": [("b", 12.0), ("c", 1.0), ("a", 0.5)],
+    }
+    assert convex_fusion(lists, {"dense": 0.3, "bm25": 0.7})[0] == "b"
+    assert convex_fusion(lists, {"dense": 1.0, "bm25": 0.0})[0] == "a"
+    assert convex_fusion({"one": [("x", 3.0), ("y", 3.0)]}, {}) == ["x", "y"]  # equal scores

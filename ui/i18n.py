@@ -61,10 +61,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "strategy": {"en": "Retrieval strategy", "es": "Estrategia de búsqueda"},
     "strategy_help": {
         "en": "hybrid: keywords + meaning (best measured); similarity: meaning only; "
-        "mmr: varied passages; multi-query / hyde: the model rewrites the question first (slower).",
+        "bm25: keywords only; mmr: varied passages; multi-query / hyde: the model rewrites "
+        "the question first (slower).",
         "es": "hybrid: palabras clave + significado (la mejor medida); similarity: solo "
-        "significado; mmr: pasajes variados; multi-query / hyde: el modelo reescribe la "
-        "pregunta antes (más lento).",
+        "significado; bm25: solo palabras clave; mmr: pasajes variados; multi-query / hyde: "
+        "el modelo reescribe la pregunta antes (más lento).",
     },
     "temperature": {"en": "Temperature", "es": "Temperatura"},
     "max_tokens": {"en": "Longest answer (tokens)", "es": "Respuesta más larga (tokens)"},

@@ -79,14 +79,22 @@ class ChunkIndex:
         return len(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
 
     def search(
-        self, vector: Sequence[float], k: int, doc_ids: Sequence[str], with_vectors: bool = False
+        self,
+        vector: Sequence[float],
+        k: int,
+        excluded: Sequence[str] = (),
+        with_vectors: bool = False,
     ) -> list[tuple[Document, float, list[float] | None]]:
-        """Top-k chunks among the documents ``doc_ids`` (filtered inside Chroma), with cosine
-        similarity and, when asked (for MMR), their stored vectors."""
-        if k <= 0 or not doc_ids:
+        """Top-k chunks outside the documents ``excluded`` (filtered inside Chroma; usually
+        none are), with cosine similarity and, when asked (for MMR), their stored vectors."""
+        if k <= 0:
             return []
-        where: dict[str, Any] = (
-            {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
+        where: dict[str, Any] | None = (
+            None
+            if not excluded
+            else {"doc_id": {"$ne": excluded[0]}}
+            if len(excluded) == 1
+            else {"doc_id": {"$nin": list(excluded)}}
         )
         include = ["documents", "metadatas", "distances"] + (["embeddings"] if with_vectors else [])
         got = self.collection.query(

@@ -122,8 +122,8 @@ class KeywordIndex:
                 self._built = (generation, model, [r[0] for r in rows], [r[1] for r in rows])
             return self._built[1], self._built[2], self._built[3]
 
-    def search(self, query: str, k: int, doc_ids: Sequence[str]) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the best k chunks among documents ``doc_ids``."""
+    def search(self, query: str, k: int, excluded: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best k chunks outside the documents ``excluded``."""
         import numpy as np
 
         model, ids, owners = self._model()
@@ -131,8 +131,12 @@ class KeywordIndex:
         terms = [t for t in query_tokens(query) if t in vocabulary]
         if not ids or not terms or k <= 0:
             return []
-        allowed = set(doc_ids)
-        mask = np.fromiter((owner in allowed for owner in owners), dtype=np.float32, count=len(ids))
+        banned = set(excluded)
+        mask = (
+            np.fromiter((o not in banned for o in owners), dtype=np.float32, count=len(ids))
+            if banned
+            else None
+        )
         found, scores = model.retrieve(
             [terms], k=min(k, len(ids)), show_progress=False, weight_mask=mask, n_threads=1
         )

@@ -36,10 +36,13 @@ class Registry:
     def __init__(self, client: ClientAPI, name: str) -> None:
         self.collection = client.get_or_create_collection(name=name, embedding_function=None)
 
-    def put(self, record: DocumentRecord) -> None:
-        self.collection.upsert(
-            ids=[record.doc_id], embeddings=_NO_VECTOR, metadatas=[asdict(record)]
-        )
+    def put(self, *records: DocumentRecord) -> None:
+        if records:
+            self.collection.upsert(
+                ids=[r.doc_id for r in records],
+                embeddings=_NO_VECTOR * len(records),
+                metadatas=[asdict(r) for r in records],
+            )
 
     def remove(self, doc_id: str) -> None:
         self.collection.delete(ids=[doc_id])
@@ -56,9 +59,8 @@ class Registry:
         got = self.collection.get(where=where, include=["metadatas"])
         return [_record(dict(meta)) for meta in got["metadatas"] or []]
 
-    def ready_ids(self) -> set[str]:
-        got = self.collection.get(where={"status": "ready"}, include=[])
-        return set(got["ids"])
+    def ids(self, status: Status, limit: int | None = None) -> list[str]:
+        return list(self.collection.get(where={"status": status}, include=[], limit=limit)["ids"])
 
 
 _FIELDS = {f.name for f in fields(DocumentRecord)}

@@ -20,19 +20,30 @@ class DocumentStore:
         self._keyword_checked = False
 
     # -- writing one document: begin, add batches, commit ---------------------------------
-    def begin(self, record: DocumentRecord) -> None:
-        self.registry.put(replace(record, status="pending"))
+    def begin(self, *records: DocumentRecord) -> None:
+        self.registry.put(*(replace(r, status="pending") for r in records))
 
     def add(self, chunks: Sequence[Document], vectors: Sequence[Sequence[float]]) -> None:
         self.chunks.add(chunks, vectors)
         self.keyword.add(chunks)
 
-    def commit(self, record: DocumentRecord) -> None:
-        """Make the document visible, then drop any older version of the same file."""
-        self.registry.put(replace(record, status="ready"))
-        for old in self.registry.by_source(record.source):
-            if old.doc_id != record.doc_id:
-                self._drop(old.doc_id)
+    def commit(
+        self, *records: DocumentRecord, previous: dict[str, DocumentRecord] | None = None
+    ) -> None:
+        """Make documents visible, then drop the older version of each file.
+
+        ``previous`` (source -> ready record, read once by the caller) saves a registry
+        lookup per document; without it, the registry is asked.
+        """
+        self.registry.put(*(replace(r, status="ready") for r in records))
+        for record in records:
+            if previous is None:
+                olds = self.registry.by_source(record.source)
+            else:
+                olds = [previous[record.source]] if record.source in previous else []
+            for old in olds:
+                if old.doc_id != record.doc_id:
+                    self._drop(old.doc_id)
 
     # -- reading and deleting ---------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:
@@ -50,16 +61,19 @@ class DocumentStore:
             self._drop(record.doc_id)
         return removed
 
+    def has_documents(self) -> bool:
+        return bool(self.registry.ids("ready", limit=1))
+
     def search(
         self, vector: Sequence[float], k: int, with_vectors: bool = False
     ) -> list[tuple[Document, float, list[float] | None]]:
-        """Dense top-k among ready documents only (a half-written document is never seen)."""
-        return self.chunks.search(vector, k, sorted(self.registry.ready_ids()), with_vectors)
+        """Dense top-k, never from a half-written (pending) document."""
+        return self.chunks.search(vector, k, self.registry.ids("pending"), with_vectors)
 
     def keyword_search(self, query: str, k: int) -> list[tuple[Document, float]]:
-        """BM25 top-k among ready documents, scores as BM25 gives them."""
+        """BM25 top-k, never from a pending document; scores as BM25 gives them."""
         self.sync_keyword()
-        hits = self.keyword.search(query, k, sorted(self.registry.ready_ids()))
+        hits = self.keyword.search(query, k, self.registry.ids("pending"))
         docs = {d.id: d for d in self.chunks.get([chunk_id for chunk_id, _ in hits])}
         return [(docs[i], score) for i, score in hits if i in docs]
 

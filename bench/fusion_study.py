@@ -1,0 +1,91 @@
+"""Which fusion of BM25 and dense ranks best? An offline study on cached benchmark indexes.
+
+Run from the project root after `rag bench retrieval` has built the indexes (it caches them):
+    .venv/bin/python bench/fusion_study.py --squad ../shared/data/xquad/xquad.es.dev.json
+    .venv/bin/python bench/fusion_study.py --beir ../shared/data/scifact --split train
+Each query's dense and BM25 lists (top 30) are fetched once; every fusion is then scored on
+them with the benchmark's own metrics. Results and the choice: docs/RETRIEVAL.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+
+from rag_app import models
+from rag_app.benchmark import cache_key, default_cache_root, load_beir, load_squad, score_query
+from rag_app.retrieval import convex_fusion, rrf
+from rag_app.service import RagService, StoreBackend
+from rag_app.settings import load_settings
+
+FETCH = 30
+Lists = tuple[list[tuple[str, float]], list[tuple[str, float]]]  # dense, bm25: (chunk id, score)
+
+
+def convex(alpha: float) -> Callable[[Lists], list[str]]:
+    return lambda lists: convex_fusion(
+        {"dense": lists[0], "bm25": lists[1]}, {"dense": alpha, "bm25": 1 - alpha}
+    )
+
+
+def weighted_rrf(weight: float) -> Callable[[Lists], list[str]]:
+    return lambda lists: rrf(
+        {"dense": [i for i, _ in lists[0]], "bm25": [i for i, _ in lists[1]]}, {"bm25": weight}
+    )
+
+
+FUSIONS: dict[str, Callable[[Lists], list[str]]] = {
+    "dense": lambda lists: [i for i, _ in lists[0]],
+    "bm25": lambda lists: [i for i, _ in lists[1]],
+    "rrf 1:1": weighted_rrf(1.0),
+    "rrf bm25x1.5": weighted_rrf(1.5),
+    "rrf bm25x2": weighted_rrf(2.0),
+    "rrf bm25x3": weighted_rrf(3.0),
+    "convex a=0.2": convex(0.2),
+    "convex a=0.3": convex(0.3),
+    "convex a=0.4": convex(0.4),
+    "convex a=0.5": convex(0.5),
+    "convex a=0.7": convex(0.7),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--squad", type=Path)
+    parser.add_argument("--beir", type=Path)
+    parser.add_argument("--split", default="train")
+    parser.add_argument("--limit", type=int)
+    args = parser.parse_args()
+    corpus = load_squad(args.squad) if args.squad else load_beir(args.beir, args.split)
+    base = load_settings(data_dir=default_cache_root())
+    key = cache_key(models.embedder_name(base.embedding), base, corpus.documents)
+    data_dir = default_cache_root() / "bench" / key
+    if not (data_dir / "complete.json").exists():
+        raise SystemExit(f"no cached index at {data_dir}: run `rag bench retrieval` first")
+    service = RagService(load_settings(data_dir=data_dir))
+    backend = StoreBackend(service.store, service.embeddings)
+    owner: dict[str, tuple[str, int]] = {}
+    queries = corpus.queries[: args.limit]
+    fetched: list[Lists] = []
+    for query in queries:
+        dense = backend.dense(backend.embed(query.text), FETCH)
+        bm25 = backend.keyword(query.text, FETCH)
+        for doc, _, *_ in [*dense, *bm25]:
+            page = int(doc.metadata["page"]) if corpus.by_page else 0
+            owner[str(doc.id)] = (str(doc.metadata["source"]), page)
+        fetched.append(([(str(d.id), s) for d, s, _ in dense], [(str(d.id), s) for d, s in bm25]))
+    print(f"{corpus.name}: {len(queries)} queries")
+    print("| fusion | nDCG@10 | R@5 | MRR@10 |\n|---|---|---|---|")
+    for name, fuse in FUSIONS.items():
+        rows = [
+            score_query([owner[i] for i in fuse(lists)[:10]], q.relevant)
+            for q, lists in zip(queries, fetched, strict=True)
+        ]
+        mean = {m: statistics.fmean(r[m] for r in rows) for m in ("ndcg@10", "recall@5", "mrr@10")}
+        print(f"| {name} | {mean['ndcg@10']:.3f} | {mean['recall@5']:.3f} | {mean['mrr@10']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,379 @@
+"""Retrieval benchmark: public corpora (BEIR, SQuAD) through the app's own ingest and retrieve.
+
+Scores are computed on relevance units (a document for BEIR, a document page for SQuAD), not on
+chunks: the ranked chunks are reduced to the first occurrence of each unit, so a long document
+split in several chunks is neither rewarded twice nor penalised for it. The embedded index of a
+corpus is cached under the user cache dir, keyed by embedder, chunking and corpus content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from langchain_core.embeddings import Embeddings
+
+from rag_app import models
+from rag_app.errors import RagError
+from rag_app.settings import Settings, load_settings
+
+SPLITS = ("test", "train", "dev")
+METRICS = ("ndcg@10", "recall@5", "recall@10", "mrr@10", "s_per_query")
+COMPLETE_MARKER = "complete.json"
+
+Unit = tuple[str, int]  # (document name, page); page 0 when the unit is the whole document
+# progress(stage, done, total, name): "embed" while ingesting, "query" while retrieving.
+ProgressFn = Callable[[str, int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    text: str
+    relevant: dict[Unit, float]  # unit -> graded relevance (> 0)
+
+
+@dataclass
+class Corpus:
+    name: str  # used in result file names, e.g. "scifact-train"
+    documents: list[tuple[str, list[str]]]  # (name, pages), as RagService.ingest_texts takes
+    queries: list[Query]
+    by_page: bool  # True: a unit is (document, page); False: the whole document
+    split: str | None = None
+
+
+@dataclass
+class BenchResult:
+    report: dict[str, Any]  # what the JSON file holds
+    reused_cache: bool
+    cache_dir: Path
+    json_path: Path
+    markdown_path: Path
+    errors: dict[str, str] = field(default_factory=dict)  # strategy -> one-line RagError
+
+
+# -- loaders ------------------------------------------------------------------------------
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise RagError(f"{path}: file not found; check the corpus folder")
+    rows: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise RagError(
+                    f"{path}, line {number}: not valid JSON ({exc.msg}); fix or remove it"
+                ) from None
+            if not isinstance(row, dict) or "_id" not in row:
+                raise RagError(f"{path}, line {number}: expected an object with '_id'; fix it")
+            rows.append(row)
+    return rows
+
+
+def _read_qrels(path: Path) -> dict[str, dict[str, float]]:
+    if not path.is_file():
+        found = sorted(p.stem for p in path.parent.glob("*.tsv"))
+        raise RagError(f"{path}: file not found; choose a split among {found or list(SPLITS)}")
+    qrels: dict[str, dict[str, float]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        cells = line.strip().split("\t") if line.strip() else []
+        if len(cells) == 4:  # TREC form: query-id, iteration, corpus-id, score
+            cells = [cells[0], cells[2], cells[3]]
+        try:
+            query_id, doc_id, score = cells[0], cells[1], float(cells[2])
+        except (IndexError, ValueError):
+            if number == 1 or not cells:  # the header line, or a blank one
+                continue
+            raise RagError(
+                f"{path}, line {number}: expected 'query-id<TAB>corpus-id<TAB>score'; fix it"
+            ) from None
+        qrels.setdefault(query_id, {})[doc_id] = score
+    return qrels
+
+
+def load_beir(folder: Path, split: str = "test") -> Corpus:
+    """A BEIR folder: corpus.jsonl, queries[_<split>].jsonl, qrels/<split>.tsv."""
+    if split not in SPLITS:
+        raise RagError(f"split {split!r}: unknown; use one of {', '.join(SPLITS)}")
+    if not folder.is_dir():
+        raise RagError(f"{folder}: folder not found; pass a BEIR corpus folder")
+    qrels_file = folder / "qrels" / f"{split}.tsv"
+    qrels = _read_qrels(qrels_file)
+    queries_file = folder / f"queries_{split}.jsonl"
+    if not queries_file.is_file():
+        queries_file = folder / "queries.jsonl"
+    if not queries_file.is_file():
+        raise RagError(f"{folder}: no queries_{split}.jsonl or queries.jsonl; add the queries")
+    texts = {str(row["_id"]): str(row.get("text") or "") for row in _read_jsonl(queries_file)}
+    documents = [
+        (str(row["_id"]), [f"{row.get('title') or ''}\n\n{row.get('text') or ''}"])
+        for row in _read_jsonl(folder / "corpus.jsonl")
+    ]
+    unknown = sorted(set(qrels) - set(texts))
+    if unknown:
+        raise RagError(
+            f"{qrels_file}: query ids {unknown[:5]} are not in "
+            f"{queries_file.name}; use the queries file of the same split"
+        )
+    queries = [
+        Query(qid, text, {(doc, 0): g for doc, g in qrels[qid].items() if g > 0})
+        for qid, text in texts.items()
+        if text.strip() and qid in qrels and any(g > 0 for g in qrels[qid].values())
+    ]
+    return Corpus(f"{folder.name}-{split}", documents, queries, by_page=False, split=split)
+
+
+def load_squad(path: Path) -> Corpus:
+    """SQuAD v1.1 JSON: one document per article, one page per paragraph."""
+    if not path.is_file():
+        raise RagError(f"{path}: file not found; pass a SQuAD v1.1 JSON file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        articles = data["data"]
+    except json.JSONDecodeError as exc:
+        raise RagError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg}); fix it") from None
+    except (KeyError, TypeError):
+        raise RagError(f"{path}: no 'data' list; expected SQuAD v1.1 JSON") from None
+    documents: list[tuple[str, list[str]]] = []
+    queries: list[Query] = []
+    seen: set[str] = set()
+    try:
+        for article in articles:
+            name, n = str(article["title"]), 1
+            while name in seen:
+                n += 1
+                name = f"{article['title']} ({n})"
+            seen.add(name)
+            pages: list[str] = []
+            for page, paragraph in enumerate(article["paragraphs"], start=1):
+                pages.append(str(paragraph["context"]).removeprefix("\ufeff"))
+                for qa in paragraph["qas"]:
+                    if str(qa["question"]).strip():
+                        queries.append(
+                            Query(str(qa["id"]), str(qa["question"]), {(name, page): 1.0})
+                        )
+            documents.append((name, pages))
+    except (KeyError, TypeError) as exc:
+        raise RagError(
+            f"{path}: an article lacks {exc} (title, paragraphs, context, qas, id, question); "
+            "expected SQuAD v1.1 JSON"
+        ) from None
+    return Corpus(path.name.removesuffix(".json"), documents, queries, by_page=True)
+
+
+# -- metrics ------------------------------------------------------------------------------
+def first_units(units: Iterable[Unit]) -> list[Unit]:
+    """Ranked units with repeats removed: a unit counts at the rank of its best chunk."""
+    return list(dict.fromkeys(units))
+
+
+def ndcg_at(ranked: Sequence[Unit], relevant: Mapping[Unit, float], k: int = 10) -> float:
+    dcg = sum(relevant.get(u, 0.0) / math.log2(i + 2) for i, u in enumerate(ranked[:k]))
+    ideal = sorted(relevant.values(), reverse=True)[:k]
+    idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def recall_at(ranked: Sequence[Unit], relevant: Mapping[Unit, float], k: int) -> float:
+    if not relevant:
+        return 0.0
+    return len({u for u in ranked[:k] if relevant.get(u, 0.0) > 0}) / len(relevant)
+
+
+def mrr_at(ranked: Sequence[Unit], relevant: Mapping[Unit, float], k: int = 10) -> float:
+    for i, unit in enumerate(ranked[:k], start=1):
+        if relevant.get(unit, 0.0) > 0:
+            return 1.0 / i
+    return 0.0
+
+
+def score_query(ranked: Sequence[Unit], relevant: Mapping[Unit, float]) -> dict[str, float]:
+    units = first_units(ranked)
+    return {
+        "ndcg@10": ndcg_at(units, relevant, 10),
+        "recall@5": recall_at(units, relevant, 5),
+        "recall@10": recall_at(units, relevant, 10),
+        "mrr@10": mrr_at(units, relevant, 10),
+    }
+
+
+# -- the run ------------------------------------------------------------------------------
+def default_cache_root() -> Path:
+    return Path(platformdirs.user_cache_dir("rag-app", appauthor=False))
+
+
+def cache_key(embedder: str, settings: Settings, documents: Iterable[tuple[str, list[str]]]) -> str:
+    """Same embedder, chunking and corpus text: same index, so it can be reused."""
+    digest = hashlib.sha256()
+    chunking = settings.chunking
+    digest.update(f"{embedder}\0{chunking.chunk_size}\0{chunking.chunk_overlap}\0".encode())
+    for name, pages in documents:
+        digest.update(f"{name}\0{chr(12).join(pages)}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+def _notify_nothing(message: str) -> None:
+    pass
+
+
+def _no_progress(stage: str, done: int, total: int, name: str) -> None:
+    pass
+
+
+def run_benchmark(
+    corpus: Corpus,
+    strategies: Sequence[str] = ("similarity",),
+    *,
+    k: int = 10,
+    limit: int | None = None,
+    out_dir: Path = Path("bench/results"),
+    cache_root: Path | None = None,
+    config_file: Path | None = None,
+    embeddings: Embeddings | None = None,
+    progress: ProgressFn | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> BenchResult:
+    """Ingest ``corpus`` (or reuse its cached index), run every strategy, write JSON and Markdown.
+
+    A strategy that raises ``RagError`` is reported in ``errors`` and skipped; the others run.
+    ``embeddings`` replaces the configured embedder (tests); its class then names the cache key,
+    so a fake never fills the cache a real embedder would reuse.
+    """
+    from rag_app.service import RagService
+
+    progress, notify = progress or _no_progress, notify or _notify_nothing
+    started = datetime.now(UTC)
+    root = (cache_root or default_cache_root()).expanduser()
+    base = load_settings(config_file, data_dir=root)
+    embedder = models.embedder_name(base.embedding)
+    if embeddings is not None:
+        embedder = f"{type(embeddings).__module__}.{type(embeddings).__qualname__}"
+    cache_dir = root / "bench" / cache_key(embedder, base, corpus.documents)
+    settings = load_settings(config_file, data_dir=cache_dir)
+    service = RagService(settings, embeddings=embeddings)
+
+    marker = cache_dir / COMPLETE_MARKER
+    reused = marker.is_file()
+    if reused:
+        index = json.loads(marker.read_text(encoding="utf-8"))
+        notify(f"reusing the cached index in {cache_dir} (ingestion skipped)")
+    else:
+        notify(f"ingesting {len(corpus.documents)} documents into {cache_dir}")
+        clock = time.perf_counter()
+        ingest = service.ingest_texts(corpus.documents, progress)
+        if ingest.failed:
+            raise RagError(f"benchmark corpus {corpus.name}: {ingest.failed[0]}")
+        records = service.documents()
+        index = {
+            "corpus": corpus.name,
+            "embedder": embedder,
+            "documents": len(records),
+            "chunks": sum(r.chunks for r in records),
+            "ingest_s": round(time.perf_counter() - clock, 2),
+            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        marker.write_text(json.dumps(index, indent=2), encoding="utf-8")
+
+    queries = corpus.queries[:limit] if limit else corpus.queries
+    results: dict[str, dict[str, float]] = {}
+    errors: dict[str, str] = {}
+    for strategy in strategies:
+        try:
+            results[strategy] = _run_strategy(service, corpus, queries, strategy, k, progress)
+        except RagError as exc:
+            errors[strategy] = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            notify(f"strategy {strategy}: skipped ({errors[strategy]})")
+
+    report: dict[str, Any] = {
+        "corpus": corpus.name,
+        "split": corpus.split,
+        "unit": "page" if corpus.by_page else "document",
+        "embedder": embedder,
+        "chunking": settings.chunking.model_dump(),
+        "k": k,
+        "counts": {
+            "queries": len(queries),
+            "documents": index["documents"],
+            "chunks": index["chunks"],
+        },
+        "cache": {
+            "dir": str(cache_dir),
+            "reused": reused,
+            "ingested_at": index["ingested_at"],
+            "ingest_s": index["ingest_s"],
+        },
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "strategies": results,
+        "errors": errors,
+    }
+    json_path, markdown_path = write_reports(report, out_dir, started)
+    return BenchResult(report, reused, cache_dir, json_path, markdown_path, errors)
+
+
+def _run_strategy(
+    service: Any,
+    corpus: Corpus,
+    queries: Sequence[Query],
+    strategy: str,
+    k: int,
+    progress: ProgressFn,
+) -> dict[str, float]:
+    totals = dict.fromkeys(METRICS, 0.0)
+    service.forget_generations()  # each strategy pays for its own LLM calls
+    if queries:  # untimed: loading models and building indexes is not retrieval time
+        service.retrieve(queries[0].text, k=k, strategy=strategy)
+    for done, query in enumerate(queries):
+        progress("query", done, len(queries), strategy)
+        clock = time.perf_counter()
+        sources = service.retrieve(query.text, k=k, strategy=strategy)
+        totals["s_per_query"] += time.perf_counter() - clock
+        ranked = [(s.source, s.page if corpus.by_page else 0) for s in sources]
+        for name, value in score_query(ranked, query.relevant).items():
+            totals[name] += value
+    progress("query", len(queries), len(queries), strategy)
+    n = max(len(queries), 1)
+    return {name: round(value / n, 4) for name, value in totals.items()}
+
+
+# -- reports ------------------------------------------------------------------------------
+def markdown(report: Mapping[str, Any]) -> str:
+    split = f", split {report['split']}" if report.get("split") else ""
+    chunking = report["chunking"]
+    lines = [
+        f"**{report['corpus']}**{split}: {report['counts']['queries']} queries, "
+        f"{report['counts']['documents']} documents ({report['counts']['chunks']} chunks of "
+        f"≤{chunking['chunk_size']} chars, overlap {chunking['chunk_overlap']}), "
+        f"k={report['k']}, embedder {report['embedder']}, {report['started_at']}",
+        "",
+        "| strategy | nDCG@10 | R@5 | R@10 | MRR@10 | s/query |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, m in report["strategies"].items():
+        values = " | ".join(f"{m[key]:.3f}" for key in METRICS)
+        lines.append(f"| {name} | {values} |")
+    lines += [f"\n{name}: not run ({message})" for name, message in report["errors"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(report: Mapping[str, Any], out_dir: Path, when: datetime) -> tuple[Path, Path]:
+    stem = f"{report['corpus']}-{when.strftime('%Y%m%dT%H%M%SZ')}"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        json_path, markdown_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
+        json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        markdown_path.write_text(markdown(report), encoding="utf-8")
+    except OSError as exc:
+        raise RagError(f"results folder {out_dir}: cannot be written ({exc}); pass --out") from None
+    return json_path, markdown_path
