@@ -213,7 +213,6 @@ def ui(
     ] = None,
 ) -> None:
     """Start the web UI (Streamlit) on 127.0.0.1 unless told otherwise."""
-    import subprocess
     from importlib.util import find_spec
 
     service = _service()
@@ -248,7 +247,9 @@ def ui(
         "--client.toolbarMode", "minimal",
     ]  # fmt: skip
     err.print(f"rag-app UI on http://{address}:{number}")
-    raise typer.Exit(subprocess.call(command, env=env))
+    sys.stderr.flush()
+    # Become the server (no child left behind when this process is stopped).
+    os.execve(sys.executable, command, env)
 
 
 def _quiet_libraries() -> None:

@@ -58,8 +58,12 @@ def test_upload_ask_reupload_delete(app: AppTest, tmp_path: Path) -> None:
     assert "astronomy.pdf, page 3" in text
     assert len(app.session_state["messages"]) == 2
 
-    ask(app, "Who founded the Lumora Observatory?")
+    assert app.selectbox(key="strategy").value == "hybrid"
+    app.selectbox(key="strategy").set_value("similarity").run()
+    ask(app, "Who founded the Lumora Observatory?")  # a follow-up turn, with history
     assert len(app.session_state["messages"]) == 4  # history kept
+    trace = app.session_state["messages"][3]["answer"]["trace"]
+    assert trace["strategy"] == "similarity" and trace["standalone_question"]
 
     upload(app, "astronomy.pdf", data)  # a second upload of the same, unchanged file
     assert "already indexed and unchanged" in all_text(app)
