@@ -7,6 +7,7 @@ built on first use and then kept, so a process loads each model once.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -48,6 +49,7 @@ class RagService:
     ) -> None:
         self.settings = settings
         self._generated: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._cache_lock = threading.Lock()
         if embeddings is not None:
             self.__dict__["embeddings"] = embeddings
         if chat_model is not None:
@@ -206,9 +208,10 @@ class RagService:
         """Short LLM text for retrieval (rephrasings, hypothetical passage, condensed question),
         cached per question so repeating a question costs no second call."""
         key = (kind, question.strip(), history)
-        if key in self._generated:
-            self._generated.move_to_end(key)
-            return self._generated[key]
+        with self._cache_lock:  # UI sessions ask from several threads
+            if key in self._generated:
+                self._generated.move_to_end(key)
+                return self._generated[key]
         reply = self.chat_model.invoke(
             prompts.strategy_messages(kind, question, history),
             temperature=0.0,
@@ -216,14 +219,16 @@ class RagService:
             stop=prompts.STOP,
         )
         text = str(reply.content).strip()
-        self._generated[key] = text
-        if len(self._generated) > GENERATION_CACHE_SIZE:
-            self._generated.popitem(last=False)
+        with self._cache_lock:
+            self._generated[key] = text
+            if len(self._generated) > GENERATION_CACHE_SIZE:
+                self._generated.popitem(last=False)
         return text
 
     def forget_generations(self) -> None:
         """Drop cached LLM text for retrieval (benchmarks time each strategy from cold)."""
-        self._generated.clear()
+        with self._cache_lock:
+            self._generated.clear()
 
     def standalone_question(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         """A chat follow-up ("and how heavy is it?") rewritten to stand alone, for retrieval."""
