@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
+from langchain_core.retrievers import BaseRetriever
 
 from ingest.loaders import text_document
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn, no_progress
@@ -225,6 +227,10 @@ class RagService:
                 self._generated.popitem(last=False)
         return text
 
+    def as_retriever(self, strategy: str | None = None, k: int | None = None) -> BaseRetriever:
+        """Any strategy as a LangChain retriever, to compose with other chains."""
+        return ServiceRetriever(service=self, strategy=strategy, k=k)
+
     def forget_generations(self) -> None:
         """Drop cached LLM text for retrieval (benchmarks time each strategy from cold)."""
         with self._cache_lock:
@@ -323,4 +329,29 @@ class StoreBackend:
         return [
             sum(a * b for a, b in zip(vector, stored.get(str(d.id), []), strict=False))
             for d in docs
+        ]
+
+
+class ServiceRetriever(BaseRetriever):
+    """A LangChain ``BaseRetriever`` over ``RagService.retrieve``.
+
+    The strategies themselves are plain Python over the store because they need what the
+    retriever interface cannot carry back (each retriever's ranks and scores, the trace); this
+    adapter gives LangChain users the usual seam. Metadata: source, page, score (cosine).
+    """
+
+    service: Any
+    strategy: str | None = None
+    k: int | None = None
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [
+            Document(
+                id=s.chunk_id,
+                page_content=s.text,
+                metadata={"source": s.source, "page": s.page, "score": s.score},
+            )
+            for s in self.service.retrieve(query, self.k, self.strategy)
         ]

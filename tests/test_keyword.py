@@ -75,3 +75,10 @@ def test_keyword_search_never_sees_pending_documents(service: RagService, course
         doc.metadata["doc_id"] == record.doc_id
         for doc, _ in service.store.keyword_search("observatory", 10)
     )
+
+
+def test_any_strategy_as_a_langchain_retriever(service: RagService, course_pdf: Path) -> None:
+    service.ingest([course_pdf])
+    docs = service.as_retriever("bm25", k=2).invoke("Brindlemoor")
+    assert docs and (docs[0].metadata["source"], docs[0].metadata["page"]) == ("astronomy.pdf", 2)
+    assert 0 < len(docs) <= 2 and "score" in docs[0].metadata
