@@ -21,6 +21,7 @@ from typing import Any
 import platformdirs
 from langchain_core.embeddings import Embeddings
 
+from ingest.pipeline import ProgressFn, no_progress
 from rag_app import models
 from rag_app.errors import RagError
 from rag_app.settings import Settings, load_settings
@@ -30,8 +31,7 @@ METRICS = ("ndcg@10", "recall@5", "recall@10", "mrr@10", "s_per_query")
 COMPLETE_MARKER = "complete.json"
 
 Unit = tuple[str, int]  # (document name, page); page 0 when the unit is the whole document
-# progress(stage, done, total, name): "embed" while ingesting, "query" while retrieving.
-ProgressFn = Callable[[str, int, int, str], None]
+# Progress stages reported here: "embed" while ingesting, "query" while retrieving.
 
 
 @dataclass(frozen=True)
@@ -227,10 +227,6 @@ def _notify_nothing(message: str) -> None:
     pass
 
 
-def _no_progress(stage: str, done: int, total: int, name: str) -> None:
-    pass
-
-
 def run_benchmark(
     corpus: Corpus,
     strategies: Sequence[str] = ("similarity",),
@@ -252,7 +248,7 @@ def run_benchmark(
     """
     from rag_app.service import RagService
 
-    progress, notify = progress or _no_progress, notify or _notify_nothing
+    progress, notify = progress or no_progress, notify or _notify_nothing
     started = datetime.now(UTC)
     root = (cache_root or default_cache_root()).expanduser()
     base = load_settings(config_file, data_dir=root)

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-ProgressFn = Callable[[str, int, int, str], None]
+from ingest.pipeline import ProgressFn
 
 
 @contextmanager

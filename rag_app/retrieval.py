@@ -153,7 +153,7 @@ class Retriever:
         elif strategy == "bm25":
             lists["bm25"] = self.backend.keyword(question, k)
         elif strategy == "mmr":
-            return self._mmr(question, vector, k, fetch, trace)
+            return self._mmr(vector, k, fetch, trace)
         elif strategy == "hyde":
             passage = self.generate("hyde", question).strip()
             trace["hypothetical"] = passage
@@ -176,11 +176,10 @@ class Retriever:
                     lists[f"bm25{tag}"] = self.backend.keyword(query, fetch)
         else:
             raise ValueError(strategy)
-        return self._fuse(question, vector, lists, k, trace)
+        return self._fuse(vector, lists, k, trace)
 
     def _fuse(
         self,
-        question: str,
         vector: Sequence[float],
         lists: dict[str, list[tuple[Document, float]]],
         k: int,
@@ -223,9 +222,7 @@ class Retriever:
         )
         return [scores[str(d.id)].get("dense", computed.get(str(d.id), 0.0)) for d in docs]
 
-    def _mmr(
-        self, question: str, vector: Sequence[float], k: int, fetch: int, trace: dict[str, Any]
-    ) -> Retrieved:
+    def _mmr(self, vector: Sequence[float], k: int, fetch: int, trace: dict[str, Any]) -> Retrieved:
         import numpy as np
         from langchain_core.vectorstores.utils import maximal_marginal_relevance
 

@@ -89,32 +89,16 @@ class ChunkIndex:
         none are), with cosine similarity and, when asked (for MMR), their stored vectors."""
         if k <= 0:
             return []
-        where: dict[str, Any] | None = (
-            None
-            if not excluded
-            else {"doc_id": {"$ne": excluded[0]}}
-            if len(excluded) == 1
-            else {"doc_id": {"$nin": list(excluded)}}
-        )
+        where = {"doc_id": {"$nin": list(excluded)}} if excluded else None
         include = ["documents", "metadatas", "distances"] + (["embeddings"] if with_vectors else [])
         got = self.collection.query(
             query_embeddings=[list(vector)], n_results=k, where=where, include=include
         )
-        vectors = got["embeddings"][0] if with_vectors else [None] * len(got["ids"][0])
+        docs = _documents(got["ids"][0], got["documents"][0], got["metadatas"][0])
+        vectors = got["embeddings"][0] if with_vectors else [None] * len(docs)
         return [
-            (
-                Document(id=i, page_content=text, metadata=dict(meta or {})),
-                1.0 - float(distance),
-                None if v is None else [float(x) for x in v],
-            )
-            for i, text, meta, distance, v in zip(
-                got["ids"][0],
-                got["documents"][0],
-                got["metadatas"][0],
-                got["distances"][0],
-                vectors,
-                strict=True,
-            )
+            (doc, 1.0 - float(distance), None if v is None else [float(x) for x in v])
+            for doc, distance, v in zip(docs, got["distances"][0], vectors, strict=True)
         ]
 
     def get(self, ids: Sequence[str]) -> list[Document]:
@@ -122,10 +106,7 @@ class ChunkIndex:
         if not ids:
             return []
         got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
-        found = {
-            i: Document(id=i, page_content=text, metadata=dict(meta or {}))
-            for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
+        found = {d.id: d for d in _documents(got["ids"], got["documents"], got["metadatas"])}
         return [found[i] for i in ids if i in found]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
@@ -144,6 +125,13 @@ class ChunkIndex:
             )
             if not got["ids"]:
                 return
-            for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                yield Document(id=i, page_content=text, metadata=dict(meta or {}))
+            yield from _documents(got["ids"], got["documents"], got["metadatas"])
             offset += len(got["ids"])
+
+
+def _documents(ids: Sequence[str], texts: Sequence[Any], metas: Sequence[Any]) -> list[Document]:
+    """Chroma's parallel result lists as LangChain documents."""
+    return [
+        Document(id=i, page_content=text, metadata=dict(meta or {}))
+        for i, text, meta in zip(ids, texts, metas, strict=True)
+    ]

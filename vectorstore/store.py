@@ -27,23 +27,17 @@ class DocumentStore:
         self.chunks.add(chunks, vectors)
         self.keyword.add(chunks)
 
-    def commit(
-        self, *records: DocumentRecord, previous: dict[str, DocumentRecord] | None = None
-    ) -> None:
+    def commit(self, *records: DocumentRecord, previous: dict[str, DocumentRecord]) -> None:
         """Make documents visible, then drop the older version of each file.
 
-        ``previous`` (source -> ready record, read once by the caller) saves a registry
-        lookup per document; without it, the registry is asked.
+        ``previous`` maps source -> the ready record read once at the start of the run; any
+        other stale version (a crash between these two steps) is left to ``recover``.
         """
         self.registry.put(*(replace(r, status="ready") for r in records))
         for record in records:
-            if previous is None:
-                olds = self.registry.by_source(record.source)
-            else:
-                olds = [previous[record.source]] if record.source in previous else []
-            for old in olds:
-                if old.doc_id != record.doc_id:
-                    self._drop(old.doc_id)
+            old = previous.get(record.source)
+            if old is not None and old.doc_id != record.doc_id:
+                self._drop(old.doc_id)
 
     # -- reading and deleting ---------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:
