@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
 
 from rag_app.errors import RagError
 from rag_app.llm import ChatLlamaCpp, cpu_has_amx, load_llama
@@ -101,7 +102,16 @@ def gguf_location(settings: LLMSettings) -> Path:
     return Path(settings.model_path).expanduser() if settings.model_path else bundled_gguf_path()
 
 
-def build_chat_model(settings: LLMSettings) -> ChatLlamaCpp:
+def build_chat_model(settings: LLMSettings) -> BaseChatModel:
+    """The in-process GGUF model, or an OpenAI-compatible endpoint when ``base_url`` is set."""
+    if settings.base_url:
+        from rag_app.endpoint import build_endpoint_chat
+
+        return build_endpoint_chat(settings)
+    return build_local_chat_model(settings)
+
+
+def build_local_chat_model(settings: LLMSettings) -> ChatLlamaCpp:
     path = gguf_location(settings)
     if not path.is_file():
         raise RagError(
@@ -143,25 +153,79 @@ class LazyEmbeddings(Embeddings):
         return self._factory().embed_query(text)
 
 
+def _folder_mb(path: Path) -> float | None:
+    if not path.exists():
+        return None
+    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+    return round(sum(f.stat().st_size for f in files) / 1e6, 1)
+
+
+def _torch_accelerators() -> list[str]:
+    import torch
+
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found += [
+            f"cuda:{i} {torch.cuda.get_device_name(i)}" for i in range(torch.cuda.device_count())
+        ]
+    if torch.backends.mps.is_available():
+        found.append("mps")
+    return found
+
+
 def describe(settings: Settings, embeddings: Embeddings, chat_model: Any) -> dict[str, Any]:
-    """What is in use, for `rag doctor` and the UI: models, sizes, devices, GPU offload."""
+    """What is in use, for `rag doctor` and the UI: backends, models and their sizes, the
+    llama.cpp build, GPU offload (possible and actually in use), the embedder's device."""
     import llama_cpp
 
     client = getattr(embeddings, "_client", None)
+    embedder = embedder_location(settings.embedding)
+    store = settings.vectorstore
+    report: dict[str, Any] = {
+        "data_dir": str(settings.data_dir),
+        "vector_store": (
+            f"server {'https' if store.ssl else 'http'}://{store.host}:{store.port}"
+            if store.host
+            else f"embedded {settings.data_dir / 'chroma'}"
+        ),
+        "embedder": embedder,
+        "embedder_mb": _folder_mb(Path(embedder).expanduser()),
+        "embedder_device": str(getattr(client, "device", "unknown")),
+        "torch_devices": _torch_accelerators(),
+        "llama_cpp_python": llama_cpp.__version__,
+        "llama_cpp_build": llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
+        "gpu_offload_supported": gpu_offload_supported(),
+    }
+    if settings.llm.base_url:
+        return report | {
+            "llm": f"endpoint {settings.llm.base_url}",
+            "chat_model": getattr(chat_model, "model_name", settings.llm.model),
+            "gpu_offload_active": None,
+            "gpu": "decided by the endpoint's server, not by this process",
+        }
     gguf = gguf_location(settings.llm)
     llama = getattr(chat_model, "llama", None)
     layers = llama.model_params.n_gpu_layers if llama is not None else None
-    offload = gpu_offload_supported()
-    return {
-        "data_dir": str(settings.data_dir),
-        "embedder": embedder_location(settings.embedding),
-        "embedder_device": str(getattr(client, "device", "unknown")),
+    total = llama_cpp.llama_model_n_layer(llama.model) if llama is not None else None
+    active = bool(report["gpu_offload_supported"] and layers not in (None, 0))
+    return report | {
+        "llm": "in-process (llama-cpp-python)",
         "chat_model": str(gguf),
-        "chat_model_mb": round(gguf.stat().st_size / 1e6, 1) if gguf.is_file() else None,
-        "llama_cpp_python": llama_cpp.__version__,
-        "gpu_offload_supported": offload,
-        "gpu_offload_active": bool(offload and layers not in (None, 0)),
-        "gpu_layers": layers,
+        "chat_model_mb": _folder_mb(gguf),
+        "gpu_layers": layers,  # as asked of llama.cpp: -1 = all
+        "model_layers": total,
+        "gpu_offload_active": active,
+        "gpu": _gpu_note(report["gpu_offload_supported"], layers, total),
         "cpu_amx_workaround": cpu_has_amx(),
         "n_ctx": settings.llm.n_ctx,
     }
+
+
+def _gpu_note(supported: bool, layers: int | None, total: int | None) -> str:
+    if not supported:
+        return "this llama-cpp-python build cannot offload: all layers on the CPU (README: GPU)"
+    if not layers:
+        return "offload possible but off: llm.gpu_layers is 0"
+    if layers < 0 or (total is not None and layers >= total):
+        return f"all {total} layers on the GPU"
+    return f"{layers} of {total} layers on the GPU"

@@ -60,6 +60,21 @@ class LLMSettings(BaseModel):
     temperature: float = Field(default=0.1, ge=0.0, le=2.0, description="Sampling temperature.")
     max_tokens: int = Field(default=256, ge=1, description="Most tokens an answer may have.")
     seed: int = Field(default=0, description="Sampling seed, so answers are repeatable.")
+    base_url: str = Field(
+        default="",
+        description="An OpenAI-compatible endpoint (llama.cpp server, vLLM), e.g. "
+        "http://127.0.0.1:8080/v1. Empty: the model runs in this process (model_path).",
+    )
+    # Plain strings (kept out of reprs), so the UI can key its model cache on the settings' JSON.
+    api_key: str = Field(
+        default="", repr=False, description="Key sent to the endpoint (Bearer), if it needs one."
+    )
+    model: str = Field(
+        default="", description="Model name asked of the endpoint. Empty: the first it serves."
+    )
+    timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds to wait for the endpoint before giving up."
+    )
 
 
 class ChunkingSettings(BaseModel):
@@ -121,6 +136,22 @@ class UISettings(BaseModel):
     max_upload_mb: int = Field(default=200, ge=1, description="Largest PDF the UI accepts, MB.")
 
 
+class VectorStoreSettings(BaseModel):
+    host: str = Field(
+        default="",
+        description="A Chroma server (`chroma run`) to use instead of the embedded store in "
+        "data_dir. Empty: embedded.",
+    )
+    port: int = Field(default=8000, ge=1, le=65535, description="Port of the Chroma server.")
+    ssl: bool = Field(default=False, description="Reach the Chroma server over HTTPS.")
+    token: str = Field(
+        default="",
+        repr=False,
+        description="Sent as `Authorization: Bearer <token>` (for a proxy or Chroma deployment "
+        "that checks it). Empty: no header.",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of rag-app. See the README for the table."""
 
@@ -137,6 +168,7 @@ class Settings(BaseSettings):
     )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    vectorstore: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ui: UISettings = Field(default_factory=UISettings)

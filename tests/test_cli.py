@@ -99,7 +99,15 @@ def test_doctor_reports_models(env: dict[str, str]) -> None:
     assert report["chat_model"].endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
     assert report["chat_model_mb"] > 50
     assert report["embedder_device"] == "cpu"
-    assert isinstance(report["gpu_offload_supported"], bool)
+    assert report["embedder_mb"] > 50 and "cpu" in report["torch_devices"]
+    assert report["vector_store"].startswith("embedded ") and report["llm"].startswith("in-process")
+    assert "CPU" in report["llama_cpp_build"] and report["model_layers"] > 0
+    if report["gpu_offload_supported"]:  # a GPU build: every layer by default
+        assert report["gpu_layers"] == -1 and report["gpu_offload_active"] is True
+        assert "layers on the GPU" in report["gpu"]
+    else:  # a CPU-only build (this machine): no layer asked of the GPU, and it says so
+        assert report["gpu_layers"] == 0 and report["gpu_offload_active"] is False
+        assert "cannot offload" in report["gpu"]
 
 
 def test_changed_file_replaces_old_version(env: dict[str, str], tmp_path: Path) -> None:

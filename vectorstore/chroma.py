@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,43 @@ def persistent_client(path: Path) -> ClientAPI:
         )
     except OSError as exc:
         raise RagError(f"data dir {path}: cannot be used ({exc}); set RAG_DATA_DIR") from None
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    """Where a Chroma server (``chroma run``) listens, and the token to send it, if any."""
+
+    host: str
+    port: int = 8000
+    ssl: bool = False
+    token: str = field(default="", repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.ssl else 'http'}://{self.host}:{self.port}"
+
+
+def server_client(server: ChromaServer) -> ClientAPI:
+    """A client of a Chroma server; fails in one line (which URL, what to do) if unreachable."""
+    logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
+    headers = {"Authorization": f"Bearer {server.token}"} if server.token else None
+    try:
+        client = chromadb.HttpClient(
+            host=server.host,
+            port=server.port,
+            ssl=server.ssl,
+            headers=headers,
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+        client.heartbeat()
+    except Exception as exc:  # chromadb raises ValueError, httpx errors, or its own per case
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RagError(
+            f"Chroma server {server.url}: unreachable ({detail}); start it with `chroma run "
+            f"--path DIR --host {server.host} --port {server.port}` or fix "
+            "RAG_VECTORSTORE__HOST/PORT, or unset RAG_VECTORSTORE__HOST for the embedded store"
+        ) from None
+    return client
 
 
 class ChunkIndex:

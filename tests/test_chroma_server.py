@@ -1,0 +1,77 @@
+"""The store on a real Chroma server (`chroma run`, started here) instead of the embedded one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag_app.service import RagService
+from rag_app.settings import load_settings
+from tests.servers import free_port, running
+from tests.test_cli import assert_one_line_error, rag
+
+CHROMA = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+
+
+@pytest.fixture(scope="module")
+def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    folder = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    command = [CHROMA, "run", "--path", str(folder / "db"), "--host", "127.0.0.1"]
+    heartbeat = f"http://127.0.0.1:{port}/api/v2/heartbeat"
+    with running([*command, "--port", str(port)], heartbeat, folder / "server.log"):
+        yield port
+
+
+def server_service(data_dir: Path, port: int, models: tuple) -> RagService:
+    settings = load_settings(
+        data_dir=data_dir, vectorstore={"host": "127.0.0.1", "port": port}, llm={"temperature": 0}
+    )
+    embeddings, chat = models
+    return RagService(settings, embeddings=embeddings, chat_model=chat)
+
+
+@pytest.mark.slow
+def test_ingest_ask_list_delete_on_server(
+    chroma_port: int, real_models: tuple, course_pdf: Path, tmp_path: Path
+) -> None:
+    service = server_service(tmp_path / "app-a", chroma_port, real_models)
+    report = service.ingest([course_pdf])
+    assert [r.source for r in report.ingested] == ["astronomy.pdf"] and not report.failed
+    assert [d.source for d in service.documents()] == ["astronomy.pdf"]
+    answer = service.ask("How wide is the mirror of the main telescope?")
+    assert answer.answer and answer.sources[0].page == 3
+    assert service.describe()["vector_store"] == f"server http://127.0.0.1:{chroma_port}"
+    # Nothing went into an embedded store; only the keyword index is local, one per server.
+    data = tmp_path / "app-a"
+    assert not (data / "chroma").exists()
+    assert (data / f"chroma-127.0.0.1-{chroma_port}" / "documents_keywords.sqlite3").is_file()
+
+    # Another app instance with an empty data dir sees the same documents, and rebuilds its
+    # own keyword index from the server on first search.
+    other = server_service(tmp_path / "app-b", chroma_port, real_models)
+    assert [d.source for d in other.documents()] == ["astronomy.pdf"]
+    found = other.retrieve("Elena Vasquez founded the observatory", strategy="bm25")
+    assert found and found[0].page == 2
+
+    assert service.delete("astronomy.pdf") == report.chunks
+    assert other.documents() == []
+    assert service.store.chunks.count() == 0
+
+
+def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
+    port = free_port()  # released: nothing listens there
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RAG_")},
+        "RAG_DATA_DIR": str(tmp_path / "data"),
+        "RAG_VECTORSTORE__HOST": "127.0.0.1",
+        "RAG_VECTORSTORE__PORT": str(port),
+    }
+    result = rag("docs", env=env)
+    assert_one_line_error(result, f"Chroma server http://127.0.0.1:{port}: unreachable")
+    assert "chroma run --path DIR" in result.stderr

@@ -1,0 +1,87 @@
+"""Answers from an OpenAI-compatible endpoint: a real `python -m llama_cpp.server` started here
+with the bundled GGUF, instead of the in-process model."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag_app import models
+from rag_app.service import RagService
+from rag_app.settings import load_settings
+from tests.servers import free_port, running
+from tests.test_cli import assert_one_line_error, rag
+
+QUESTION = "How wide is the mirror of the main telescope?"
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
+    folder = tmp_path_factory.mktemp("llm-server")
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(models.bundled_gguf_path())]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]
+    base = f"http://127.0.0.1:{port}/v1"
+    with running(command, f"{base}/models", folder / "server.log"):
+        yield base
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory, real_models: tuple) -> Path:
+    """A store with the course PDF, ingested once with the real embedder."""
+    from tests.pdfs import COURSE_PAGES, make_pdf
+
+    folder = tmp_path_factory.mktemp("endpoint-data")
+    pdf = make_pdf(folder / "pdfs" / "astronomy.pdf", COURSE_PAGES)
+    service = RagService(load_settings(data_dir=folder / "data"), embeddings=real_models[0])
+    assert service.ingest([pdf]).ingested
+    return folder / "data"
+
+
+@pytest.mark.slow
+def test_streamed_answer_through_endpoint(
+    endpoint: str, data_dir: Path, real_models: tuple
+) -> None:
+    settings = load_settings(data_dir=data_dir, llm={"base_url": endpoint, "temperature": 0})
+    service = RagService(settings, embeddings=real_models[0])
+    assert service.chat_model.model_name.endswith(".gguf")  # the first model it serves
+
+    stream = service.stream(QUESTION)
+    pieces = list(stream)
+    answer = stream.result
+    assert answer is not None and len(pieces) > 1  # streamed, not one block
+    assert answer.sources[0].source == "astronomy.pdf" and answer.sources[0].page == 3
+    timings = answer.timings
+    assert timings["tokens"] == len(pieces) and timings["tokens_per_s"] > 0
+    assert 0 < timings["first_token_s"] <= timings["total_s"]
+
+    short = service.ask(QUESTION, max_tokens=5)  # a per-question override reaches the server
+    assert 1 <= short.timings["tokens"] <= 5
+
+    info = service.describe()
+    assert info["llm"] == f"endpoint {endpoint}" and info["gpu_offload_active"] is None
+
+
+def test_cli_ask_streams_a_cited_answer(endpoint: str, data_dir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env |= {"RAG_DATA_DIR": str(data_dir), "RAG_LLM__BASE_URL": endpoint}
+    result = rag("ask", QUESTION, env=env)
+    assert result.returncode == 0, result.stderr
+    answer, _, sources = result.stdout.partition("Sources (* = the answer draws on it):")
+    assert answer.strip()
+    assert "astronomy.pdf, page 3" in sources
+    assert "*[" in sources  # at least one source marked as drawn on
+
+
+def test_unreachable_endpoint_is_one_line(data_dir: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"  # released: nothing listens there
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env |= {"RAG_DATA_DIR": str(data_dir), "RAG_LLM__BASE_URL": url}
+    result = rag("ask", QUESTION, env=env)
+    assert_one_line_error(result, f"LLM endpoint {url}: unreachable")
+    assert "RAG_LLM__BASE_URL" in result.stderr
