@@ -76,6 +76,13 @@ class LLMSettings(BaseModel):
         default=120.0, gt=0, description="Seconds to wait for the endpoint before giving up."
     )
 
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https:// (e.g. http://127.0.0.1:8080/v1)")
+        return value.rstrip("/")
+
 
 class ChunkingSettings(BaseModel):
     chunk_size: int = Field(default=800, ge=100, description="Characters per chunk (at most).")
@@ -150,6 +157,13 @@ class VectorStoreSettings(BaseModel):
         description="Sent as `Authorization: Bearer <token>` (for a proxy or Chroma deployment "
         "that checks it). Empty: no header.",
     )
+
+    @field_validator("host")
+    @classmethod
+    def _bare_host(cls, value: str) -> str:
+        if "://" in value or "/" in value:
+            raise ValueError("a host name or address only; set port and ssl separately")
+        return value
 
 
 class Settings(BaseSettings):

@@ -85,3 +85,23 @@ def test_unreachable_endpoint_is_one_line(data_dir: Path) -> None:
     result = rag("ask", QUESTION, env=env)
     assert_one_line_error(result, f"LLM endpoint {url}: unreachable")
     assert "RAG_LLM__BASE_URL" in result.stderr
+
+
+def test_endpoint_errors_are_one_line() -> None:
+    import httpx
+    import openai
+
+    from rag_app.endpoint import endpoint_error
+
+    request = httpx.Request("POST", "http://llm:8080/v1/chat/completions")
+    refused = openai.AuthenticationError(
+        "bad key", response=httpx.Response(401, request=request), body=None
+    )
+    assert "refused the key; set RAG_LLM__API_KEY" in str(
+        endpoint_error("http://llm:8080/v1", refused)
+    )
+    failed = openai.InternalServerError(
+        "model crashed", response=httpx.Response(500, request=request), body=None
+    )
+    message = str(endpoint_error("http://llm:8080/v1", failed))
+    assert "error 500 (model crashed)" in message and "\n" not in message

@@ -63,3 +63,38 @@ def test_missing_or_broken_config_file(tmp_path: Path) -> None:
     broken.write_text("[retrieval\nk = 1")
     with pytest.raises(RagError, match="TOML"):
         load_settings(broken)
+
+
+def test_servers_by_config_file(tmp_path: Path) -> None:
+    """No server settings: embedded Chroma and the in-process model (the defaults)."""
+    default = load_settings(data_dir=tmp_path)
+    assert default.vectorstore.host == "" and default.llm.base_url == ""
+    config = tmp_path / "rag.toml"
+    config.write_text(
+        '[vectorstore]\nhost = "chroma.internal"\nport = 8443\nssl = true\ntoken = "s3cret"\n'
+        '[llm]\nbase_url = "http://llm.internal:8080/v1/"\napi_key = "k3y"\nmodel = "qwen"\n'
+    )
+    s = load_settings(config)
+    assert (s.vectorstore.host, s.vectorstore.port, s.vectorstore.ssl) == (
+        "chroma.internal",
+        8443,
+        True,
+    )
+    assert s.llm.base_url == "http://llm.internal:8080/v1" and s.llm.model == "qwen"
+    assert "s3cret" not in repr(s) and "k3y" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "expected"),
+    [
+        ("RAG_LLM__BASE_URL", "localhost:8080/v1", "setting llm.base_url"),
+        ("RAG_VECTORSTORE__HOST", "http://chroma:8000", "setting vectorstore.host"),
+    ],
+)
+def test_bad_server_settings(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(env, value)
+    with pytest.raises(RagError, match=expected) as caught:
+        load_settings()
+    assert env in str(caught.value)

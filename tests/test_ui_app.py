@@ -105,3 +105,11 @@ def test_document_names_are_not_rendered_as_markdown(app: AppTest, tmp_path: Pat
     upload(app, "a__bold__b.pdf", data)
     names = [str(m.value) for m in app.markdown if "bold" in str(m.value)]
     assert names and all("a\\_\\_bold\\_\\_b\\.pdf" in n for n in names), names
+
+
+def test_models_panel_reports_backends_and_offload(app: AppTest) -> None:
+    text = all_text(app)
+    assert "llm: in-process (llama-cpp-python)" in text
+    assert "vector_store: embedded" in text and "embedder_device: cpu" in text
+    assert "llama_cpp_build: CPU" in text
+    assert "gpu: " in text and ("cannot offload" in text or "layers on the GPU" in text)

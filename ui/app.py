@@ -80,18 +80,7 @@ def sidebar(service: RagService) -> tuple[str, dict[str, Any]]:
         }
         if st.button(t("clear", language), key="clear_chat", use_container_width=True):
             state.messages = []
-        with st.expander(t("models", language)):
-            info = service.describe()
-            for name in (
-                "chat_model",
-                "chat_model_mb",
-                "gpu_offload_active",
-                "gpu_layers",
-                "embedder",
-                "embedder_device",
-                "n_ctx",
-            ):
-                st.caption(f"{name}: {components.escape_md(str(info.get(name)))}")
+        components.models_panel(service.describe(), language)
     return language, options
 
 

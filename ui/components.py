@@ -120,3 +120,27 @@ def render_trace(answer: dict[str, Any], language: str) -> None:
             for c in trace["candidates"]
         ]
         st.dataframe(rows, hide_index=True, use_container_width=True)
+
+
+# What the sidebar shows of `rag doctor`'s report (the CLI prints all of it).
+MODEL_FIELDS = (
+    "llm",
+    "chat_model",
+    "chat_model_mb",
+    "gpu",
+    "embedder",
+    "embedder_mb",
+    "embedder_device",
+    "vector_store",
+    "llama_cpp_python",
+    "llama_cpp_build",
+    "n_ctx",
+)
+
+
+def models_panel(info: dict[str, Any], language: str) -> None:
+    """Backends, models and their sizes, GPU offload, the embedder's device, llama.cpp build."""
+    with st.expander(t("models", language)):
+        for name in MODEL_FIELDS:
+            if name in info:
+                st.caption(f"{name}: {escape_md(str(info[name]))}")
