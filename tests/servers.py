@@ -21,7 +21,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running(command: list[str], ready_url: str, log: Path, timeout_s: float = 120) -> Iterator[str]:
+def running(
+    command: list[str],
+    ready_url: str,
+    log: Path,
+    headers: dict[str, str] | None = None,
+    timeout_s: float = 120,
+) -> Iterator[str]:
     """Start ``command`` in its own process group, wait until ``ready_url`` answers 200, yield
     it; always stop the whole group at the end, so no server outlives the test."""
     with log.open("wb") as out:
@@ -34,7 +40,8 @@ def running(command: list[str], ready_url: str, log: Path, timeout_s: float = 12
             if process.poll() is not None:
                 raise RuntimeError(f"{command[0]} exited early: {log.read_text()[-2000:]}")
             try:
-                with urllib.request.urlopen(ready_url, timeout=2) as response:
+                ready = urllib.request.Request(ready_url, headers=headers or {})
+                with urllib.request.urlopen(ready, timeout=2) as response:
                     if response.status == 200:
                         break
             except (urllib.error.URLError, ConnectionError, TimeoutError):

@@ -17,6 +17,7 @@ from tests.servers import free_port, running
 from tests.test_cli import assert_one_line_error, rag
 
 QUESTION = "How wide is the mirror of the main telescope?"
+KEY = "test-key-1234"  # the server checks it: the deployment's bearer token, tested
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +26,10 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("llm-server")
     port = free_port()
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(models.bundled_gguf_path())]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--api_key", KEY]
     base = f"http://127.0.0.1:{port}/v1"
-    with running(command, f"{base}/models", folder / "server.log"):
+    auth = {"Authorization": f"Bearer {KEY}"}
+    with running(command, f"{base}/models", folder / "server.log", headers=auth):
         yield base
 
 
@@ -47,7 +49,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, real_models: tuple) -> Pa
 def test_streamed_answer_through_endpoint(
     endpoint: str, data_dir: Path, real_models: tuple
 ) -> None:
-    settings = load_settings(data_dir=data_dir, llm={"base_url": endpoint, "temperature": 0})
+    llm = {"base_url": endpoint, "api_key": KEY, "temperature": 0}
+    settings = load_settings(data_dir=data_dir, llm=llm)
     service = RagService(settings, embeddings=real_models[0])
     assert service.chat_model.model_name.endswith(".gguf")  # the first model it serves
 
@@ -67,10 +70,13 @@ def test_streamed_answer_through_endpoint(
     assert info["llm"] == f"endpoint {endpoint}" and info["gpu_offload_active"] is None
 
 
-def test_cli_ask_streams_a_cited_answer(endpoint: str, data_dir: Path) -> None:
+def cli_env(data_dir: Path, url: str, key: str = KEY) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env |= {"RAG_DATA_DIR": str(data_dir), "RAG_LLM__BASE_URL": endpoint}
-    result = rag("ask", QUESTION, env=env)
+    return env | {"RAG_DATA_DIR": str(data_dir), "RAG_LLM__BASE_URL": url, "RAG_LLM__API_KEY": key}
+
+
+def test_cli_ask_streams_a_cited_answer(endpoint: str, data_dir: Path) -> None:
+    result = rag("ask", QUESTION, env=cli_env(data_dir, endpoint))
     assert result.returncode == 0, result.stderr
     answer, _, sources = result.stdout.partition("Sources (* = the answer draws on it):")
     assert answer.strip()
@@ -80,14 +86,17 @@ def test_cli_ask_streams_a_cited_answer(endpoint: str, data_dir: Path) -> None:
 
 def test_unreachable_endpoint_is_one_line(data_dir: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"  # released: nothing listens there
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env |= {"RAG_DATA_DIR": str(data_dir), "RAG_LLM__BASE_URL": url}
-    result = rag("ask", QUESTION, env=env)
+    result = rag("ask", QUESTION, env=cli_env(data_dir, url))
     assert_one_line_error(result, f"LLM endpoint {url}: unreachable")
     assert "RAG_LLM__BASE_URL" in result.stderr
 
 
-def test_endpoint_errors_are_one_line() -> None:
+def test_wrong_key_is_one_line(endpoint: str, data_dir: Path) -> None:
+    result = rag("ask", QUESTION, env=cli_env(data_dir, endpoint, key="wrong"))
+    assert_one_line_error(result, f"LLM endpoint {endpoint}: refused the key")
+
+
+def test_server_errors_are_one_line() -> None:
     import httpx
     import openai
 
