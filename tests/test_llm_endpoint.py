@@ -63,8 +63,10 @@ def test_streamed_answer_through_endpoint(
     assert timings["tokens"] == len(pieces) and timings["tokens_per_s"] > 0
     assert 0 < timings["first_token_s"] <= timings["total_s"]
 
-    short = service.ask(QUESTION, max_tokens=5)  # a per-question override reaches the server
+    # A per-question override reaches the server; HyDE's own short call (invoke) goes there too.
+    short = service.ask(QUESTION, max_tokens=5, strategy="hyde")
     assert 1 <= short.timings["tokens"] <= 5
+    assert short.trace["hypothetical"]
 
     info = service.describe()
     assert info["llm"] == f"endpoint {endpoint}" and info["gpu_offload_active"] is None
