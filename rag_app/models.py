@@ -176,7 +176,6 @@ def _torch_accelerators() -> list[str]:
 def describe(settings: Settings, embeddings: Embeddings, chat_model: Any) -> dict[str, Any]:
     """What is in use, for `rag doctor` and the UI: backends, models and their sizes, the
     llama.cpp build, GPU offload (possible and actually in use), the embedder's device."""
-    import llama_cpp
 
     client = getattr(embeddings, "_client", None)
     embedder = embedder_location(settings.embedding)
@@ -192,30 +191,32 @@ def describe(settings: Settings, embeddings: Embeddings, chat_model: Any) -> dic
         "embedder_mb": _folder_mb(Path(embedder).expanduser()),
         "embedder_device": str(getattr(client, "device", "unknown")),
         "torch_devices": _torch_accelerators(),
-        "llama_cpp_python": llama_cpp.__version__,
-        "llama_cpp_build": llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
-        "gpu_offload_supported": gpu_offload_supported(),
     }
-    if settings.llm.base_url:
+    if settings.llm.base_url:  # this process's llama.cpp build is not used: the server's is
         return report | {
             "llm": f"endpoint {settings.llm.base_url}",
             "chat_model": getattr(chat_model, "model_name", settings.llm.model),
             "gpu_offload_active": None,
-            "gpu": "decided by the endpoint's server, not by this process",
+            "gpu": "decided by the endpoint's server (see its log), not by this process",
         }
+    import llama_cpp
+
     gguf = gguf_location(settings.llm)
     llama = getattr(chat_model, "llama", None)
     layers = llama.model_params.n_gpu_layers if llama is not None else None
     total = llama_cpp.llama_model_n_layer(llama.model) if llama is not None else None
-    active = bool(report["gpu_offload_supported"] and layers not in (None, 0))
+    supported = gpu_offload_supported()
     return report | {
         "llm": "in-process (llama-cpp-python)",
         "chat_model": str(gguf),
         "chat_model_mb": _folder_mb(gguf),
+        "llama_cpp_python": llama_cpp.__version__,
+        "llama_cpp_build": llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
+        "gpu_offload_supported": supported,
         "gpu_layers": layers,  # as asked of llama.cpp: -1 = all
         "model_layers": total,
-        "gpu_offload_active": active,
-        "gpu": _gpu_note(report["gpu_offload_supported"], layers, total),
+        "gpu_offload_active": bool(supported and layers not in (None, 0)),
+        "gpu": _gpu_note(supported, layers, total),
         "cpu_amx_workaround": cpu_has_amx(),
         "n_ctx": settings.llm.n_ctx,
     }
