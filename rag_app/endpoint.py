@@ -29,7 +29,7 @@ TOP_P = 0.95
 def endpoint_error(base_url: str, exc: Exception) -> RagError:
     """One line for any failure of the endpoint: which URL, what went wrong, what to do."""
     if isinstance(exc, openai.APIConnectionError):  # also timeouts
-        what = "unreachable" if not isinstance(exc, openai.APITimeoutError) else "timed out"
+        what = "timed out" if isinstance(exc, openai.APITimeoutError) else "unreachable"
         return RagError(
             f"LLM endpoint {base_url}: {what} ({exc}); start the server (see docs/DEPLOYMENT.md) "
             "or fix RAG_LLM__BASE_URL, or unset it to use the in-process model"

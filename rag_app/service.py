@@ -71,15 +71,16 @@ class RagService:
         from vectorstore import ChromaServer, open_store
 
         remote = self.settings.vectorstore
-        server = ChromaServer(remote.host, remote.port, remote.ssl, remote.token)
-        # With a server only the keyword index is local: one folder per server.
-        local = re.sub(r"[^\w.-]", "_", f"chroma-{remote.host}-{remote.port}")
+        server, folder = None, "chroma"
+        if remote.host:  # only the keyword index is local then: one folder per server
+            server = ChromaServer(remote.host, remote.port, remote.ssl, remote.token)
+            folder = re.sub(r"[^\w.-]", "_", f"chroma-{remote.host}-{remote.port}")
         return open_store(
-            self.settings.data_dir / (local if remote.host else "chroma"),
+            self.settings.data_dir / folder,
             self.settings.collection,
             models.LazyEmbeddings(lambda: self.embeddings),
             models.embedder_name(self.settings.embedding),
-            server if remote.host else None,
+            server,
         )
 
     # -- documents ------------------------------------------------------------------------
