@@ -80,6 +80,9 @@ def test_upload_ask_and_see_cited_page(app_url: str, tmp_path: Path) -> None:
         page.set_default_timeout(120_000)
         page.goto(app_url)
         page.get_by_text("Ask your PDFs").wait_for()
+        # The chat input is drawn last: the first run is over, so the upload is not lost in it
+        # (seen twice at load 14: the uploader then showed no file and nothing was indexed).
+        page.locator(".st-key-chat_input textarea").wait_for()
 
         page.locator(".st-key-uploader input[type=file]").set_input_files(str(pdf))
         page.get_by_text("Indexed 1 file(s): 3 pages").wait_for()
