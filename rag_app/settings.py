@@ -40,6 +40,15 @@ class EmbeddingSettings(BaseModel):
         default="auto", description="Device for the embedder: auto, cpu, cuda, cuda:1, mps."
     )
 
+    @field_validator("model")
+    @classmethod
+    def _folder_exists(cls, value: str) -> str:
+        local = Path(value).expanduser()
+        looks_local = local.is_absolute() or value.startswith((".", "~")) or local.exists()
+        if value and looks_local and not (local / "config.json").is_file():
+            raise ValueError(f"{value}: not a sentence-transformers model folder (no config.json)")
+        return value
+
 
 class LLMSettings(BaseModel):
     model_path: str = Field(
@@ -60,6 +69,19 @@ class LLMSettings(BaseModel):
     temperature: float = Field(default=0.1, ge=0.0, le=2.0, description="Sampling temperature.")
     max_tokens: int = Field(default=256, ge=1, description="Most tokens an answer may have.")
     seed: int = Field(default=0, description="Sampling seed, so answers are repeatable.")
+
+    @field_validator("model_path")
+    @classmethod
+    def _gguf_file(cls, value: str) -> str:
+        if not value:
+            return value
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise ValueError(f"{value}: file not found; give the path of a .gguf file")
+        with path.open("rb") as handle:
+            if handle.read(4) != b"GGUF":
+                raise ValueError(f"{value}: not a GGUF file; convert it, or choose a .gguf model")
+        return value
 
 
 class ChunkingSettings(BaseModel):
@@ -112,6 +134,22 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class IngestSettings(BaseModel):
+    max_file_mb: int = Field(
+        default=200, ge=1, description="Largest PDF ingested, MB; bigger files are refused."
+    )
+    max_pages: int = Field(
+        default=2000, ge=1, description="Most pages a PDF may have; longer ones are refused."
+    )
+    ocr: bool = Field(
+        default=True,
+        description="OCR pages that have no text layer (scans) when Tesseract is installed.",
+    )
+    ocr_languages: str = Field(
+        default="spa+eng", description="Tesseract languages for OCR, joined by '+'."
+    )
+
+
 class UISettings(BaseModel):
     host: str = Field(
         default="127.0.0.1",
@@ -138,6 +176,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ui: UISettings = Field(default_factory=UISettings)
 
