@@ -155,3 +155,41 @@ def test_bad_batch_keeps_earlier_documents_intact(service: RagService, tmp_path:
     assert {(d.source, d.doc_id, d.chunks) for d in service.documents()} == before
     assert service.store.chunks.count() == chunks_before
     assert service.check().ok
+
+
+@needs_dejavu
+@pytest.mark.slow
+def test_cli_exit_codes_and_lines(tmp_path: Path) -> None:
+    """`rag ingest`: 3 and one `failed:` line per bad file while the good go in; then 0."""
+    import json
+    import os
+    import subprocess
+
+    from tests.test_cli import RAG
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(RAG_DATA_DIR=str(tmp_path / "data"), RAG_INGEST__OCR="false")
+    folder = tmp_path / "inbox"
+    for name, (make, _, _) in FAILING.items():
+        make(folder / name)
+    good = make_pdf(folder / "astronomy.pdf", COURSE_PAGES)
+    bad_pdfs.scanned(folder / "mixed.pdf", ["Typed page one about comets.", ["Scanned page"]])
+
+    def rag(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([RAG, *args], env=env, capture_output=True, text=True, timeout=300)
+
+    first = rag("ingest", str(folder))
+    assert first.returncode == 3, first.stderr
+    assert "Traceback" not in first.stderr
+    assert "Ingested 2 file(s)" in first.stdout and f"Failed: {len(FAILING)}." in first.stdout
+    failed = [line for line in first.stderr.splitlines() if line.startswith("failed: ")]
+    assert sorted(line.split(":")[1].strip() for line in failed) == sorted(FAILING)
+    assert (
+        "note: mixed.pdf: page(s) 2 have no text layer (scanned or blank) and were skipped; "
+        "OCR is off: set RAG_INGEST__OCR=true to OCR them" in first.stderr
+    )
+    again = rag("ingest", str(good), "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["unchanged"] == ["astronomy.pdf"]
+    listed = json.loads(rag("docs", "--json").stdout)
+    assert sorted(d["source"] for d in listed) == ["astronomy.pdf", "mixed.pdf"]
+    assert rag("docs", "check").returncode == 0
