@@ -54,9 +54,9 @@ def split_document(pdf: PdfDocument, chunk_size: int, chunk_overlap: int) -> lis
 
 
 def _holds_hidden(text: str, hidden: tuple[str, ...]) -> bool:
-    """Whether the chunk carries part of a run of invisibly drawn text (compared by 30-char
-    windows, since the splitter may cut a run across chunks)."""
-    flat = " ".join(text.split())
-    return any(
-        run[i : i + 30] in flat for run in hidden for i in range(0, max(len(run) - 29, 1), 15)
-    )
+    """Whether the chunk carries part of a run of invisibly drawn text. Compared without
+    whitespace (text fragments and extracted lines space words differently), by 30-character
+    windows, since the splitter may cut a run across chunks."""
+    flat = "".join(text.split())
+    runs = ["".join(run.split()) for run in hidden]
+    return any(run[i : i + 30] in flat for run in runs for i in range(0, max(len(run) - 29, 1), 15))

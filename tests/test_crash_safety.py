@@ -29,7 +29,7 @@ TOPICS = ["rivers", "glaciers", "volcanoes", "deserts", "forests", "islands"]
 TOPIC_FILES = [f"{topic}.pdf" for topic in TOPICS]
 
 
-def topic_pages(topic: str, pages: int = 8) -> list[str]:
+def topic_pages(topic: str, pages: int = 5) -> list[str]:
     return [
         f"Chapter {n} on {topic}. "
         + " ".join(
