@@ -24,6 +24,8 @@ _PATTERNS = [
     r"\b(system|developer) (prompt|message|instructions?)\b",
     r"\b(new|updated|real) instructions?\b",
     r"\bdo not (tell|mention|reveal|cite)\b",
+    r"\b(ignore|disregard)\b.{0,20}\b(above|previous|preceding|earlier)\b",
+    r"\b(note|message|instructions?) (for|to) the (ai|assistant|model|language model|chatbot)\b",
     # Spanish
     r"\b(ignora|ignore|olvida|olvide|omite|descarta)\b.{0,40}\b(instrucciones|indicaciones|"
     r"[oó]rdenes|reglas|lo anterior)\b",
@@ -31,6 +33,8 @@ _PATTERNS = [
     r"\ba partir de ahora\b|\bahora eres\b|\bact[uú]a como\b|\bfinge (ser|que)\b",
     r"\b(nuevas|verdaderas) instrucciones\b|\binstrucciones del sistema\b",
     r"\bno (menciones|cites|reveles|digas)\b",
+    r"\b(ignora|olvida|omite|descarta)\b.{0,30}\banterior(es)?\b",
+    r"\b(nota|mensaje|instrucciones?) para (el|la) (ia|asistente|modelo)\b",
 ]
 _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE | re.DOTALL)
 
