@@ -100,7 +100,7 @@ def test_render_sources_shows_the_flag(settings: Settings, monkeypatch: pytest.M
         components.render_sources(service, answer, 1, "en")
 
     monkeypatch.setenv("RAG_DATA_DIR", str(settings.data_dir))
-    at = AppTest.from_function(page).run()
+    at = AppTest.from_function(page, default_timeout=120).run()
     assert not at.exception
     labels = [e.label for e in at.expander]
     assert labels[0].endswith("✱ ⚠") and "⚠" not in labels[1]
