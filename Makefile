@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test browser lint typecheck unit clean
+.PHONY: install run test browser ocr lint typecheck unit clean
 
 # torch first, pinned: 2.13.0 is a CPU build; anything looser pulls a multi-GB CUDA build.
 # llama-cpp-python compiles llama.cpp for this CPU (8-9 minutes the first time; pip caches it).
@@ -22,7 +22,7 @@ run: install
 	$(BIN)/rag ui
 
 ## Install, then run every check: lint, format, types, tests (the browser test included).
-test: install browser lint typecheck unit
+test: install browser ocr lint typecheck unit
 
 # Debian's Chromium for the end-to-end UI test (Playwright's own browser download is not used).
 browser:
@@ -30,6 +30,15 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  ($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium) \
 	  || echo "chromium could not be installed: the browser test will be skipped"; }
+
+# Debian's Tesseract with English and Spanish data, to OCR scanned pages (optional at run time:
+# without it, ingest says which pages would need OCR).
+ocr:
+	@command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx spa || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  ($$SUDO apt-get update -qq && \
+	   $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng tesseract-ocr-spa) \
+	  || echo "tesseract could not be installed: scanned pages will not be OCR'd, OCR tests skip"; }
 
 lint:
 	$(BIN)/ruff check .

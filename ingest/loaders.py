@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError
+from pypdf import PageObject, PdfReader
+from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
+from ingest.ocr import INSTALL_HINT, OcrFn
 from rag_app.errors import RagError
 
 PDF_MAGIC = b"%PDF-"
@@ -21,6 +25,8 @@ PDF_MAGIC = b"%PDF-"
 class Page:
     number: int  # 1-based, as a PDF viewer shows it
     text: str
+    ocr: bool = False  # the text came from OCR of the page image
+    hidden: tuple[str, ...] = ()  # text drawn invisibly (white or tiny): flagged in sources
 
 
 @dataclass(frozen=True)
@@ -32,10 +38,19 @@ class PdfDocument:
     sha256: str
     size: int
     pages: list[Page]
+    notes: tuple[str, ...] = ()  # per-page problems that did not stop the file (one line each)
 
     @property
     def page_count(self) -> int:
         return len(self.pages)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    max_file_mb: float = 200
+    max_pages: int = 2000
+    ocr: OcrFn | None = None  # None: pages without text are reported, not OCR'd
+    no_ocr_reason: str = INSTALL_HINT
 
 
 def file_sha256(data: bytes) -> str:
@@ -44,7 +59,7 @@ def file_sha256(data: bytes) -> str:
 
 def text_document(name: str, pages: list[str]) -> PdfDocument:
     """A document given as text, one string per page (benchmark corpora, other sources)."""
-    data = "\f".join(pages).encode("utf-8")
+    data = "\f".join(pages).encode("utf-8", "surrogatepass")
     return PdfDocument(
         path=None,
         name=name,
@@ -54,19 +69,91 @@ def text_document(name: str, pages: list[str]) -> PdfDocument:
     )
 
 
+# NUL and other control characters (not tab/newline/form feed), lone surrogates, zero-width
+# spaces and bidi overrides: invisible, they break storage (NUL, surrogates) or search, and
+# bidi overrides can make text read differently from what is stored.
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean_text(text: str) -> str:
     """Undo the typical PDF extraction artefacts so chunks read as prose."""
+    text = _SURROGATE.sub("\ufffd", _INVISIBLE.sub("", text))
+    text = unicodedata.normalize("NFC", text)  # "e" + combining accent == "é" for search
     text = text.replace("\u00ad", "")  # soft hyphens
     text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)  # words hyphenated across lines
-    text = re.sub(r"[ \t\f\v\u00a0]+", " ", text)
+    text = re.sub(r"[ \t\f\v\r\u00a0]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
 
 
-def load_pdf(path: Path) -> PdfDocument:
+def load_pdf(path: Path, options: LoadOptions | None = None) -> PdfDocument:
     """Read a PDF into pages. Raises ``RagError`` naming the file, the problem, and the remedy."""
+    options = options or LoadOptions()
+    data = _read(path, options)
+    # pypdf logs recoverable damage as warnings; they are noise for a user who gets our summary.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise FileNotDecryptedError
+        count = len(reader.pages)
+        if count > options.max_pages:
+            raise RagError(
+                f"{path.name}: {count} pages, over the limit of {options.max_pages}; split it, "
+                "or raise RAG_INGEST__MAX_PAGES"
+            )
+        pages = [_page(i + 1, page) for i, page in enumerate(reader.pages)]
+    except RagError:
+        raise
+    except FileNotDecryptedError:
+        raise RagError(
+            f"{path.name}: password-protected; save an unprotected copy and ingest that"
+        ) from None
+    except DependencyError as exc:
+        raise RagError(
+            f"{path.name}: cannot be decrypted ({exc}); reinstall rag-app (make install)"
+        ) from None
+    except LimitReachedError as exc:
+        raise RagError(
+            f"{path.name}: exceeds the PDF reader's safety limits ({exc}); re-export it "
+            "(e.g. print to PDF) and ingest the copy"
+        ) from None
+    except Exception as exc:
+        # pypdf raises many types on malformed files (NotImplementedError for unsupported
+        # filters, KeyError, ValueError...): each is this one file's problem, not the batch's.
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise RagError(
+            f"{path.name}: damaged or truncated PDF ({detail}); re-export or re-download it"
+        ) from None
+    if not pages:
+        raise RagError(f"{path.name}: the PDF has no pages; re-export it with its content")
+    pages, notes = _ocr_textless(path.name, data, pages, options)
+    if not any(page.text for page in pages):
+        raise RagError(
+            f"{path.name}: no text layer on any of its {len(pages)} pages (a scan?); "
+            f"{options.no_ocr_reason if options.ocr is None else 'OCR found no text either'}"
+        )
+    return PdfDocument(
+        path=path,
+        name=path.name,
+        sha256=file_sha256(data),
+        size=len(data),
+        pages=pages,
+        notes=tuple(notes),
+    )
+
+
+def _read(path: Path, options: LoadOptions) -> bytes:
+    """The file's bytes, after the checks that need no parsing."""
+    try:
+        size = path.stat().st_size
+        if size > options.max_file_mb * 1_000_000:
+            raise RagError(
+                f"{path.name}: {size / 1e6:.1f} MB, over the limit of {options.max_file_mb:g} MB; "
+                "split it, or raise RAG_INGEST__MAX_FILE_MB"
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise RagError(f"{path}: file not found; check the path") from None
@@ -84,38 +171,89 @@ def load_pdf(path: Path) -> PdfDocument:
         raise RagError(f"{path.name}: the file is empty (0 bytes); re-export or re-download it")
     if PDF_MAGIC not in data[:1024]:
         raise RagError(f"{path.name}: not a PDF (no %PDF header); convert it to PDF first")
+    return data
 
-    # pypdf logs recoverable damage as warnings; they are noise for a user who gets our summary.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise FileNotDecryptedError
-        pages = [
-            Page(number=i + 1, text=clean_text(page.extract_text() or ""))
-            for i, page in enumerate(reader.pages)
+
+def _ocr_textless(
+    name: str, data: bytes, pages: list[Page], options: LoadOptions
+) -> tuple[list[Page], list[str]]:
+    """OCR the pages without a text layer, or say which pages would need it."""
+    textless = [p.number for p in pages if not p.text]
+    if not textless:
+        return pages, []
+    if options.ocr is None:
+        if len(textless) == len(pages):
+            return pages, []  # the caller refuses the whole file with the reason
+        return pages, [
+            f"{name}: page(s) {_ranges(textless)} have no text layer (scanned or blank) and were "
+            f"skipped; {options.no_ocr_reason}"
         ]
-    except FileNotDecryptedError:
-        raise RagError(
-            f"{path.name}: password-protected; save an unprotected copy and ingest that"
-        ) from None
-    except Exception as exc:
-        # pypdf raises many types on malformed files (NotImplementedError for unsupported
-        # filters, KeyError, ValueError...): each is this one file's problem, not the batch's.
-        raise RagError(
-            f"{path.name}: damaged or truncated PDF ({type(exc).__name__}: {exc}); "
-            "re-export or re-download it"
-        ) from None
-    if not pages:
-        raise RagError(f"{path.name}: the PDF has no pages")
-    if not any(page.text for page in pages):
-        raise RagError(
-            f"{path.name}: no text layer on any of its {len(pages)} pages (a scan?); "
-            "OCR it first (e.g. ocrmypdf) and ingest the result"
-        )
-    return PdfDocument(
-        path=path, name=path.name, sha256=file_sha256(data), size=len(data), pages=pages
-    )
+    done: list[Page] = []
+    empty: list[int] = []
+    for page in pages:
+        if page.text:
+            done.append(page)
+            continue
+        text = clean_text(options.ocr(data, page.number - 1))
+        done.append(replace(page, text=text, ocr=bool(text)))
+        if not text:
+            empty.append(page.number)
+    notes = [f"{name}: page(s) {_ranges(textless)} had no text layer: read by OCR"]
+    if empty:
+        notes.append(f"{name}: page(s) {_ranges(empty)} are blank (OCR found no text); skipped")
+    return done, notes
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 5] -> '1-3, 5'."""
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
+
+
+def _page(number: int, page: PageObject) -> Page:
+    """A page's text, and the runs of it drawn invisibly: white fill or under 2 pt tall
+    (a known trick to hide instructions for a model in a document)."""
+    fill_white = [False]
+    stack: list[bool] = []
+    hidden: list[str] = []
+    run: list[str] = []
+
+    def before(op: bytes, args: list[Any], cm: list[float], tm: list[float]) -> None:
+        if op == b"q":
+            stack.append(fill_white[0])
+        elif op == b"Q" and stack:
+            fill_white[0] = stack.pop()
+        elif op in (b"g", b"rg", b"k", b"sc", b"scn"):
+            values = [float(a) for a in args if isinstance(a, int | float)]
+            if op == b"k":
+                fill_white[0] = bool(values) and all(v <= 0.05 for v in values)
+            else:
+                fill_white[0] = bool(values) and all(v >= 0.95 for v in values)
+
+    def on_text(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if not text.strip():
+            return
+        height = abs(size) * math.hypot(tm[0], tm[1]) * math.hypot(cm[0], cm[1])
+        if fill_white[0] or height < 2.0:
+            run.append(text)
+        elif run:
+            hidden.append(" ".join("".join(run).split()))
+            run.clear()
+
+    text = page.extract_text(visitor_operand_before=before, visitor_text=on_text) or ""
+    if not text.strip() and (contents := page.get_contents()) is not None:
+        contents.get_data()  # extract_text hides a LimitReachedError: let it name the real cause
+    if run:
+        hidden.append(" ".join("".join(run).split()))
+    return Page(number, clean_text(text), hidden=tuple(h for h in hidden if len(h) >= 8))
 
 
 def find_pdfs(paths: list[Path]) -> tuple[list[Path], list[str]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from ingest.loaders import PdfDocument, find_pdfs, load_pdf
+from ingest.loaders import LoadOptions, PdfDocument, find_pdfs, load_pdf
 from ingest.splitter import document_id, split_document
 from rag_app.errors import RagError
 from vectorstore.registry import DocumentRecord
@@ -47,6 +47,7 @@ class Ingestor:
     chunk_size: int
     chunk_overlap: int
     batch_size: int = 32
+    load_options: LoadOptions = field(default_factory=LoadOptions)
 
     def ingest(self, paths: Iterable[Path], progress: ProgressFn = no_progress) -> IngestReport:
         """PDF files and folders of them."""
@@ -56,7 +57,7 @@ class Ingestor:
             for i, path in enumerate(files):
                 progress("parse", i, len(files), path.name)
                 try:
-                    yield load_pdf(path)
+                    yield load_pdf(path, self.load_options)
                 except RagError as exc:
                     yield str(exc)
             progress("parse", len(files), len(files), "")
@@ -77,6 +78,7 @@ class Ingestor:
             if isinstance(pdf, str):
                 report.failed.append(pdf)
                 continue
+            report.notes.extend(pdf.notes)
             if any(pdf.name == queued.source for queued, _ in todo):
                 report.failed.append(
                     f"{pdf.path or pdf.name}: another file named {pdf.name} is in this batch; "

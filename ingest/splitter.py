@@ -36,17 +36,27 @@ def split_document(pdf: PdfDocument, chunk_size: int, chunk_overlap: int) -> lis
     for page in pdf.pages:
         for text in splitter.split_text(page.text):
             index = len(chunks)
+            metadata: dict[str, str | int | bool] = {
+                "source": pdf.name,
+                "page": page.number,
+                "chunk": index,
+                "doc_id": doc_id,
+                "sha256": hashlib.sha256(text.encode()).hexdigest()[:16],
+            }
+            if page.ocr:
+                metadata["ocr"] = True
+            if _holds_hidden(text, page.hidden):
+                metadata["hidden_text"] = True
             chunks.append(
-                Document(
-                    id=chunk_id(doc_id, index),
-                    page_content=text,
-                    metadata={
-                        "source": pdf.name,
-                        "page": page.number,
-                        "chunk": index,
-                        "doc_id": doc_id,
-                        "sha256": hashlib.sha256(text.encode()).hexdigest()[:16],
-                    },
-                )
+                Document(id=chunk_id(doc_id, index), page_content=text, metadata=metadata)
             )
     return chunks
+
+
+def _holds_hidden(text: str, hidden: tuple[str, ...]) -> bool:
+    """Whether the chunk carries part of a run of invisibly drawn text. Compared without
+    whitespace (text fragments and extracted lines space words differently), by 30-character
+    windows, since the splitter may cut a run across chunks."""
+    flat = "".join(text.split())
+    runs = ["".join(run.split()) for run in hidden]
+    return any(run[i : i + 30] in flat for run in runs for i in range(0, max(len(run) - 29, 1), 15))

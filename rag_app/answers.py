@@ -10,6 +10,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from rag_app import prompts
+from rag_app.injection import passage_flags
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class Source:
     text: str
     score: float
     chunk_id: str
+    flags: tuple[str, ...] = ()  # see rag_app.injection: instructions, hidden_text
+    ocr: bool = False  # the passage was read by OCR from a page image
 
     @classmethod
     def from_hit(cls, number: int, doc: Document, score: float) -> Source:
@@ -30,6 +33,8 @@ class Source:
             text=doc.page_content,
             score=round(score, 4),
             chunk_id=str(doc.id or ""),
+            flags=tuple(passage_flags(doc.page_content, doc.metadata)),
+            ocr=bool(doc.metadata.get("ocr")),
         )
 
     def as_document(self) -> Document:

@@ -19,11 +19,13 @@ from rich.text import Text
 
 from rag_app.bench_cli import bench_app
 from rag_app.errors import RagError
+from rag_app.injection import describe
 from rag_app.progress import progress_display
 from rag_app.retrieval import STRATEGIES
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `rag ingest`: some files failed, the others went in
+EXIT_INCONSISTENT = 4  # `rag docs check`: the stores disagree (and were not repaired)
 
 app = typer.Typer(
     help="Ask questions about your PDFs, answered by a local model with cited pages.",
@@ -31,7 +33,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-docs_app = typer.Typer(help="List ingested documents, or delete one.", invoke_without_command=True)
+docs_app = typer.Typer(
+    help="List ingested documents, delete one, or check the store.", invoke_without_command=True
+)
 app.add_typer(docs_app, name="docs")
 app.add_typer(bench_app, name="bench")
 
@@ -134,6 +138,8 @@ def ask(
             line = f"{mark}[{s.number}] {s.source}, page {s.page} (score {s.score:.2f})"
             out.print(line, markup=False)
             out.print(f"    {snippet}", markup=False, style="dim")
+            if s.flags:
+                out.print(f"    ! flagged: {describe(list(s.flags))}", markup=False)
 
 
 def _print_documents(as_json: bool) -> None:
@@ -188,6 +194,35 @@ def docs_delete(
     """Remove a document and all its chunks."""
     removed = _service().delete(name)
     out.print(f"Deleted {name} ({removed} chunks).", markup=False)
+
+
+@docs_app.command("check")
+def docs_check(
+    repair: Annotated[bool, typer.Option("--repair", help="Fix what is found.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Verify that the registry, the vector store and the keyword index agree."""
+    report = _service().check(repair)
+    if as_json:
+        out.print_json(
+            data={
+                "documents": report.documents,
+                "chunks": report.chunks,
+                "problems": report.problems,
+                "repaired": report.repaired,
+            }
+        )
+    else:
+        for line in report.repaired:
+            out.print(f"repaired: {line}", markup=False)
+        for line in report.problems:
+            err.print(f"problem: {line}", markup=False)
+        verdict = "consistent" if report.ok else "NOT consistent (run `rag docs check --repair`)"
+        out.print(
+            f"{report.documents} document(s), {report.chunks} chunk(s): {verdict}.", markup=False
+        )
+    if not report.ok:
+        raise typer.Exit(EXIT_INCONSISTENT)
 
 
 @app.command()

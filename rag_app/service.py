@@ -11,6 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -23,13 +24,15 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.retrievers import BaseRetriever
 
-from ingest.loaders import text_document
+from ingest.loaders import LoadOptions, text_document
+from ingest.ocr import ocr_engine
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn, no_progress
 from rag_app import models, prompts
 from rag_app.answers import Answer, AnswerStream, Source
 from rag_app.errors import RagError
 from rag_app.retrieval import STRATEGIES, Retriever, select_relevant
 from rag_app.settings import Settings
+from vectorstore.check import CheckReport, check_store
 from vectorstore.registry import DocumentRecord
 from vectorstore.store import DocumentStore
 
@@ -103,19 +106,49 @@ class RagService:
             chunk_size=chunking.chunk_size,
             chunk_overlap=chunking.chunk_overlap,
             batch_size=self.settings.embedding.batch_size,
+            load_options=self._load_options(),
         )
-        # One ingest at a time per store (CLI and UI alike): recovery at the start of a run must
-        # never mistake another process's document in progress for an abandoned one.
+        with self._ingest_lock():
+            return run(ingestor)
+
+    @contextmanager
+    def _ingest_lock(self, wait_s: float | None = None) -> Iterator[None]:
+        """One writer at a time per store (CLI and UI alike): recovery at the start of a run
+        must never mistake another process's document in progress for an abandoned one."""
+        wait = INGEST_LOCK_WAIT_S if wait_s is None else wait_s
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(self.settings.data_dir / "ingest.lock")
         try:
-            with lock.acquire(timeout=INGEST_LOCK_WAIT_S):
-                return run(ingestor)
+            lock.acquire(timeout=wait)
         except Timeout:
             raise RagError(
-                f"another ingest into {self.settings.data_dir} has run for over "
-                f"{INGEST_LOCK_WAIT_S // 60} minutes; try again when it ends"
+                f"another ingest into {self.settings.data_dir} is still running after "
+                f"{wait:g} s of waiting; try again when it ends"
             ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def check(self, repair: bool = False) -> CheckReport:
+        """Whether registry, chunks and keyword index agree; with ``repair``, make them agree.
+        Waits for no ingest: a running one is refused, as its pending work would look broken."""
+        with self._ingest_lock(wait_s=5):
+            report = check_store(self.store, repair)
+            if not report.repaired:
+                return report
+            after = check_store(self.store)  # what is left, if anything
+            after.repaired = report.repaired
+            return after
+
+    def _load_options(self) -> LoadOptions:
+        wanted = self.settings.ingest
+        ocr, reason = (
+            ocr_engine(wanted.ocr_languages)
+            if wanted.ocr
+            else (None, "OCR is off: set RAG_INGEST__OCR=true to OCR them")
+        )
+        return LoadOptions(wanted.max_file_mb, wanted.max_pages, ocr, reason)
 
     def ingest_uploads(
         self, files: Iterable[tuple[str, bytes]], progress: ProgressFn | None = None

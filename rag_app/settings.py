@@ -40,6 +40,15 @@ class EmbeddingSettings(BaseModel):
         default="auto", description="Device for the embedder: auto, cpu, cuda, cuda:1, mps."
     )
 
+    @field_validator("model")
+    @classmethod
+    def _folder_exists(cls, value: str) -> str:
+        local = Path(value).expanduser()
+        looks_local = local.is_absolute() or value.startswith((".", "~")) or local.exists()
+        if value and looks_local and not (local / "config.json").is_file():
+            raise ValueError(f"{value}: not a sentence-transformers model folder (no config.json)")
+        return value
+
 
 class LLMSettings(BaseModel):
     model_path: str = Field(
@@ -82,6 +91,19 @@ class LLMSettings(BaseModel):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https:// (e.g. http://127.0.0.1:8080/v1)")
         return value.rstrip("/")
+
+    @field_validator("model_path")
+    @classmethod
+    def _gguf_file(cls, value: str) -> str:
+        if not value:
+            return value
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise ValueError(f"{value}: file not found; give the path of a .gguf file")
+        with path.open("rb") as handle:
+            if handle.read(4) != b"GGUF":
+                raise ValueError(f"{value}: not a GGUF file; convert it, or choose a .gguf model")
+        return value
 
 
 class ChunkingSettings(BaseModel):
@@ -131,6 +153,22 @@ class RetrievalSettings(BaseModel):
         le=2.0,
         description="Passages scoring more than this below the best one are left out of the "
         "prompt (shorter prompts, less noise).",
+    )
+
+
+class IngestSettings(BaseModel):
+    max_file_mb: int = Field(
+        default=200, ge=1, description="Largest PDF ingested, MB; bigger files are refused."
+    )
+    max_pages: int = Field(
+        default=2000, ge=1, description="Most pages a PDF may have; longer ones are refused."
+    )
+    ocr: bool = Field(
+        default=True,
+        description="OCR pages that have no text layer (scans) when Tesseract is installed.",
+    )
+    ocr_languages: str = Field(
+        default="spa+eng", description="Tesseract languages for OCR, joined by '+'."
     )
 
 
@@ -184,6 +222,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     vectorstore: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ui: UISettings = Field(default_factory=UISettings)
 

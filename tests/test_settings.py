@@ -98,3 +98,31 @@ def test_bad_server_settings(
     with pytest.raises(RagError, match=expected) as caught:
         load_settings()
     assert env in str(caught.value)
+
+
+def test_settings_that_name_files_are_checked(tmp_path: Path) -> None:
+    def error(**overrides: object) -> str:
+        with pytest.raises(RagError) as caught:
+            load_settings(data_dir=tmp_path / "d", **overrides)
+        assert "\n" not in str(caught.value)
+        return str(caught.value)
+
+    missing = error(llm={"model_path": str(tmp_path / "none.gguf")})
+    assert "none.gguf: file not found" in missing and "RAG_LLM__MODEL_PATH" in missing
+    (tmp_path / "a.bin").write_bytes(b"PK\x03\x04")
+    assert "not a GGUF file" in error(llm={"model_path": str(tmp_path / "a.bin")})
+    (tmp_path / "folder").mkdir()
+    assert "no config.json" in error(embedding={"model": str(tmp_path / "folder")})
+    # A hub name is not a path: left to the embedder loader (which works offline from folders).
+    assert load_settings(embedding={"model": "org/model"}).embedding.model == "org/model"
+
+
+def test_unusable_data_dir_is_one_line(tmp_path: Path) -> None:
+    from rag_app.service import RagService
+    from tests.conftest import BagOfWordsEmbeddings
+
+    (tmp_path / "a-file").write_text("not a folder")
+    settings = load_settings(data_dir=tmp_path / "a-file" / "data")
+    with pytest.raises(RagError, match="cannot be used") as caught:
+        RagService(settings, embeddings=BagOfWordsEmbeddings()).documents()
+    assert "RAG_DATA_DIR" in str(caught.value) and "\n" not in str(caught.value)

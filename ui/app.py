@@ -116,7 +116,9 @@ def uploads(service: RagService, language: str) -> None:
     for name in report.unchanged:
         st.info(t("unchanged", language, name=name))
     for line in report.failed:
-        st.error(t("failed", language, line=line))
+        st.error(t("failed", language, line=components.escape_md(line)))
+    for note in report.notes:  # pages read by OCR, or skipped for lack of it
+        st.info(components.escape_md(note))
 
 
 def documents_panel(service: RagService, language: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from rag_app.injection import describe
 from rag_app.prompts import highlight_spans
 from ui.i18n import t
 
@@ -45,6 +46,16 @@ def page_png(_service: Any, source: str, page: int, doc_id: str) -> bytes | None
     return buffer.getvalue()
 
 
+def source_label(source: dict[str, Any], cited: bool, language: str) -> str:
+    """'[n] file, page p · score s', with ✱ when the answer draws on it and ⚠ when flagged."""
+    mark = " ✱" if cited else ""
+    warn = " ⚠" if source.get("flags") else ""
+    return (
+        f"\\[{source['number']}\\] {escape_md(source['source'])}, {t('page', language)} "
+        f"{source['page']} · {t('score', language)} {source['score']:.2f}{mark}{warn}"
+    )
+
+
 def render_sources(service: Any, answer: dict[str, Any], turn: int, language: str) -> None:
     sources = answer.get("sources") or []
     if not sources:
@@ -54,17 +65,15 @@ def render_sources(service: Any, answer: dict[str, Any], turn: int, language: st
     st.markdown(f"**{t('sources', language)}**")
     for source in sources:
         n = source["number"]
-        mark = " ✱" if n in cited else ""
-        label = (
-            f"\\[{n}\\] {escape_md(source['source'])}, {t('page', language)} {source['page']}"
-            f" · {t('score', language)} {source['score']:.2f}{mark}"
-        )
+        label = source_label(source, n in cited, language)
         with (
             st.container(key=f"source-{turn}-{n}"),
             st.expander(label, expanded=False),
         ):
             if n in cited:
                 st.caption(f"✱ {t('draws_on', language)}")
+            if source.get("flags"):
+                st.warning(describe(list(source["flags"]), language), icon="⚠️")
             st.markdown(highlighted(answer["question"], source["text"]))
             png = page_png(
                 service, source["source"], source["page"], doc_ids.get(source["source"], "")

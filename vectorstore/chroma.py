@@ -7,6 +7,7 @@ the Chroma side), so Chroma never downloads its own default model.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,10 @@ def persistent_client(path: Path) -> ClientAPI:
     logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
     try:
         path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise RagError(
+                f"data dir {path}: not writable; fix its permissions or set RAG_DATA_DIR"
+            )
         return chromadb.PersistentClient(
             path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
         )
@@ -115,6 +120,18 @@ class ChunkIndex:
         if doc_id is None:
             return int(self.collection.count())
         return len(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def owners(self, batch: int = 5000) -> dict[str, str]:
+        """Every chunk id with the id of its document."""
+        found: dict[str, str] = {}
+        offset = 0
+        while True:
+            got = self.collection.get(include=["metadatas"], limit=batch, offset=offset)
+            if not got["ids"]:
+                return found
+            for i, meta in zip(got["ids"], got["metadatas"], strict=True):
+                found[i] = str((meta or {}).get("doc_id", ""))
+            offset += len(got["ids"])
 
     def search(
         self,

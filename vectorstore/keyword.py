@@ -106,6 +106,10 @@ class KeywordIndex:
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
+    def owners(self) -> dict[str, str]:
+        """Every chunk id with the id of its document."""
+        return dict(self._db.execute("SELECT id, doc_id FROM chunks").fetchall())
+
     def _generation(self) -> int:
         return int(self._db.execute("SELECT generation FROM meta").fetchone()[0])
 
