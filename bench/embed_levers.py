@@ -32,13 +32,8 @@ from rag_app.settings import load_settings
 
 
 def int8_copy(model: Any) -> Any:
-    import torch
-    from torch.ao.quantization import quantize_dynamic
-
     quantized = copy.deepcopy(model)
-    quantized[0].auto_model = quantize_dynamic(
-        quantized[0].auto_model, {torch.nn.Linear}, dtype=torch.qint8
-    )
+    models.quantize_int8(quantized)  # what RAG_EMBEDDING__PRECISION=int8 does
     return quantized
 
 

@@ -163,6 +163,7 @@ def main() -> None:
                 "args": vars(args),
                 "pdf_files": len(files),
                 "embedding_batch_size": batch,
+                "embedding_precision": base.embedding.precision,
                 "tutorial_loader": tutorial_pages(files[:1])[1],
                 "parse_only_s": round(parse_s, 3),
                 "rounds": rounds,
