@@ -49,6 +49,7 @@ bench: install browser
 	$(BIN)/python -m bench.embed_levers $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.retrieval_latency $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.answering $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.stream_overhead $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.memory $(if $(QUICK),--quick)
 
 clean:
