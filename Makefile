@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test browser ocr lint typecheck unit clean
+.PHONY: install run test browser ocr lint typecheck unit bench clean
 
 # torch first, pinned: 2.13.0 is a CPU build; anything looser pulls a multi-GB CUDA build.
 # llama-cpp-python compiles llama.cpp for this CPU (8-9 minutes the first time; pip caches it).
@@ -49,6 +49,17 @@ typecheck:
 
 unit:
 	$(BIN)/python -m pytest
+
+## Performance benchmarks against the raw libraries (docs/BENCHMARKS.md); `make bench QUICK=1`
+## for a run of a few minutes each. Results: bench/results/*.json (git-ignored).
+bench: install browser
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python -m bench.ingest $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.embed_levers $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.retrieval_latency $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.answering $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.stream_overhead $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.memory $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -52,7 +52,8 @@ def embedder_location(settings: EmbeddingSettings) -> str:
 
 def embedder_name(settings: EmbeddingSettings) -> str:
     """A stable name for the collection's record of which embedder built it."""
-    return settings.model or "bundled:all-MiniLM-L6-v2"
+    name = settings.model or "bundled:all-MiniLM-L6-v2"
+    return name if settings.precision == "float32" else f"{name}:{settings.precision}"
 
 
 def resolve_device(device: str) -> str:
@@ -79,10 +80,16 @@ def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
         # A local folder needs no hub; don't let the libraries try to reach it.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         location = str(local)
+    device = resolve_device(settings.device)
+    if settings.precision == "int8" and device != "cpu":
+        raise RagError(
+            f"embedding precision int8 runs on the CPU only, but the device is {device}; "
+            "set RAG_EMBEDDING__PRECISION=float32 or RAG_EMBEDDING__DEVICE=cpu"
+        )
     try:
-        return HuggingFaceEmbeddings(
+        embeddings = HuggingFaceEmbeddings(
             model_name=location,
-            model_kwargs={"device": resolve_device(settings.device)},
+            model_kwargs={"device": device},
             encode_kwargs={"normalize_embeddings": True, "batch_size": settings.batch_size},
         )
     except (OSError, ValueError, RuntimeError) as exc:
@@ -90,6 +97,18 @@ def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
         raise RagError(
             f"embedding model {location}: cannot be loaded ({first}); check RAG_EMBEDDING__MODEL"
         ) from None
+    if settings.precision == "int8":
+        quantize_int8(embeddings._client)
+    return embeddings
+
+
+def quantize_int8(model: Any) -> None:
+    """Dynamic int8 quantization of the transformer's Linear layers (PyTorch, in place): no
+    export step and no extra package; activations stay float, quantized per batch."""
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 def gpu_offload_supported() -> bool:

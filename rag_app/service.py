@@ -199,17 +199,19 @@ class RagService:
         return self.store.delete(source)
 
     # -- questions ------------------------------------------------------------------------
-    def _check_askable(self, question: str, strategy: str | None = None) -> str:
+    def _check_askable(self, question: str, strategy: str | None = None) -> tuple[str, list[str]]:
         """Cheap checks first, so bad input or an empty store fails before models load.
-        Returns the strategy to use."""
+        Returns the strategy to use and the pending documents' ids, read once per question
+        (searches leave them out)."""
         name = strategy or self.settings.retrieval.strategy
         if name not in STRATEGIES:
             raise RagError(f"strategy {name!r}: unknown; use one of {', '.join(STRATEGIES)}")
         if not question.strip():
             raise RagError("the question is empty; ask something about your documents")
-        if not self.store.has_documents():
+        pending = self.store.pending()
+        if not self.store.has_documents(pending):
             raise EmptyStoreError(prompts.EMPTY_STORE["en"])
-        return name
+        return name, pending
 
     def retrieve(
         self, question: str, k: int | None = None, strategy: str | None = None
@@ -219,11 +221,15 @@ class RagService:
         return self._retrieve(question, k, strategy)[0]
 
     def _retrieve(
-        self, question: str, k: int | None, strategy: str | None
+        self,
+        question: str,
+        k: int | None,
+        strategy: str | None,
+        checked: tuple[str, list[str]] | None = None,
     ) -> tuple[list[Source], dict[str, Any]]:
-        name = self._check_askable(question, strategy)
+        name, pending = checked or self._check_askable(question, strategy)
         retriever = Retriever(
-            StoreBackend(self.store, self.embeddings),
+            StoreBackend(self.store, self.embeddings, pending),
             self._generate,
             dense_weight=self.settings.retrieval.dense_weight,
         )
@@ -294,14 +300,14 @@ class RagService:
     ) -> AnswerStream:
         """Retrieve, then generate. ``history`` is the chat so far as (role, text) pairs; the
         other arguments override the settings for this question only (the UI's controls)."""
-        self._check_askable(question, strategy)
+        checked = self._check_askable(question, strategy)
         # Models load (once) before the clock starts: timings measure answering, not loading.
         _ = self.chat_model, self.embeddings  # the chat model first: a bad path fails fast
         started = time.perf_counter()
         language = prompts.detect_language(question)
         wanted = self.settings.retrieval
         standalone = self.standalone_question(question, history)
-        found, trace = self._retrieve(standalone, k, strategy)
+        found, trace = self._retrieve(standalone, k, strategy, checked)
         kept = select_relevant(found, wanted.relevance_threshold, wanted.relevance_margin)
         sources = [replace(s, number=i) for i, s in enumerate(kept, start=1)]
         retrieval_s = time.perf_counter() - started
@@ -349,8 +355,10 @@ def safe_upload_name(name: str) -> str:
 class StoreBackend:
     """The store and the embedder, as retrieval strategies see them."""
 
-    def __init__(self, store: DocumentStore, embeddings: Embeddings) -> None:
-        self.store, self.embeddings = store, embeddings
+    def __init__(
+        self, store: DocumentStore, embeddings: Embeddings, pending: Sequence[str] | None = None
+    ) -> None:
+        self.store, self.embeddings, self.pending = store, embeddings, pending
 
     def embed(self, text: str) -> list[float]:
         return self.embeddings.embed_query(text)
@@ -358,10 +366,10 @@ class StoreBackend:
     def dense(
         self, vector: Sequence[float], k: int, with_vectors: bool = False
     ) -> list[tuple[Document, float, list[float] | None]]:
-        return self.store.search(vector, k, with_vectors)
+        return self.store.search(vector, k, with_vectors, self.pending)
 
     def keyword(self, query: str, k: int) -> list[tuple[Document, float]]:
-        return self.store.keyword_search(query, k)
+        return self.store.keyword_search(query, k, self.pending)
 
     def cosine(self, vector: Sequence[float], docs: Sequence[Document]) -> list[float]:
         stored = self.store.chunks.vectors([str(d.id) for d in docs])

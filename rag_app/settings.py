@@ -39,6 +39,12 @@ class EmbeddingSettings(BaseModel):
     device: str = Field(
         default="auto", description="Device for the embedder: auto, cpu, cuda, cuda:1, mps."
     )
+    precision: Literal["float32", "int8"] = Field(
+        default="float32",
+        description="Embedder weights: float32, or int8 (CPU only; the model's Linear layers "
+        "quantized at load, faster on CPU; docs/BENCHMARKS.md measures speed and quality). "
+        "Vectors differ, so changing it needs a new data dir or collection.",
+    )
 
     @field_validator("model")
     @classmethod

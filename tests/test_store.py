@@ -156,3 +156,33 @@ def test_text_documents_go_through_the_same_pipeline(service: RagService) -> Non
     assert (hit.source, hit.page) == ("corpus-doc-1", 2)
     assert service.ingest_texts([("corpus-doc-1", pages)]).unchanged == ["corpus-doc-1"]
     assert service.page_image("corpus-doc-1", 1) is None  # no file to render
+
+
+def test_registry_changes_by_another_writer_are_seen_at_once(
+    settings: Settings, course_pdf: Path
+) -> None:
+    """Readers cache the registry (pending ids, size) until its version moves: a document
+    another process begins stays invisible, and turns visible the moment it is committed."""
+    writer = RagService(settings, embeddings=BagOfWordsEmbeddings())
+    reader = RagService(settings, embeddings=BagOfWordsEmbeddings())
+    with pytest.raises(EmptyStoreError):
+        reader.retrieve("observatory")
+    writer.ingest([course_pdf])
+    assert reader.retrieve("observatory", k=1)
+
+    record = replace(writer.store.documents()[0], doc_id="late000000000000", source="late.pdf")
+    writer.store.begin(record)
+    late = Document(
+        id="late000000000000-000000",
+        page_content="observatory observatory",
+        metadata={"doc_id": record.doc_id, "source": "late.pdf", "page": 1, "chunk": 0},
+    )
+    writer.store.add([late], writer.embeddings.embed_documents([late.page_content]))
+    for strategy in ("similarity", "bm25", "hybrid"):
+        found = reader.retrieve("observatory", k=10, strategy=strategy)
+        assert all(s.source != "late.pdf" for s in found)
+
+    writer.store.commit(record, previous={})
+    assert reader.retrieve("observatory", k=1, strategy="hybrid")[0].source == "late.pdf"
+    writer.delete("late.pdf")
+    assert all(s.source != "late.pdf" for s in reader.retrieve("observatory", k=10))

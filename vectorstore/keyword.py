@@ -73,6 +73,9 @@ class KeywordIndex:
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (generation INTEGER NOT NULL)")
             if self._db.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 0:
                 self._db.execute("INSERT INTO meta VALUES (0)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS registry_meta (version INTEGER NOT NULL)")
+            if self._db.execute("SELECT COUNT(*) FROM registry_meta").fetchone()[0] == 0:
+                self._db.execute("INSERT INTO registry_meta VALUES (0)")
         self._built: tuple[int, Any, list[str], list[str]] | None = None
 
     # -- writing --------------------------------------------------------------------------
@@ -101,6 +104,20 @@ class KeywordIndex:
                 self.add(batch)
                 batch = []
         self.add(batch)
+
+    # -- the store's change counter ---------------------------------------------------------
+    def registry_version(self) -> int:
+        """A counter bumped after every change to the document registry, by any process.
+
+        Reading the registry from Chroma costs as much as a query (about 10 ms at 30k
+        documents); this local SQLite read costs microseconds, so the store re-reads the
+        registry only when the counter moved (docs/BENCHMARKS.md).
+        """
+        return int(self._db.execute("SELECT version FROM registry_meta").fetchone()[0])
+
+    def bump_registry_version(self) -> None:
+        with self._lock, self._db:
+            self._db.execute("UPDATE registry_meta SET version = version + 1")
 
     # -- reading --------------------------------------------------------------------------
     def count(self) -> int:

@@ -59,6 +59,9 @@ class Registry:
         got = self.collection.get(where=where, include=["metadatas"])
         return [_record(dict(meta)) for meta in got["metadatas"] or []]
 
+    def count(self) -> int:
+        return int(self.collection.count())
+
     def ids(self, status: Status, limit: int | None = None) -> list[str]:
         return list(self.collection.get(where={"status": status}, include=[], limit=limit)["ids"])
 

@@ -18,10 +18,13 @@ class DocumentStore:
         self.registry = registry
         self.keyword = keyword
         self._keyword_checked = False
+        # (registry version, pending ids, registry size): re-read when the version moves.
+        self._registry_state: tuple[int, list[str], int] | None = None
 
     # -- writing one document: begin, add batches, commit ---------------------------------
     def begin(self, *records: DocumentRecord) -> None:
         self.registry.put(*(replace(r, status="pending") for r in records))
+        self.keyword.bump_registry_version()
 
     def add(self, chunks: Sequence[Document], vectors: Sequence[Sequence[float]]) -> None:
         self.chunks.add(chunks, vectors)
@@ -34,6 +37,7 @@ class DocumentStore:
         other stale version (a crash between these two steps) is left to ``recover``.
         """
         self.registry.put(*(replace(r, status="ready") for r in records))
+        self.keyword.bump_registry_version()
         for record in records:
             old = previous.get(record.source)
             if old is not None and old.doc_id != record.doc_id:
@@ -55,19 +59,42 @@ class DocumentStore:
             self._drop(record.doc_id)
         return removed
 
-    def has_documents(self) -> bool:
-        return bool(self.registry.ids("ready", limit=1))
+    def _registry(self) -> tuple[list[str], int]:
+        """Pending ids and registry size, re-read from Chroma only after a registry change
+        (every writer bumps the version after writing, so a reader never keeps stale state)."""
+        version = self.keyword.registry_version()
+        state = self._registry_state
+        if state is None or state[0] != version:
+            state = (version, self.registry.ids("pending"), self.registry.count())
+            self._registry_state = state
+        return state[1], state[2]
+
+    def pending(self) -> list[str]:
+        """Ids of documents being written (usually none): searches leave them out."""
+        return self._registry()[0]
+
+    def has_documents(self, pending: Sequence[str] | None = None) -> bool:
+        """Any ready document?"""
+        waiting, size = self._registry()
+        return size > len(waiting if pending is None else pending)
 
     def search(
-        self, vector: Sequence[float], k: int, with_vectors: bool = False
+        self,
+        vector: Sequence[float],
+        k: int,
+        with_vectors: bool = False,
+        pending: Sequence[str] | None = None,
     ) -> list[tuple[Document, float, list[float] | None]]:
         """Dense top-k, never from a half-written (pending) document."""
-        return self.chunks.search(vector, k, self.registry.ids("pending"), with_vectors)
+        excluded = self.pending() if pending is None else pending
+        return self.chunks.search(vector, k, excluded, with_vectors)
 
-    def keyword_search(self, query: str, k: int) -> list[tuple[Document, float]]:
+    def keyword_search(
+        self, query: str, k: int, pending: Sequence[str] | None = None
+    ) -> list[tuple[Document, float]]:
         """BM25 top-k, never from a pending document; scores as BM25 gives them."""
         self.sync_keyword()
-        hits = self.keyword.search(query, k, self.registry.ids("pending"))
+        hits = self.keyword.search(query, k, self.pending() if pending is None else pending)
         docs = {d.id: d for d in self.chunks.get([chunk_id for chunk_id, _ in hits])}
         return [(docs[i], score) for i, score in hits if i in docs]
 
@@ -103,3 +130,4 @@ class DocumentStore:
         self.chunks.delete_document(doc_id)
         self.keyword.delete_document(doc_id)
         self.registry.remove(doc_id)
+        self.keyword.bump_registry_version()

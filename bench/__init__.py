@@ -1,0 +1,1 @@
+"""Performance benchmarks against the raw libraries (docs/BENCHMARKS.md)."""

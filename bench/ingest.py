@@ -1,0 +1,180 @@
+"""Ingestion throughput: the app vs raw sentence-transformers encode vs the LangChain tutorial.
+
+    .venv/bin/python -m bench.ingest            # 80 pages, 3 rounds
+    .venv/bin/python -m bench.ingest --quick    # 20 pages, 2 rounds
+
+Same PDFs for all three (SciFact abstracts typeset with reportlab at run time), same embedder
+object loaded once before any clock starts (model load is not ingestion). In each round the
+three run one after another in a rotated order, so a burst of load from other processes on this
+shared machine hits each of them in turn; the medians over rounds and their ratios are reported.
+
+- app: ``RagService.ingest`` into a fresh data dir (parse, split, embed, Chroma, BM25, registry).
+- raw: ``SentenceTransformer.encode`` of exactly the app's chunk texts (the limit: no parsing,
+  no storage).
+- tutorial: PyPDFLoader + RecursiveCharacterTextSplitter + HuggingFaceEmbeddings +
+  ``Chroma.from_documents`` (langchain-community from the ``bench`` extra; without it, pypdf's
+  ``extract_text`` per page, which is what PyPDFLoader calls).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.lib import make_pdfs, print_table, ratio, timed, write_results
+from ingest.loaders import load_pdf
+from ingest.splitter import split_document
+from rag_app import models
+from rag_app.service import RagService
+from rag_app.settings import load_settings
+
+
+def tutorial_pages(files: list[Path]) -> tuple[list[Any], str]:
+    try:
+        from langchain_community.document_loaders import PyPDFLoader
+    except ImportError:
+        from langchain_core.documents import Document
+        from pypdf import PdfReader
+
+        return [
+            Document(page.extract_text() or "", metadata={"source": str(f), "page": i})
+            for f in files
+            for i, page in enumerate(PdfReader(f).pages)
+        ], "pypdf (langchain-community not installed)"
+    return [d for f in files for d in PyPDFLoader(str(f)).load()], "PyPDFLoader"
+
+
+def run_tutorial(files: list[Path], embeddings: Any, where: Path) -> int:
+    from chromadb.config import Settings as ChromaSettings
+    from langchain_chroma import Chroma
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    pages, _ = tutorial_pages(files)
+    splitter = RecursiveCharacterTextSplitter(chunk_size=800, chunk_overlap=120)
+    chunks = splitter.split_documents(pages)
+    Chroma.from_documents(
+        chunks,
+        embeddings,
+        persist_directory=str(where),
+        client_settings=ChromaSettings(anonymized_telemetry=False, is_persistent=True),
+    )
+    return len(chunks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=80)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=None, help="app and raw encode batch")
+    parser.add_argument("--quick", action="store_true", help="20 pages, 2 rounds")
+    args = parser.parse_args()
+    if args.quick:
+        args.pages, args.rounds = 20, 2
+
+    work = Path(tempfile.mkdtemp(prefix="rag-bench-ingest-"))
+    try:
+        files = make_pdfs(work / "pdfs", args.pages)
+        base = load_settings(data_dir=work / "unused")
+        if args.batch_size:
+            base.embedding.batch_size = args.batch_size
+        batch = base.embedding.batch_size
+        app_embeddings = models.build_embeddings(base.embedding)
+        model = app_embeddings._client  # type: ignore[attr-defined]  # the SentenceTransformer
+        from langchain_huggingface import HuggingFaceEmbeddings
+
+        # What a tutorial writes: default encode settings, its own object (model loaded now).
+        tutorial_embeddings = HuggingFaceEmbeddings(
+            model_name=models.embedder_location(base.embedding)
+        )
+        texts = [
+            c.page_content
+            for f in files
+            for c in split_document(
+                load_pdf(f), base.chunking.chunk_size, base.chunking.chunk_overlap
+            )
+        ]
+        model.encode(texts[:64], batch_size=batch)  # warm-up: first-call allocations
+        parse_s, _ = timed(lambda: [load_pdf(f) for f in files])
+
+        def app(n: int) -> int:
+            service = RagService(
+                load_settings(data_dir=work / f"app-{n}", embedding=base.embedding),
+                embeddings=app_embeddings,
+            )
+            return service.ingest([work / "pdfs"]).chunks
+
+        def raw(n: int) -> int:
+            model.encode(texts, batch_size=batch, normalize_embeddings=True)
+            return len(texts)
+
+        def tutorial(n: int) -> int:
+            return run_tutorial(files, tutorial_embeddings, work / f"tutorial-{n}")
+
+        runners = {"app": app, "raw_encode": raw, "tutorial": tutorial}
+        names = list(runners)
+        rounds: list[dict[str, dict[str, float]]] = []
+        for n in range(args.rounds):
+            order = names[n % 3 :] + names[: n % 3]
+            row: dict[str, dict[str, float]] = {}
+            for name in order:
+                seconds, chunks = timed(lambda name=name, n=n: runners[name](n))
+                row[name] = {
+                    "s": round(seconds, 3),
+                    "chunks": chunks,
+                    "chunks_per_s": round(chunks / seconds, 2),
+                    "pages_per_s": round(args.pages / seconds, 2),
+                }
+                print(f"round {n + 1} {name}: {row[name]}")
+            rounds.append(row)
+
+        def med(name: str, key: str) -> float:
+            return round(statistics.median(r[name][key] for r in rounds), 2)
+
+        summary = {
+            name: {k: med(name, k) for k in ("s", "chunks", "chunks_per_s", "pages_per_s")}
+            for name in names
+        }
+        per_round = [
+            {
+                "app/raw chunks/s": ratio(
+                    r["app"]["chunks_per_s"], r["raw_encode"]["chunks_per_s"]
+                ),
+                "app/tutorial pages/s": ratio(
+                    r["app"]["pages_per_s"], r["tutorial"]["pages_per_s"]
+                ),
+            }
+            for r in rounds
+        ]
+        ratios = {
+            key: round(statistics.median(p[key] for p in per_round if p[key] is not None), 3)
+            for key in per_round[0]
+        }
+        print_table(
+            [{"pipeline": name, **summary[name]} for name in names]
+            + [{"pipeline": f"ratio {k} (median of rounds)", "s": v} for k, v in ratios.items()]
+        )
+        write_results(
+            "ingest",
+            {
+                "args": vars(args),
+                "pdf_files": len(files),
+                "embedding_batch_size": batch,
+                "embedding_precision": base.embedding.precision,
+                "tutorial_loader": tutorial_pages(files[:1])[1],
+                "parse_only_s": round(parse_s, 3),
+                "rounds": rounds,
+                "median": summary,
+                "ratios_per_round": per_round,
+                "ratios_median": ratios,
+            },
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

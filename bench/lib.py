@@ -1,0 +1,137 @@
+"""Shared helpers of the performance benchmarks: statistics, result files, test PDFs.
+
+The statistics are pure (unit-tested in tests/test_bench_lib.py); the rest touches disk.
+Benchmarks run from the project root as modules, e.g. ``.venv/bin/python -m bench.ingest``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import statistics
+import textwrap
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+SHARED_DATA = Path(__file__).parents[1].parent / "shared" / "data"
+
+
+# -- statistics (pure) --------------------------------------------------------------------
+def percentile(samples: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation between closest ranks (numpy's
+    default), so p50 of an even-sized sample is the mean of the middle two."""
+    if not samples:
+        raise ValueError("percentile of no samples")
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q}: must be within 0..100")
+    ordered = sorted(samples)
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def latency_summary(samples: Sequence[float]) -> dict[str, float]:
+    """p50, p95 and mean of durations in seconds, reported in milliseconds."""
+    return {
+        "p50_ms": round(percentile(samples, 50) * 1000, 3),
+        "p95_ms": round(percentile(samples, 95) * 1000, 3),
+        "mean_ms": round(statistics.fmean(samples) * 1000, 3),
+        "n": len(samples),
+    }
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """numerator / denominator rounded to 3 places; None when the denominator is zero."""
+    return round(numerator / denominator, 3) if denominator else None
+
+
+def median_over_rounds(rounds: Sequence[dict[str, float]], key: str) -> float:
+    """The median of one measure across repeated rounds (the noise-resistant figure)."""
+    return statistics.median(r[key] for r in rounds)
+
+
+# -- running ------------------------------------------------------------------------------
+def timed(run: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = run()
+    return time.perf_counter() - started, value
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on, including how busy the machine was."""
+    load = os.getloadavg()
+    return {
+        "cpus": os.cpu_count(),
+        "load_avg_1_5_15": [round(x, 2) for x in load],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_results(name: str, data: dict[str, Any]) -> Path:
+    """bench/results/<name>-<UTC time>.json (the folder is git-ignored)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"{name}-{stamp}.json"
+    path.write_text(json.dumps({"machine": machine(), **data}, indent=2), encoding="utf-8")
+    print(f"results: {path}")
+    return path
+
+
+def print_table(rows: Sequence[dict[str, Any]]) -> None:
+    """A Markdown table of dicts sharing keys: pasted as-is into docs/BENCHMARKS.md."""
+    if not rows:
+        return
+    keys = list(rows[0])
+    print("| " + " | ".join(keys) + " |")
+    print("|" + "---|" * len(keys))
+    for row in rows:
+        print("| " + " | ".join(str(row.get(k, "")) for k in keys) + " |")
+
+
+# -- test documents -----------------------------------------------------------------------
+def scifact_abstracts(folder: Path | None = None) -> Iterator[str]:
+    """SciFact abstracts (title and text), read at run time from ../shared/data, never copied."""
+    path = (folder or SHARED_DATA / "scifact") / "corpus.jsonl"
+    if not path.is_file():
+        raise SystemExit(f"{path}: not found; pass --scifact DIR (a BEIR SciFact folder)")
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            yield f"{row.get('title') or ''}. {row.get('text') or ''}".strip()
+
+
+def make_pdfs(folder: Path, pages: int, pages_per_file: int = 10, per_page: int = 2) -> list[Path]:
+    """PDFs of real, varied prose: ``per_page`` SciFact abstracts per page (cut to fit the page),
+    ``pages_per_file`` pages per file. Written with reportlab into ``folder``."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    folder.mkdir(parents=True, exist_ok=True)
+    abstracts = scifact_abstracts()
+    files: list[Path] = []
+    _, height = A4
+    for start in range(0, pages, pages_per_file):
+        path = folder / f"scifact-{start // pages_per_file:04d}.pdf"
+        pdf = canvas.Canvas(str(path), pagesize=A4)
+        for _ in range(min(pages_per_file, pages - start)):
+            y = height - 60
+            pdf.setFont("Helvetica", 9)
+            for _ in range(per_page):
+                for line in textwrap.wrap(next(abstracts), 110):
+                    if y < 50:
+                        break
+                    pdf.drawString(50, y, line)
+                    y -= 11
+                y -= 11
+            pdf.showPage()
+        pdf.save()
+        files.append(path)
+    return files

@@ -1,0 +1,40 @@
+"""The int8 embedder lever (``embedding.precision``): a distinct store name, CPU only, and
+vectors close to the float32 ones (retrieval quality measured in docs/BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from rag_app import models
+from rag_app.errors import RagError
+from rag_app.settings import EmbeddingSettings
+
+
+def test_int8_store_records_its_own_embedder_name() -> None:
+    assert models.embedder_name(EmbeddingSettings()) == "bundled:all-MiniLM-L6-v2"
+    int8 = EmbeddingSettings(precision="int8")
+    assert models.embedder_name(int8) == "bundled:all-MiniLM-L6-v2:int8"
+    with pytest.raises(ValueError):
+        EmbeddingSettings(precision="int4")  # type: ignore[arg-type]
+
+
+def test_int8_refuses_a_gpu_device_in_one_line() -> None:
+    with pytest.raises(RagError, match="CPU only"):
+        models.build_embeddings(EmbeddingSettings(precision="int8", device="cuda"))
+
+
+@pytest.mark.slow
+def test_int8_vectors_stay_close_to_float32(real_models: tuple[Embeddings, object]) -> None:
+    float32, _ = real_models
+    int8 = models.build_embeddings(EmbeddingSettings(precision="int8"))
+    texts = [
+        "The Lumora Observatory was founded in 1887 by the astronomer Elena Vasquez.",
+        "La fotosíntesis ocurre en los cloroplastos de las plantas.",
+    ]
+    for a, b in zip(float32.embed_documents(texts), int8.embed_documents(texts), strict=True):
+        cosine = sum(x * y for x, y in zip(a, b, strict=True))
+        assert 0.9 < cosine < 0.99999  # close (0.93 seen on Spanish), and really quantized
+        assert math.isclose(sum(x * x for x in b), 1.0, rel_tol=1e-3)  # still normalised
