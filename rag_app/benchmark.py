@@ -39,6 +39,7 @@ class Query:
     id: str
     text: str
     relevant: dict[Unit, float]  # unit -> graded relevance (> 0)
+    answer: str = ""  # SQuAD: the first reference answer span
 
 
 @dataclass
@@ -160,8 +161,14 @@ def load_squad(path: Path) -> Corpus:
                 pages.append(str(paragraph["context"]).removeprefix("\ufeff"))
                 for qa in paragraph["qas"]:
                     if str(qa["question"]).strip():
+                        answers = qa.get("answers") or [{}]
                         queries.append(
-                            Query(str(qa["id"]), str(qa["question"]), {(name, page): 1.0})
+                            Query(
+                                str(qa["id"]),
+                                str(qa["question"]),
+                                {(name, page): 1.0},
+                                str(answers[0].get("text", "")),
+                            )
                         )
             documents.append((name, pages))
     except (KeyError, TypeError) as exc:

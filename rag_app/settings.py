@@ -121,6 +121,19 @@ class UISettings(BaseModel):
     max_upload_mb: int = Field(default=200, ge=1, description="Largest PDF the UI accepts, MB.")
 
 
+class EvaluationSettings(BaseModel):
+    judge: Literal["none", "llm"] = Field(
+        default="none",
+        description="rag eval: 'llm' adds LLM-judged metrics next to the non-LLM ones (slow on "
+        "a CPU); 'none' computes only embedding and word-overlap estimators.",
+    )
+    judge_model_path: str = Field(
+        default="",
+        description="GGUF model that judges answers in rag eval. Empty means the bundled "
+        "SmolLM2-135M-Instruct, a weak judge: use a larger model for judgements you trust.",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of rag-app. See the README for the table."""
 
@@ -140,6 +153,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
 
     @field_validator("data_dir")
     @classmethod
