@@ -146,6 +146,11 @@ def load_squad(path: Path) -> Corpus:
         raise RagError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg}); fix it") from None
     except (KeyError, TypeError):
         raise RagError(f"{path}: no 'data' list; expected SQuAD v1.1 JSON") from None
+    return squad_corpus(articles, path)
+
+
+def squad_corpus(articles: Any, path: Path) -> Corpus:
+    """SQuAD articles (the file's 'data' list) as a corpus; ``path`` names it in messages."""
     documents: list[tuple[str, list[str]]] = []
     queries: list[Query] = []
     seen: set[str] = set()

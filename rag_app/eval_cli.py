@@ -70,6 +70,12 @@ def evaluate(
         str | None,
         typer.Option(help="llm: add LLM-judged metrics (slow); none: non-LLM only (default)."),
     ] = None,
+    retrieval_only: Annotated[
+        bool,
+        typer.Option(
+            "--retrieval-only", help="Retrieve without answering: context metrics only, fast."
+        ),
+    ] = False,
     out_dir: Annotated[
         Path, typer.Option("--out", help="Folder for the .json, .md and .html reports.")
     ] = Path("eval-results"),
@@ -104,6 +110,7 @@ def evaluate(
             k=k,
             judge=judge,
             scored=scored is not None,
+            retrieval_only=retrieval_only,
             progress=progress,
         )
     paths = report.write_reports(result, out_dir)
@@ -115,13 +122,20 @@ def evaluate(
 
 
 def summary_table(result: dict[str, Any]) -> Table:
-    from rag_app.evaluation.report import shown_metrics, summary_rows
+    """Metrics as rows, strategies as columns: fits a terminal however many metrics apply."""
+    from rag_app.evaluation.report import shown_metrics
 
-    names = shown_metrics(result)
+    aggregate = result["aggregate"]
     title = f"{result['questions']} questions, judge {result['judge']}, k={result['k']}"
-    table = Table("strategy", *names, "judge unparseable", title=title)
-    for cells in summary_rows(result):
-        table.add_row(*cells)
+    table = Table("metric", *aggregate, "method", title=title)
+    for name in shown_metrics(result):
+        means = [aggregate[s].get(name, {}).get("mean") for s in aggregate]
+        cells = ["-" if m is None else f"{m:.3f}" for m in means]
+        table.add_row(name, *cells, result["methods"].get(name, "").split(":")[0])
+    unparseable = [
+        f"{aggregate[s]['judge_unparseable']}/{aggregate[s]['judge_calls']}" for s in aggregate
+    ]
+    table.add_row("judge unparseable/calls", *unparseable, "")
     return table
 
 

@@ -172,7 +172,7 @@ def _json_rows(path: Path, text: str) -> Iterator[tuple[str, Any]]:
     except json.JSONDecodeError as exc:
         raise RagError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg}); fix it") from None
     if isinstance(data, dict) and isinstance(data.get("data"), list):
-        yield from _squad_rows(path)
+        yield from _squad_rows(data["data"], path)
         return
     if isinstance(data, dict):
         data = data.get("samples", data.get("rows"))
@@ -184,12 +184,12 @@ def _json_rows(path: Path, text: str) -> Iterator[tuple[str, Any]]:
         yield f"item {number}", row
 
 
-def _squad_rows(path: Path) -> Iterator[tuple[str, Any]]:
+def _squad_rows(articles: list[Any], path: Path) -> Iterator[tuple[str, Any]]:
     """One row per SQuAD question: the article is the source, the paragraph its page (as
     `rag bench retrieval --squad` ingests it)."""
-    from rag_app.benchmark import load_squad
+    from rag_app.benchmark import squad_corpus
 
-    for number, query in enumerate(load_squad(path).queries, start=1):
+    for number, query in enumerate(squad_corpus(articles, path).queries, start=1):
         ((source, page),) = query.relevant
         row = {"id": query.id, "question": query.text, "answer": query.answer}
         yield f"question {number}", {**row, "source": source, "page": page}
@@ -203,6 +203,11 @@ def load_qa(path: Path) -> list[EvalSample]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise RagError(f"QA file {path}: cannot be read as UTF-8 text ({exc})") from None
+    return parse_qa(text, path)
+
+
+def parse_qa(text: str, path: Path) -> list[EvalSample]:
+    """A QA set from its text; ``path`` gives the format (by extension) and error messages."""
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         rows = _jsonl_rows(path, text)

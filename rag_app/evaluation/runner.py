@@ -4,6 +4,7 @@ every answer and aggregate per strategy."""
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,36 +41,61 @@ def run_pipeline(
     k: int | None = None,
     judge: Judge | None = None,
     progress: ProgressFn = no_progress,
+    retrieval_only: bool = False,
 ) -> list[dict[str, Any]]:
-    """Ask every question with every strategy through the real pipeline and score it."""
+    """Ask every question with every strategy through the real pipeline and score it.
+    ``retrieval_only``: retrieve without generating; only the context metrics are scored."""
     rows = []
     for strategy in strategies:
         service.forget_generations()  # each strategy pays for its own LLM calls
         for done, sample in enumerate(samples):
             progress("answer", done, len(samples), strategy)
-            answer = service.ask(sample.question, k, strategy=strategy)
-            retrieved = [(s.source, s.page) for s in answer.sources]
-            row = _row(sample, strategy, answer.answer, [s.text for s in answer.sources])
-            row["sources"] = [
-                {"source": s.source, "page": s.page, "score": s.score} for s in answer.sources
-            ]
-            # Hit@k/MRR look at every retrieved chunk, not only those kept for the prompt.
-            candidates = answer.trace.get("candidates", [])
-            retrieved = [(c["source"], c["page"]) for c in candidates] or retrieved
-            row["retrieved"] = [{"source": s, "page": p} for s, p in retrieved]
-            row["timings"] = answer.timings
-            row.update(
-                score_sample(
-                    sample, answer.answer, row["contexts"], retrieved, service.embeddings, judge
-                )
-            )
-            for name in TIMINGS:
-                value = answer.timings.get(name)
-                usable = name != "tokens_per_s" or answer.timings.get("tokens", 0) > 1
-                row["scores"][name] = float(value) if value is not None and usable else None
-            rows.append(row)
+            rows.append(_ask(service, sample, strategy, k, judge, retrieval_only))
         progress("answer", len(samples), len(samples), strategy)
     return rows
+
+
+def _ask(
+    service: Any,
+    sample: EvalSample,
+    strategy: str,
+    k: int | None,
+    judge: Judge | None,
+    retrieval_only: bool,
+) -> dict[str, Any]:
+    if retrieval_only:
+        clock = time.perf_counter()
+        sources = service.retrieve(sample.question, k, strategy)
+        response, timings = None, {"retrieval_s": round(time.perf_counter() - clock, 4)}
+        used = retrieved_sources = sources
+    else:
+        answer = service.ask(sample.question, k, strategy=strategy)
+        response, timings, used = answer.answer, answer.timings, answer.sources
+        # Hit@k/MRR look at every retrieved chunk, not only those kept for the prompt.
+        retrieved_sources = answer.trace.get("candidates") or []
+    retrieved = [
+        (s["source"], s["page"]) if isinstance(s, dict) else (s.source, s.page)
+        for s in retrieved_sources
+    ]
+    row = _row(sample, strategy, response or "", [s.text for s in used])
+    row["sources"] = [{"source": s.source, "page": s.page, "score": s.score} for s in used]
+    row["retrieved"] = [{"source": s, "page": p} for s, p in retrieved]
+    row["timings"] = timings
+    row.update(
+        score_sample(
+            sample,
+            response,
+            row["contexts"],
+            retrieved,
+            service.embeddings,
+            None if retrieval_only else judge,
+        )
+    )
+    for name in TIMINGS:
+        value = timings.get(name)
+        usable = name != "tokens_per_s" or timings.get("tokens", 0) > 1
+        row["scores"][name] = float(value) if value is not None and usable else None
+    return row
 
 
 def score_existing(
@@ -203,6 +229,7 @@ def evaluate(
     k: int | None = None,
     judge: str | None = None,
     scored: bool = False,
+    retrieval_only: bool = False,
     progress: ProgressFn = no_progress,
 ) -> dict[str, Any]:
     """The whole evaluation as the CLI and the UI run it; returns the report."""
@@ -217,11 +244,12 @@ def evaluate(
         rows = score_existing(samples, service.embeddings, the_judge, progress)
     else:
         chosen = check_strategies(strategies or [settings.retrieval.strategy])
-        rows = run_pipeline(service, samples, chosen, k, the_judge, progress)
-        model_names["chat_model"] = models.gguf_location(settings.llm).name
+        rows = run_pipeline(service, samples, chosen, k, the_judge, progress, retrieval_only)
+        if not retrieval_only:
+            model_names["chat_model"] = models.gguf_location(settings.llm).name
     return build_report(
         rows,
-        mode=SCORED if scored else "pipeline",
+        mode=SCORED if scored else "retrieval-only" if retrieval_only else "pipeline",
         qa_file=qa_file,
         settings=settings.model_dump(
             mode="json", include={"retrieval", "chunking", "llm", "evaluation"}

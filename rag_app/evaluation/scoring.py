@@ -49,19 +49,49 @@ def judged_methods(judge_name: str) -> dict[str, str]:
 
 def score_sample(
     sample: EvalSample,
-    response: str,
+    response: str | None,
     contexts: Sequence[str],
     retrieved: Sequence[tuple[str, int]],
     embeddings: Embeddings,
     judge: Judge | None = None,
 ) -> dict[str, Any]:
-    """Scores for one question (None where a metric does not apply), plus judge counts."""
-    abstained = metrics.is_abstention(response)
-    reference = sample.reference
+    """Scores for one question (None where a metric does not apply), plus judge counts.
+    ``response`` None means retrieval only: no answer was generated, answer metrics are None."""
+    abstained = response is not None and metrics.is_abstention(response)
     scores: dict[str, float | None] = dict.fromkeys(METHODS)
+    if response is not None:
+        _answer_scores(sample, response, abstained, contexts, embeddings, scores)
+    _context_scores(sample, response or "", abstained, contexts, scores)
+    if sample.source:
+        rank = metrics.rank_of_hit(retrieved, sample.source, sample.page)
+        scores["hit@k"] = float(rank is not None)
+        scores["mrr"] = 1.0 / rank if rank else 0.0
+
+    judge_calls = unparseable = 0
+    if judge is not None:
+        verdict = judge.score(sample.question, response, contexts, sample.reference)
+        for name in JUDGED:
+            scores[f"{name}_llm"] = verdict.scores.get(name)
+        judge_calls, unparseable = verdict.calls, verdict.unparseable
+    return {
+        "scores": scores,
+        "abstained": abstained if response is not None else None,
+        "judge_calls": judge_calls,
+        "judge_unparseable": unparseable,
+    }
+
+
+def _answer_scores(
+    sample: EvalSample,
+    response: str,
+    abstained: bool,
+    contexts: Sequence[str],
+    embeddings: Embeddings,
+    scores: dict[str, float | None],
+) -> None:
+    reference = sample.reference
     texts = [sample.question, response] + ([reference] if reference else [])
     vectors = embeddings.embed_documents(texts)
-
     if response and not abstained:
         scores["faithfulness"] = (
             metrics.share_of_supported(metrics.statements(response), contexts) if contexts else 0.0
@@ -73,28 +103,10 @@ def score_sample(
         scores["answer_f1"] = metrics.token_f1(response, reference)
         scores["answer_em"] = metrics.exact_match(response, reference)
         scores["semantic_similarity"] = max(0.0, metrics.cosine(vectors[1], vectors[2]))
-    _context_scores(sample, response, abstained, contexts, scores)
-    if sample.source:
-        rank = metrics.rank_of_hit(retrieved, sample.source, sample.page)
-        scores["hit@k"] = float(rank is not None)
-        scores["mrr"] = 1.0 / rank if rank else 0.0
     if sample.unanswerable:
         scores["correct_abstention"] = float(abstained)
     else:
         scores["false_abstention"] = float(abstained)
-
-    judge_calls = unparseable = 0
-    if judge is not None:
-        verdict = judge.score(sample.question, response, contexts, reference)
-        for name in JUDGED:
-            scores[f"{name}_llm"] = verdict.scores.get(name)
-        judge_calls, unparseable = verdict.calls, verdict.unparseable
-    return {
-        "scores": scores,
-        "abstained": abstained,
-        "judge_calls": judge_calls,
-        "judge_unparseable": unparseable,
-    }
 
 
 def _context_scores(
