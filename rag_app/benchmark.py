@@ -39,6 +39,7 @@ class Query:
     id: str
     text: str
     relevant: dict[Unit, float]  # unit -> graded relevance (> 0)
+    answer: str = ""  # SQuAD: the first reference answer span
 
 
 @dataclass
@@ -145,6 +146,11 @@ def load_squad(path: Path) -> Corpus:
         raise RagError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg}); fix it") from None
     except (KeyError, TypeError):
         raise RagError(f"{path}: no 'data' list; expected SQuAD v1.1 JSON") from None
+    return squad_corpus(articles, path)
+
+
+def squad_corpus(articles: Any, path: Path) -> Corpus:
+    """SQuAD articles (the file's 'data' list) as a corpus; ``path`` names it in messages."""
     documents: list[tuple[str, list[str]]] = []
     queries: list[Query] = []
     seen: set[str] = set()
@@ -160,8 +166,14 @@ def load_squad(path: Path) -> Corpus:
                 pages.append(str(paragraph["context"]).removeprefix("\ufeff"))
                 for qa in paragraph["qas"]:
                     if str(qa["question"]).strip():
+                        answers = qa.get("answers") or [{}]
                         queries.append(
-                            Query(str(qa["id"]), str(qa["question"]), {(name, page): 1.0})
+                            Query(
+                                str(qa["id"]),
+                                str(qa["question"]),
+                                {(name, page): 1.0},
+                                str(answers[0].get("text", "")),
+                            )
                         )
             documents.append((name, pages))
     except (KeyError, TypeError) as exc:

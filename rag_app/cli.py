@@ -19,6 +19,7 @@ from rich.text import Text
 
 from rag_app.bench_cli import bench_app
 from rag_app.errors import RagError
+from rag_app.eval_cli import eval_app
 from rag_app.injection import describe
 from rag_app.progress import progress_display
 from rag_app.retrieval import STRATEGIES
@@ -38,6 +39,7 @@ docs_app = typer.Typer(
 )
 app.add_typer(docs_app, name="docs")
 app.add_typer(bench_app, name="bench")
+app.add_typer(eval_app, name="eval")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

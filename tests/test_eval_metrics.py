@@ -1,0 +1,180 @@
+"""Evaluation metrics: pure logic, then validity on the real bundled embedder (and judge)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag_app.errors import RagError
+from rag_app.evaluation import metrics
+from rag_app.evaluation.dataset import load_qa
+from rag_app.evaluation.judge import Judge, clean_question, parse_verdict
+from rag_app.evaluation.runner import aggregate, worst_first
+from rag_app.evaluation.scoring import score_sample
+from tests.pdfs import COURSE_PAGES, SPANISH_PAGES
+
+
+def test_squad_normalisation_handles_spanish() -> None:
+    assert metrics.normalize_answer("The Eiffel Tower!") == "eiffel tower"
+    assert metrics.exact_match("La fotosíntesis.", "fotosintesis") == 1.0
+    assert metrics.exact_match("los cloroplastos", "Cloroplastos") == 1.0
+    assert metrics.exact_match("1887", "1888") == 0.0
+    # SQuAD's own example shape: 2 of 3 predicted words right, 2 of 2 reference words found
+    assert metrics.token_f1("Elena Vasquez herself", "Elena Vásquez") == pytest.approx(0.8)
+    assert metrics.token_f1("", "x") == 0.0
+
+
+def test_statements_support_and_average_precision() -> None:
+    assert metrics.statements("It is 2.4 m wide [1]. It weighs twelve tonnes.\nOk") == [
+        "It is 2.4 m wide  .",
+        "It weighs twelve tonnes.",
+    ]
+    assert metrics.supported("The mirror weighs twelve tonnes.", [COURSE_PAGES[2]])
+    assert not metrics.supported("Aliens from Mars built it.", [COURSE_PAGES[2]])
+    assert metrics.average_precision([True, False, True]) == pytest.approx((1 + 2 / 3) / 2)
+    assert metrics.average_precision([False, False]) == 0.0
+    assert metrics.rank_of_hit([("a.pdf", 1), ("b.pdf", 2)], "b.pdf", 2) == 2
+    assert metrics.rank_of_hit([("a.pdf", 1)], "a.pdf", None) == 1
+    assert metrics.rank_of_hit([("a.pdf", 1)], "a.pdf", 3) is None
+
+
+def test_abstention_and_judge_parsing() -> None:
+    assert metrics.is_abstention("The documents do not contain an answer to this question.")
+    assert metrics.is_abstention("Los documentos no contienen la respuesta.")
+    assert not metrics.is_abstention("The mirror is 2.4 metres wide.")
+    assert parse_verdict("Yes.") is True
+    assert parse_verdict("Sí, lo es") is True
+    assert parse_verdict("no") is False
+    assert parse_verdict("The answer is yes") is True
+    assert parse_verdict("maybe yes, maybe no") is None
+    assert parse_verdict("<passage> 42") is None
+    assert clean_question("Question: Who founded it?\nmore") == "Who founded it?"
+    assert clean_question("It was founded in 1887.") is None
+
+
+def test_qa_files_in_every_format_and_ragas_names(tmp_path: Path) -> None:
+    jsonl = tmp_path / "qa.jsonl"
+    jsonl.write_text(
+        '{"question": "Who?", "answer": "Elena", "source": "a.pdf", "page": 2}\n\n'
+        '{"user_input": "Where?", "reference": "Glasgow", "unanswerable": "false",'
+        ' "response": "In Glasgow.", "retrieved_contexts": ["cast in Glasgow"]}\n',
+        encoding="utf-8",
+    )
+    first, second = load_qa(jsonl)
+    assert (first.question, first.reference, first.source, first.page) == (
+        "Who?",
+        "Elena",
+        "a.pdf",
+        2,
+    )
+    assert (second.question, second.reference, second.response) == (
+        "Where?",
+        "Glasgow",
+        "In Glasgow.",
+    )
+    assert second.retrieved_contexts == ["cast in Glasgow"] and not second.unanswerable
+
+    csv = tmp_path / "qa.csv"
+    csv.write_text(
+        'question,answer,contexts,unanswerable\n"Who, then?",Elena,"[""a"", ""b""]",\n'
+        "Capital of Australia?,,,true\n",
+        encoding="utf-8",
+    )
+    rows = load_qa(csv)
+    assert rows[0].question == "Who, then?" and rows[0].reference_contexts == ["a", "b"]
+    assert rows[1].unanswerable and rows[1].reference is None
+
+    as_json = tmp_path / "qa.json"
+    as_json.write_text('{"samples": [{"question": "Q?", "contexts": "one passage"}]}')
+    assert load_qa(as_json)[0].reference_contexts == ["one passage"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("bad.jsonl", '{"question": "a"}\n{"question": "b"\n', "bad.jsonl, line 2: not valid JSON"),
+        ("bad.jsonl", '{"question": "a"}\n\n{"answer": "b"}\n', "line 3: no 'question'"),
+        ("bad.csv", "question,page\nWho?,1\nWhat?,two\n", "bad.csv, line 3: 'page' must be"),
+        ("bad.json", '[{"question": "a", "unanswerable": "maybe"}]', "item 1: 'unanswerable'"),
+        ("bad.txt", "question\n", "unknown format '.txt'"),
+        ("empty.jsonl", "\n", "no questions in it"),
+    ],
+)
+def test_malformed_qa_files_name_the_line(
+    tmp_path: Path, name: str, text: str, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RagError, match=expected.replace("(", r"\(").replace("'", "'")):
+        load_qa(path)
+
+
+# -- validity on the real bundled embedder ------------------------------------------------
+QUESTION = "How wide is the mirror of the main telescope?"
+REFERENCE = "The mirror of the main telescope is 2.4 metres wide."
+UNRELATED = "Bananas are rich in potassium and grow well in warm, humid places."
+
+
+def _sample(tmp_path: Path) -> object:
+    path = tmp_path / "qa.jsonl"
+    path.write_text(
+        f'{{"question": "{QUESTION}", "answer": "{REFERENCE}", "source": "astronomy.pdf", '
+        '"page": 3}\n',
+        encoding="utf-8",
+    )
+    return load_qa(path)[0]
+
+
+@pytest.mark.slow
+def test_perfect_scores_near_one_unrelated_near_zero(real_models, tmp_path: Path) -> None:
+    embeddings, _ = real_models
+    sample = _sample(tmp_path)
+    perfect = score_sample(
+        sample, REFERENCE, [COURSE_PAGES[2]], [("astronomy.pdf", 3)], embeddings
+    )["scores"]
+    unrelated = score_sample(
+        sample, UNRELATED, [SPANISH_PAGES[1]], [("biologia.pdf", 2)], embeddings
+    )["scores"]
+    quality = ("faithfulness", "context_precision", "context_recall", "answer_f1", "answer_em",
+               "semantic_similarity", "hit@k", "mrr")  # fmt: skip
+    for name in quality:
+        assert perfect[name] >= 0.95, (name, perfect[name])
+        assert unrelated[name] <= 0.1, (name, unrelated[name])
+    # cosine(question, answer) of MiniLM does not reach 1 even for the ideal answer
+    assert perfect["answer_relevancy"] >= 0.7, perfect["answer_relevancy"]
+    assert unrelated["answer_relevancy"] <= 0.15, unrelated["answer_relevancy"]
+    assert perfect["false_abstention"] == 0.0 and perfect["correct_abstention"] is None
+
+
+@pytest.mark.slow
+def test_invented_claim_lowers_faithfulness(real_models, tmp_path: Path) -> None:
+    embeddings, _ = real_models
+    sample = _sample(tmp_path)
+    invented = REFERENCE + " It was built by engineers from Mars in 1999."
+
+    def faithfulness(response: str) -> float:
+        result = score_sample(sample, response, [COURSE_PAGES[2]], [], embeddings)
+        return result["scores"]["faithfulness"]
+
+    assert faithfulness(invented) < faithfulness(REFERENCE) == 1.0
+
+
+@pytest.mark.slow
+def test_llm_judge_counts_what_it_cannot_parse(real_models, tmp_path: Path) -> None:
+    embeddings, chat = real_models
+    sample = _sample(tmp_path)
+    result = score_sample(
+        sample, REFERENCE, [COURSE_PAGES[2]], [("astronomy.pdf", 3)], embeddings,
+        Judge(chat, embeddings, "bundled"),
+    )  # fmt: skip
+    # one faithfulness sentence, one question, one chunk, one reference sentence
+    assert result["judge_calls"] == 4
+    assert 0 <= result["judge_unparseable"] <= 4
+    judged = [result["scores"][f"{m}_llm"] for m in ("faithfulness", "answer_relevancy",
+              "context_precision", "context_recall")]  # fmt: skip
+    assert all(v is None or 0.0 <= v <= 1.0 for v in judged)
+    assert sum(v is None for v in judged) <= result["judge_unparseable"]
+    rows = [{"strategy": "s", **result, "id": "q1"}]
+    assert aggregate(rows)["s"]["judge_calls"] == 4
+    assert worst_first(rows) == rows
