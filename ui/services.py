@@ -1,4 +1,8 @@
-"""The one RagService per settings, shared by every page and browser session of the UI."""
+"""The RagService of the evaluation page, one per settings (cached for all sessions).
+
+ui/app.py still keeps its own copy of these caches: importing them from here broke the
+browser upload test (cause not yet found), so the two pages can load the models twice.
+"""
 
 from __future__ import annotations
 
