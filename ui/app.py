@@ -11,37 +11,11 @@ from typing import Any
 import streamlit as st
 
 from rag_app.errors import RagError
-from rag_app.models import build_chat_model, build_embeddings
 from rag_app.retrieval import STRATEGIES
 from rag_app.service import RagService
-from rag_app.settings import EmbeddingSettings, LLMSettings, Settings, load_settings
 from ui import components
 from ui.i18n import LANGUAGES, default_language, t
-
-
-@st.cache_resource(show_spinner="Loading the embedding model…")
-def _embeddings(config: str) -> Any:
-    return build_embeddings(EmbeddingSettings.model_validate_json(config))
-
-
-@st.cache_resource(show_spinner="Loading the chat model…")
-def _chat_model(config: str) -> Any:
-    return build_chat_model(LLMSettings.model_validate_json(config))
-
-
-@st.cache_resource(show_spinner=False)
-def _service(settings_json: str) -> RagService:
-    settings = Settings.model_validate_json(settings_json)
-    return RagService(
-        settings,
-        embeddings=_embeddings(settings.embedding.model_dump_json()),
-        chat_model=_chat_model(settings.llm.model_dump_json()),
-    )
-
-
-def get_service() -> RagService:
-    """One service per settings, and one copy of each model per process, for all sessions."""
-    return _service(load_settings().model_dump_json())
+from ui.services import get_service
 
 
 def sidebar(service: RagService) -> tuple[str, dict[str, Any]]:

@@ -1,8 +1,5 @@
-"""The RagService of the evaluation page, one per settings (cached for all sessions).
-
-ui/app.py still keeps its own copy of these caches: importing them from here broke the
-browser upload test (cause not yet found), so the two pages can load the models twice.
-"""
+"""The RagService of the chat and evaluation pages: one per settings, cached for all sessions,
+so each model is loaded once per server process."""
 
 from __future__ import annotations
 
