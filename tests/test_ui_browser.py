@@ -99,4 +99,9 @@ def test_upload_ask_and_see_cited_page(app_url: str, tmp_path: Path) -> None:
         source.get_by_text("astronomy.pdf, page 2").click()
         source.locator("img").wait_for()
         page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
+
+        # The evaluation page is one click away, in the same session and language.
+        page.get_by_role("link", name="Evaluate answers").click()
+        page.get_by_role("heading", name="Evaluate answers").wait_for()
+        assert "/evaluation" in page.url
         browser.close()

@@ -18,17 +18,9 @@ from ui.i18n import LANGUAGES, default_language, t
 from ui.services import get_service
 
 
-def sidebar(service: RagService) -> tuple[str, dict[str, Any]]:
+def sidebar(service: RagService, language: str) -> dict[str, Any]:
     state = st.session_state
-    if "language" not in state:
-        state.language = default_language(st.context.locale)
     with st.sidebar:
-        language = st.selectbox(
-            t("language", state.language),
-            options=list(LANGUAGES),
-            format_func=LANGUAGES.__getitem__,
-            key="language",
-        )
         st.subheader(t("settings", language))
         defaults = service.settings
         options = {
@@ -55,7 +47,7 @@ def sidebar(service: RagService) -> tuple[str, dict[str, Any]]:
         if st.button(t("clear", language), key="clear_chat", use_container_width=True):
             state.messages = []
         components.models_panel(service.describe(), language)
-    return language, options
+    return options
 
 
 def uploads(service: RagService, language: str) -> None:
@@ -161,17 +153,50 @@ def chat(service: RagService, language: str, options: dict[str, Any]) -> None:
     )
 
 
+def chat_page() -> None:
+    language = st.session_state.language
+    service = get_service()
+    options = sidebar(service, language)
+    st.title(t("title", language))
+    st.caption(t("caption", language))
+    uploads(service, language)
+    documents_panel(service, language)
+    chat(service, language, options)
+
+
+def language_choice() -> str:
+    """The interface language, for every page: the browser's by default."""
+    state = st.session_state
+    if "language" not in state:
+        state.language = default_language(st.context.locale)
+    with st.sidebar:
+        return str(
+            st.selectbox(
+                t("language", state.language),
+                options=list(LANGUAGES),
+                format_func=LANGUAGES.__getitem__,
+                key="language",
+            )
+        )
+
+
 def main() -> None:
     st.set_page_config(page_title="rag-app", page_icon="📚", layout="wide")
     language = st.session_state.get("language", "en")
     try:
-        service = get_service()
-        language, options = sidebar(service)
-        st.title(t("title", language))
-        st.caption(t("caption", language))
-        uploads(service, language)
-        documents_panel(service, language)
-        chat(service, language, options)
+        language = language_choice()
+        page = st.navigation(
+            [
+                st.Page(chat_page, title=t("nav_chat", language), icon=":material/chat:", default=True),
+                st.Page(
+                    "evaluation_page.py",
+                    title=t("eval_title", language),
+                    icon=":material/analytics:",
+                    url_path="evaluation",
+                ),
+            ]
+        )
+        page.run()
     except RagError as exc:
         st.error(t("error", language, message=str(exc)))
     except Exception as exc:  # never a traceback in the page; the server log has it
