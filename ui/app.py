@@ -187,7 +187,9 @@ def main() -> None:
         language = language_choice()
         page = st.navigation(
             [
-                st.Page(chat_page, title=t("nav_chat", language), icon=":material/chat:", default=True),
+                st.Page(
+                    chat_page, title=t("nav_chat", language), icon=":material/chat:", default=True
+                ),
                 st.Page(
                     "evaluation_page.py",
                     title=t("eval_title", language),
