@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from rag_app.service import RagService
 from rag_app.settings import load_settings
 
-PAGE = str(Path(__file__).parents[1] / "ui" / "pages" / "evaluation.py")
+PAGE = str(Path(__file__).parents[1] / "ui" / "evaluation_page.py")
 QA = [
     {"question": "Who founded the Lumora Observatory?", "answer": "Elena Vasquez",
      "source": "astronomy.pdf", "page": 2},

@@ -6,6 +6,7 @@ LANGUAGES = {"en": "English", "es": "Español"}
 
 STRINGS: dict[str, dict[str, str]] = {
     "title": {"en": "Ask your PDFs", "es": "Pregunta a tus PDF"},
+    "nav_chat": {"en": "Chat", "es": "Chat"},
     "caption": {
         "en": "Answers come from a model on this machine, with the page of every passage.",
         "es": "Las respuestas salen de un modelo en este equipo, con la página de cada pasaje.",
