@@ -129,6 +129,14 @@ def bars_svg(report: dict[str, Any], names: Sequence[str]) -> str:
             f'<text x="{label_x:.0f}" y="{label_y}" font-size="10" text-anchor="end" '
             f'transform="rotate(-45 {label_x:.0f} {label_y})">{escape(name)}</text>'
         )
+    # The legend inside the picture, so the chart still reads when saved on its own.
+    x, y = 40, top + height + 100
+    for s, strategy in enumerate(strategies):
+        parts.append(
+            f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{COLOURS[s % len(COLOURS)]}"/>'
+            f'<text x="{x + 14}" y="{y}" font-size="11">{escape(strategy)}</text>'
+        )
+        x += 24 + 7 * len(strategy)
     parts.append("</svg>")
     return "".join(parts)
 
