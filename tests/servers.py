@@ -27,12 +27,13 @@ def running(
     log: Path,
     headers: dict[str, str] | None = None,
     timeout_s: float = 120,
+    env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Start ``command`` in its own process group, wait until ``ready_url`` answers 200, yield
     it; always stop the whole group at the end, so no server outlives the test."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
         )
     try:
         deadline = time.monotonic() + timeout_s

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,16 +13,9 @@ from rag_app.service import RagService, safe_upload_name
 from rag_app.settings import Settings
 from tests.conftest import BagOfWordsEmbeddings
 from tests.pdfs import COURSE_PAGES, make_pdf
+from tests.servers import free_port, running
 from tests.test_cli import RAG
 from ui.components import escape_md
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -47,25 +37,9 @@ def test_ui_listens_on_loopback_only_by_default(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env["RAG_DATA_DIR"] = str(tmp_path / "data")
-    server = subprocess.Popen(
-        [RAG, "ui", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "UI did not start"
-                time.sleep(0.5)
+    health = f"http://127.0.0.1:{port}/_stcore/health"
+    with running([RAG, "ui", "--port", str(port)], health, tmp_path / "ui.log", env=env):
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing else
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.mark.parametrize(
