@@ -10,7 +10,7 @@ from pathlib import Path
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from ingest.loaders import LoadOptions, PdfDocument, find_pdfs, load_pdf
+from ingest.loaders import LoadOptions, PdfDocument, file_sha256, find_pdfs, load_pdf
 from ingest.splitter import document_id, split_document
 from rag_app.errors import RagError
 from vectorstore.registry import DocumentRecord
@@ -18,6 +18,9 @@ from vectorstore.store import DocumentStore
 
 # Called as progress(stage, done, total, current file name); stage is "parse" or "embed".
 ProgressFn = Callable[[str, int, int, str], None]
+# What reading one file gives: the document, its stored record when its bytes are unchanged,
+# or the one-line reason it cannot be used.
+Readout = PdfDocument | DocumentRecord | str
 
 
 @dataclass
@@ -50,19 +53,24 @@ class Ingestor:
     load_options: LoadOptions = field(default_factory=LoadOptions)
 
     def ingest(self, paths: Iterable[Path], progress: ProgressFn = no_progress) -> IngestReport:
-        """PDF files and folders of them."""
+        """PDF files and folders of them. A file whose bytes are already stored is not parsed
+        (nor OCR'd) again: its hash alone says it is unchanged."""
         files, failed = find_pdfs(list(paths))
 
-        def read() -> Iterator[PdfDocument | str]:
+        def read(ready: dict[str, DocumentRecord]) -> Iterator[Readout]:
             for i, path in enumerate(files):
                 progress("parse", i, len(files), path.name)
+                known = ready.get(path.name)
+                if known is not None and _same_bytes(path, known):
+                    yield known
+                    continue
                 try:
                     yield load_pdf(path, self.load_options)
                 except RagError as exc:
                     yield str(exc)
             progress("parse", len(files), len(files), "")
 
-        return self.ingest_documents(read(), progress, failed)
+        return self._run(read, progress, failed)
 
     def ingest_documents(
         self,
@@ -71,23 +79,37 @@ class Ingestor:
         failed: list[str] | None = None,
     ) -> IngestReport:
         """Documents already read (a string stands for one that failed to read)."""
+        return self._run(lambda ready: documents, progress, failed)
+
+    def _run(
+        self,
+        read: Callable[[dict[str, DocumentRecord]], Iterable[Readout]],
+        progress: ProgressFn,
+        failed: list[str] | None,
+    ) -> IngestReport:
+        """``read`` is called once the stored documents are known (after recovery)."""
         report = IngestReport(notes=self.store.recover(), failed=list(failed or []))
         ready = {record.source: record for record in self.store.documents()}
         todo: list[tuple[DocumentRecord, list[Document]]] = []
-        for pdf in documents:
+        for pdf in read(ready):
             if isinstance(pdf, str):
                 report.failed.append(pdf)
                 continue
-            report.notes.extend(pdf.notes)
-            if any(pdf.name == queued.source for queued, _ in todo):
+            if isinstance(pdf, PdfDocument):
+                report.notes.extend(pdf.notes)
+            name = pdf.name if isinstance(pdf, PdfDocument) else pdf.source
+            if any(name == queued.source for queued, _ in todo):
                 report.failed.append(
-                    f"{pdf.path or pdf.name}: another file named {pdf.name} is in this batch; "
+                    f"{pdf.path or name}: another file named {name} is in this batch; "
                     "documents are known by file name, so rename one of them"
                 )
                 continue
-            known = ready.get(pdf.name)
-            if known is not None and known.doc_id == document_id(pdf.name, pdf.sha256):
-                report.unchanged.append(pdf.name)
+            if isinstance(pdf, DocumentRecord):  # its bytes are stored already
+                report.unchanged.append(name)
+                continue
+            known = ready.get(name)
+            if known is not None and known.doc_id == document_id(name, pdf.sha256):
+                report.unchanged.append(name)
                 continue
             chunks = split_document(pdf, self.chunk_size, self.chunk_overlap)
             if not chunks:
@@ -125,6 +147,14 @@ class Ingestor:
                 self.store.commit(*finished, previous=ready)
                 report.ingested.extend(finished)
         progress("embed", len(flat), len(flat), "")
+
+
+def _same_bytes(path: Path, known: DocumentRecord) -> bool:
+    """Whether the file holds exactly the stored document's bytes (size first: cheap)."""
+    try:
+        return path.stat().st_size == known.size and file_sha256(path.read_bytes()) == known.sha256
+    except OSError:
+        return False  # load_pdf then says what is wrong with the file
 
 
 def _record(pdf: PdfDocument, chunks: int) -> DocumentRecord:

@@ -51,3 +51,13 @@ def test_ocr_chunks_are_marked_and_found(settings: Settings, scan: Path) -> None
     assert (hit.source, hit.page, hit.ocr) == ("scan.pdf", 2, True)
     cover = service.retrieve("typed cover page field notes", k=1, strategy="bm25")[0]
     assert (cover.page, cover.ocr) == (1, False)
+
+
+def test_unchanged_scan_is_not_read_again(settings: Settings, scan: Path) -> None:
+    """The stored hash says the file is unchanged: no second parse, so no second OCR."""
+    service = RagService(settings, embeddings=BagOfWordsEmbeddings())
+    service.ingest([scan])
+    again = service.ingest([scan])
+    assert again.unchanged == ["scan.pdf"] and not again.ingested and not again.failed
+    assert not any("OCR" in note for note in again.notes), again.notes
+    assert [d.source for d in service.documents()] == ["scan.pdf"]
