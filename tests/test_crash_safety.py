@@ -52,11 +52,12 @@ def corpus(tmp_path: Path) -> Path:
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    # Small batches: many commits, so kills land between and inside documents.
+    # Small batches (windows of 8 x 2 chunks): many commits, so kills land between and inside
+    # documents.
     return {
         **clean,
         "RAG_DATA_DIR": str(tmp_path / "data"),
-        "RAG_EMBEDDING__BATCH_SIZE": "8",
+        "RAG_EMBEDDING__BATCH_SIZE": "2",
         "RAG_LLM__MAX_TOKENS": "48",
     }
 

@@ -8,6 +8,7 @@ import pytest
 from filelock import FileLock
 from langchain_core.documents import Document
 
+from ingest import pipeline
 from rag_app import service as service_module
 from rag_app.errors import RagError
 from rag_app.service import EmptyStoreError, RagService
@@ -186,3 +187,35 @@ def test_registry_changes_by_another_writer_are_seen_at_once(
     assert reader.retrieve("observatory", k=1, strategy="hybrid")[0].source == "late.pdf"
     writer.delete("late.pdf")
     assert all(s.source != "late.pdf" for s in reader.retrieve("observatory", k=10))
+
+
+def test_chunks_are_embedded_once_shortest_first_and_documents_turn_ready_per_window(
+    settings: Settings,
+) -> None:
+    """Embedding goes a batch at a time (progress after each), shortest chunk first within a
+    window of batches; a window is stored at once, so early documents turn ready before the
+    run ends."""
+    settings.embedding.batch_size = 2
+    calls: list[tuple[list[str], list[str]]] = []  # (texts, ready documents at that time)
+
+    class Recording(BagOfWordsEmbeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            calls.append((list(texts), [d.source for d in service.documents()]))
+            return super().embed_documents(texts)
+
+    service = RagService(settings, embeddings=Recording())
+    words = "rivers carry sediment to the sea and shape the valleys they cross. "
+    texts = [(f"doc{n}", [words * (1 + (n * 7 + p) % 9) for p in range(4)]) for n in range(6)]
+    seen: list[int] = []
+    report = service.ingest_texts(texts, lambda stage, done, total, name: seen.append(done))
+
+    chunks = sorted(c.page_content for c in service.store.chunks.all_chunks())
+    assert sorted(t for batch, _ in calls for t in batch) == chunks  # each chunk once
+    assert all(len(batch) <= 2 for batch, _ in calls)
+    window = pipeline.BATCHES_PER_WINDOW  # embed calls per window
+    assert len(chunks) > 2 * pipeline.BATCHES_PER_WINDOW  # more than one window
+    for first in range(0, len(calls), window):
+        lengths = [len(t) for batch, _ in calls[first : first + window] for t in batch]
+        assert lengths == sorted(lengths)
+    assert calls[-1][1], "no document was ready before the last window"
+    assert len(report.ingested) == 6 and seen == sorted(seen) and seen[-1] == len(chunks)

@@ -41,6 +41,8 @@ def _stemmer(language: str) -> Any:
 
 
 def _fold(word: str) -> str:
+    if word.isascii():  # most words: nothing to strip
+        return word
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
