@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from rag_app.console import err, out
 from rag_app.errors import RagError
 from rag_app.progress import progress_display
 
@@ -26,8 +26,6 @@ bench_app = typer.Typer(
     add_completion=False,
 )
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 STAGE_LABELS = {"embed": "Embedding", "query": "Querying"}
 
 

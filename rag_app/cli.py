@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from rag_app.bench_cli import bench_app
+from rag_app.console import err, out
 from rag_app.errors import RagError
 from rag_app.eval_cli import eval_app
 from rag_app.injection import describe
@@ -40,9 +40,6 @@ docs_app = typer.Typer(
 app.add_typer(docs_app, name="docs")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class State:

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from rag_app.console import err, out
 from rag_app.errors import RagError
 from rag_app.progress import progress_display
 
@@ -22,8 +22,6 @@ eval_app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 LABELS = {
     "answer": "Answering",
     "score": "Scoring",
