@@ -34,6 +34,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # one line each: file, problem, remedy
     notes: list[str] = field(default_factory=list)
+    # Chunks of changed files whose text the previous version already had: vectors reused.
+    reused: int = 0
 
     @property
     def pages(self) -> int:
@@ -133,20 +135,30 @@ class Ingestor:
     ) -> None:
         """Windows of chunks span documents (short ones share one); each window is embedded
         shortest chunk first, a batch at a time, then written to the store at once, and every
-        document whose last chunk it held turns ready."""
+        document whose last chunk it held turns ready. A chunk whose text the file's previous
+        version holds keeps that vector, and a text repeated within a window is embedded once:
+        a file edited on one page costs that page's embedding, not the whole file's."""
         if not todo:
             return
         self.store.begin(*(record for record, _ in todo))
+        earlier: dict[str, list[float]] = {}
+        for record, _ in todo:
+            if (old := ready.get(record.source)) is not None:
+                earlier.update(self.store.chunks.vectors_by_text(old.doc_id))
         flat = [(i, chunk) for i, (_, chunks) in enumerate(todo) for chunk in chunks]
         left = [len(chunks) for _, chunks in todo]
         size = self.batch_size * BATCHES_PER_WINDOW
         for start in range(0, len(flat), size):
             window = sorted(flat[start : start + size], key=lambda item: len(item[1].page_content))
-            vectors: list[list[float]] = []
-            for at in range(0, len(window), self.batch_size):
-                batch = window[at : at + self.batch_size]
-                progress("embed", start + at, len(flat), todo[batch[0][0]][0].source)
-                vectors += self.embeddings.embed_documents([c.page_content for _, c in batch])
+            report.reused += sum(c.page_content in earlier for _, c in window)
+            new = {c.page_content: i for i, c in window if c.page_content not in earlier}
+            texts = list(new)
+            fresh: dict[str, list[float]] = {}
+            for at in range(0, len(texts), self.batch_size):
+                batch = texts[at : at + self.batch_size]
+                progress("embed", start + at, len(flat), todo[new[batch[0]]][0].source)
+                fresh.update(zip(batch, self.embeddings.embed_documents(batch), strict=True))
+            vectors = [fresh.get(c.page_content) or earlier[c.page_content] for _, c in window]
             self.store.add([c for _, c in window], vectors)
             finished = []
             for i, _ in window:

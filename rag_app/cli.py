@@ -88,6 +88,7 @@ def ingest(
                     for r in report.ingested
                 ],
                 "unchanged": report.unchanged,
+                "reused_vectors": report.reused,
                 "failed": report.failed,
                 "notes": report.notes,
             }
@@ -99,6 +100,11 @@ def ingest(
             f"Ingested {len(report.ingested)} file(s): {report.pages} pages, "
             f"{report.chunks} chunks. Unchanged, skipped: {len(report.unchanged)}. "
             f"Failed: {len(report.failed)}."
+            + (
+                f" Chunks kept from earlier versions (not embedded again): {report.reused}."
+                if report.reused
+                else ""
+            )
         )
         for line in report.failed:
             err.print(f"failed: {line}", markup=False)

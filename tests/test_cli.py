@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pdfs import make_pdf
+from tests.pdfs import COURSE_PAGES, make_pdf
 
 RAG = shutil.which("rag") or str(Path(__file__).parents[1] / ".venv" / "bin" / "rag")
 
@@ -64,6 +64,16 @@ def test_ingest_ask_list_delete(env: dict[str, str], course_pdf: Path, tmp_path:
     streamed = rag("ask", "Who founded the Lumora Observatory?", "--k", "2", env=env)
     assert streamed.returncode == 0, streamed.stderr
     assert "astronomy.pdf, page 2" in streamed.stdout
+
+    # The same file edited on its first page: the other pages keep their vectors.
+    edited = make_pdf(
+        tmp_path / "v2" / "astronomy.pdf", ["Astronomy 101, unit 3, revised.", *COURSE_PAGES[1:]]
+    )
+    changed = rag("ingest", str(edited), env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert "Ingested 1 file(s): 3 pages" in changed.stdout
+    assert "Chunks kept from earlier versions (not embedded again): 2." in changed.stdout
+    chunks = json.loads(rag("docs", "--json", env=env).stdout)[0]["chunks"]
 
     deleted = rag("docs", "delete", "astronomy.pdf", env=env)
     assert deleted.returncode == 0 and f"({chunks} chunks)" in deleted.stdout

@@ -205,7 +205,10 @@ def test_chunks_are_embedded_once_shortest_first_and_documents_turn_ready_per_wi
 
     service = RagService(settings, embeddings=Recording())
     words = "rivers carry sediment to the sea and shape the valleys they cross. "
-    texts = [(f"doc{n}", [words * (1 + (n * 7 + p) % 9) for p in range(4)]) for n in range(6)]
+    texts = [
+        (f"doc{n}", [f"Document {n}, page {p}: " + words * (1 + (n * 7 + p) % 9) for p in range(4)])
+        for n in range(6)
+    ]
     seen: list[int] = []
     report = service.ingest_texts(texts, lambda stage, done, total, name: seen.append(done))
 
@@ -219,3 +222,33 @@ def test_chunks_are_embedded_once_shortest_first_and_documents_turn_ready_per_wi
         assert lengths == sorted(lengths)
     assert calls[-1][1], "no document was ready before the last window"
     assert len(report.ingested) == 6 and seen == sorted(seen) and seen[-1] == len(chunks)
+
+
+def test_a_changed_file_reuses_the_vectors_of_its_unchanged_chunks(settings: Settings) -> None:
+    """Editing one page re-embeds that page's chunks only; a text repeated in a run is
+    embedded once; what is stored is the same as embedding everything again."""
+    embedded: list[str] = []
+
+    class Recording(BagOfWordsEmbeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            embedded.extend(texts)
+            return super().embed_documents(texts)
+
+    service = RagService(settings, embeddings=Recording())
+    pages = [f"Chapter {n}: the river delta of region {n} floods every spring." for n in range(6)]
+    service.ingest_texts([("notes", pages + ["This page is intentionally blank."] * 2)])
+    assert embedded.count("This page is intentionally blank.") == 1
+    embedded.clear()
+
+    edited = [*pages[:3], "Chapter 3: rewritten, the delta moved east.", *pages[4:]]
+    report = service.ingest_texts([("notes", edited)])
+    assert embedded == ["Chapter 3: rewritten, the delta moved east."]
+    assert report.reused == 5 and report.ingested[0].chunks == 6
+    stored = service.store.chunks
+    assert stored.count() == 6
+    doc_id = report.ingested[0].doc_id
+    fresh = BagOfWordsEmbeddings()
+    for text, vector in stored.vectors_by_text(doc_id).items():
+        assert vector == pytest.approx(fresh.embed_query(text), abs=1e-6)
+    hit = service.retrieve("delta moved east", k=1)[0]
+    assert hit.page == 4 and hit.source == "notes"

@@ -172,6 +172,14 @@ class ChunkIndex:
             i: [float(x) for x in v] for i, v in zip(got["ids"], got["embeddings"], strict=True)
         }
 
+    def vectors_by_text(self, doc_id: str) -> dict[str, list[float]]:
+        """One document's vectors keyed by chunk text (same collection, so same embedder)."""
+        got = self.collection.get(where={"doc_id": doc_id}, include=["documents", "embeddings"])
+        return {
+            text: [float(x) for x in vector]
+            for text, vector in zip(got["documents"], got["embeddings"], strict=True)
+        }
+
     def all_chunks(self, batch: int = 2000) -> Iterator[Document]:
         offset = 0
         while True:
