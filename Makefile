@@ -56,6 +56,7 @@ bench: install browser
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python -m bench.ingest $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.embed_levers $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.reingest $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.retrieval_latency $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.answering $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.stream_overhead $(if $(QUICK),--quick)

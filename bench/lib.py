@@ -108,9 +108,17 @@ def scifact_abstracts(folder: Path | None = None) -> Iterator[str]:
             yield f"{row.get('title') or ''}. {row.get('text') or ''}".strip()
 
 
-def make_pdfs(folder: Path, pages: int, pages_per_file: int = 10, per_page: int = 2) -> list[Path]:
+def make_pdfs(
+    folder: Path,
+    pages: int,
+    pages_per_file: int = 10,
+    per_page: int = 2,
+    edits: dict[int, str] | None = None,
+) -> list[Path]:
     """PDFs of real, varied prose: ``per_page`` SciFact abstracts per page (cut to fit the page),
-    ``pages_per_file`` pages per file. Written with reportlab into ``folder``."""
+    ``pages_per_file`` pages per file. Written with reportlab into ``folder``. ``edits`` maps a
+    page number (from 0, across files) to a text printed there instead: the same call with and
+    without it gives two versions of the files differing on those pages only."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
@@ -121,11 +129,14 @@ def make_pdfs(folder: Path, pages: int, pages_per_file: int = 10, per_page: int 
     for start in range(0, pages, pages_per_file):
         path = folder / f"scifact-{start // pages_per_file:04d}.pdf"
         pdf = canvas.Canvas(str(path), pagesize=A4)
-        for _ in range(min(pages_per_file, pages - start)):
+        for page in range(start, start + min(pages_per_file, pages - start)):
             y = height - 60
             pdf.setFont("Helvetica", 9)
             for _ in range(per_page):
-                for line in textwrap.wrap(next(abstracts), 110):
+                text = next(abstracts)
+                if edits and page in edits:
+                    text, edits = edits[page], {**edits, page: ""}  # printed once per page
+                for line in textwrap.wrap(text, 110):
                     if y < 50:
                         break
                     pdf.drawString(50, y, line)
