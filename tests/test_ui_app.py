@@ -68,6 +68,11 @@ def test_upload_ask_reupload_delete(app: AppTest, tmp_path: Path) -> None:
     upload(app, "astronomy.pdf", data)  # a second upload of the same, unchanged file
     assert "already indexed and unchanged" in all_text(app)
 
+    edited = make_pdf(tmp_path / "v2.pdf", [*COURSE_PAGES[:2], "Instruments, revised."])
+    upload(app, "astronomy.pdf", edited.read_bytes())  # the same file, its last page edited
+    assert "2 passage(s) unchanged from the earlier version kept their vectors" in all_text(app)
+    assert "Documents (1)" in all_text(app)
+
     app.button(key="clear_chat").click().run()
     assert app.session_state["messages"] == []
 

@@ -79,6 +79,8 @@ def uploads(service: RagService, language: str) -> None:
                 chunks=report.chunks,
             )
         )
+    if report.reused:
+        st.caption(t("reused", language, chunks=report.reused))
     for name in report.unchanged:
         st.info(t("unchanged", language, name=name))
     for line in report.failed:

@@ -21,6 +21,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Indexed {files} file(s): {pages} pages, {chunks} chunks.",
         "es": "Indexados {files} archivo(s): {pages} páginas, {chunks} fragmentos.",
     },
+    "reused": {
+        "en": "{chunks} passage(s) unchanged from the earlier version kept their vectors: only "
+        "the new text was embedded.",
+        "es": "{chunks} fragmento(s) sin cambios respecto a la versión anterior conservan sus "
+        "vectores: solo se ha procesado el texto nuevo.",
+    },
     "unchanged": {
         "en": "{name} is already indexed and unchanged: nothing added.",
         "es": "{name} ya está indexado y no ha cambiado: no se añade nada.",
