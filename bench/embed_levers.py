@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.lib import make_pdfs, print_table, ratio, timed, write_results
+from bench.lib import make_pdfs, print_table, ratio, rotated, timed, write_results
 from ingest.loaders import load_pdf
 from ingest.splitter import split_document
 from rag_app import models
@@ -71,9 +71,8 @@ def main() -> None:
         names = list(variants)
         rounds: list[dict[str, float]] = []
         for r in range(args.rounds):
-            shift = r % len(names)
             row = {}
-            for name in names[shift:] + names[:shift]:
+            for name in rotated(names, r):
                 seconds, _ = timed(variants[name])
                 row[name] = round(len(texts) / seconds, 2)
             print(f"round {r + 1}: {row}")

@@ -25,7 +25,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.lib import make_pdfs, print_table, ratio, timed, write_results
+from bench.lib import (
+    make_pdfs,
+    median_ratios,
+    print_table,
+    ratio,
+    rotated,
+    timed,
+    write_results,
+)
 from ingest.loaders import load_pdf
 from ingest.splitter import split_document
 from rag_app import models
@@ -118,7 +126,7 @@ def main() -> None:
         names = list(runners)
         rounds: list[dict[str, dict[str, float]]] = []
         for n in range(args.rounds):
-            order = names[n % 3 :] + names[: n % 3]
+            order = rotated(names, n)
             row: dict[str, dict[str, float]] = {}
             for name in order:
                 seconds, chunks = timed(lambda name=name, n=n: runners[name](n))
@@ -149,10 +157,7 @@ def main() -> None:
             }
             for r in rounds
         ]
-        ratios = {
-            key: round(statistics.median(p[key] for p in per_round if p[key] is not None), 3)
-            for key in per_round[0]
-        }
+        ratios = median_ratios(per_round)
         # The same ratios from the median times: far apart from the above = a noisy run.
         of_medians = {
             "app/raw chunks/s": ratio(

@@ -56,6 +56,21 @@ def median_over_rounds(rounds: Sequence[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in rounds)
 
 
+def median_ratios(per_round: Sequence[dict[str, float | None]]) -> dict[str, float]:
+    """Each ratio's median over rounds (3 places); rounds where it was undefined are left out."""
+    return {
+        key: round(statistics.median(r[key] for r in per_round if r[key] is not None), 3)
+        for key in per_round[0]
+    }
+
+
+def rotated(names: Sequence[str], n: int) -> list[str]:
+    """The running order of round ``n``: each name goes first in turn, so a burst of load from
+    other processes does not always hit the same one."""
+    shift = n % len(names)
+    return [*names[shift:], *names[:shift]]
+
+
 # -- running ------------------------------------------------------------------------------
 def timed(run: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
@@ -132,10 +147,10 @@ def make_pdfs(
         for page in range(start, start + min(pages_per_file, pages - start)):
             y = height - 60
             pdf.setFont("Helvetica", 9)
-            for _ in range(per_page):
-                text = next(abstracts)
+            for slot in range(per_page):
+                text = next(abstracts)  # taken even on an edited page: later pages stay the same
                 if edits and page in edits:
-                    text, edits = edits[page], {**edits, page: ""}  # printed once per page
+                    text = "" if slot else edits[page]
                 for line in textwrap.wrap(text, 110):
                     if y < 50:
                         break

@@ -19,13 +19,21 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.lib import make_pdfs, print_table, ratio, timed, write_results
+from bench.lib import (
+    make_pdfs,
+    median_over_rounds,
+    median_ratios,
+    print_table,
+    ratio,
+    rotated,
+    timed,
+    write_results,
+)
 from ingest.loaders import load_pdf
 from ingest.splitter import split_document
 from rag_app import models
@@ -96,7 +104,7 @@ def main() -> None:
         names = list(runners)
         rounds: list[dict[str, float]] = []
         for n in range(args.rounds):
-            order = names[n % 3 :] + names[: n % 3]
+            order = rotated(names, n)
             row = {name: round(runners[name](n), 3) for name in order}
             print(f"round {n + 1}: {row}")
             rounds.append(row)
@@ -107,11 +115,8 @@ def main() -> None:
             }
             for r in rounds
         ]
-        ratios = {
-            key: round(statistics.median(p[key] for p in per_round if p[key] is not None), 3)
-            for key in per_round[0]
-        }
-        medians = {name: round(statistics.median(r[name] for r in rounds), 3) for name in names}
+        ratios = median_ratios(per_round)
+        medians = {name: round(median_over_rounds(rounds, name), 3) for name in names}
         print_table(
             [{"run": name, "s (median)": medians[name]} for name in names]
             + [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.lib import latency_summary, median_over_rounds, percentile, ratio
+from bench.lib import latency_summary, median_over_rounds, median_ratios, percentile, ratio, rotated
 
 
 def test_percentile_interpolates_between_ranks_like_numpy() -> None:
@@ -36,3 +36,11 @@ def test_ratio_and_median_over_rounds() -> None:
     assert ratio(1.0, 0.0) is None
     rounds = [{"s": 3.0}, {"s": 1.0}, {"s": 10.0}]
     assert median_over_rounds(rounds, "s") == 3.0
+
+
+def test_median_ratios_skip_undefined_rounds_and_rotation_gives_each_a_turn_first() -> None:
+    per_round = [{"a/b": 0.9, "a/c": None}, {"a/b": 1.2, "a/c": 2.0}, {"a/b": 0.8, "a/c": 4.0}]
+    assert median_ratios(per_round) == {"a/b": 0.9, "a/c": 3.0}
+    names = ["app", "raw", "tutorial"]
+    assert [rotated(names, n)[0] for n in range(4)] == ["app", "raw", "tutorial", "app"]
+    assert rotated(names, 1) == ["raw", "tutorial", "app"]
