@@ -38,6 +38,7 @@ from rag_app.llm import _ROLES
 from rag_app.retrieval import select_relevant
 from rag_app.service import RagService
 from rag_app.settings import load_settings
+from rag_app.text import detect_language
 
 MAX_TOKENS = 128
 STRATEGY = "hybrid"
@@ -63,7 +64,7 @@ def raw_stream(llama: Any, request: dict[str, Any]) -> dict[str, float]:
 
 def request_for(service: RagService, question: str, passages: list[Any]) -> dict[str, Any]:
     """The exact request the app's chat model sends for these passages."""
-    language = prompts.detect_language(question)
+    language = detect_language(question)
     messages = prompts.answer_messages(question, [s.as_document() for s in passages], language)
     request = service.chat_model._request(messages, prompts.STOP, max_tokens=MAX_TOKENS)  # type: ignore[attr-defined]
     assert request["messages"][0]["role"] == _ROLES["system"]

@@ -1,16 +1,18 @@
-"""What an answer is: its text, numbered sources, timings and retrieval trace."""
+"""What an answer is: its evidence, its text, numbered sources, timings and retrieval trace."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from langchain_core.documents import Document
 
-from rag_app import prompts
+from rag_app.evidence import Evidence
 from rag_app.injection import passage_flags
+from rag_app.text import cited_numbers, supporting_passages
+from rag_app.verify import Checked
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,18 @@ class Answer:
     language: str
     timings: dict[str, float] = field(default_factory=dict)
     trace: dict[str, Any] = field(default_factory=dict)  # what was searched and what was found
+    mode: str = "generate"  # answer.mode: evidence, generate or both
+    evidence: list[Evidence] = field(default_factory=list)  # quoted sentences, best first
+    generated: str | None = None  # the model's text as written, before the check
+    unsupported: list[str] = field(default_factory=list)  # its sentences the passages lack
+    # Why ``answer`` is not the model's wording: "abstained" (no evidence cleared the bar),
+    # "language" (the model answered in another language), "unsupported" (nothing it said is
+    # in the passages); None when it is (or when the mode asked for evidence only).
+    fallback: str | None = None
 
     @property
     def model_citations(self) -> list[int]:
-        return [n for n in prompts.cited_numbers(self.answer) if 1 <= n <= len(self.sources)]
+        return [n for n in cited_numbers(self.answer) if 1 <= n <= len(self.sources)]
 
     @property
     def citation_method(self) -> str:
@@ -68,12 +78,17 @@ class Answer:
         """The sources the answer rests on, best evidence first."""
         if self.model_citations:
             return self.model_citations
-        return prompts.supporting_passages(self.answer, [s.text for s in self.sources])
+        return supporting_passages(self.answer, [s.text for s in self.sources])
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "mode": self.mode,
+            "evidence": [e.to_dict() for e in self.evidence],
             "answer": self.answer,
+            "generated": self.generated,
+            "unsupported": self.unsupported,
+            "fallback": self.fallback,
             "language": self.language,
             "sources": [asdict(s) for s in self.sources],
             "cited": self.cited,
@@ -86,7 +101,9 @@ class Answer:
 class AnswerStream:
     """Iterate for the answer's text as it is generated; then ``result`` holds the ``Answer``.
 
-    ``sources`` is known before the first token, so a client can show them early.
+    ``sources`` and ``evidence`` are known before the first token, so a client shows them
+    first. ``check`` turns the model's whole text into what the user reads (``Checked``); without
+    it (evidence or a fixed reply) the text is the answer as it is.
     """
 
     def __init__(
@@ -98,9 +115,16 @@ class AnswerStream:
         started: float,
         retrieval_s: float,
         trace: dict[str, Any],
+        *,
+        mode: str = "generate",
+        evidence: list[Evidence] | None = None,
+        check: Callable[[str], Checked] | None = None,
+        fallback: str | None = None,
     ) -> None:
         self.question, self.language, self.sources, self.trace = question, language, sources, trace
         self._tokens, self._started, self._retrieval_s = tokens, started, retrieval_s
+        self.mode, self.evidence, self._check = mode, evidence or [], check
+        self._fallback = fallback
         self.result: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
@@ -125,12 +149,26 @@ class AnswerStream:
             "tokens": n,
             "tokens_per_s": round((n - 1) / generated, 2) if n > 1 and generated > 0 else 0.0,
         }
+        text = "".join(parts).strip()
+        checked = self._check(text) if self._check else Checked(text, [], self._fallback)
         self.result = Answer(
-            self.question, "".join(parts).strip(), self.sources, self.language, timings, self.trace
+            self.question,
+            checked.answer,
+            self.sources,
+            self.language,
+            timings,
+            self.trace,
+            mode=self.mode,
+            evidence=self.evidence,
+            generated=text if self._check else None,
+            unsupported=checked.unsupported,
+            fallback=checked.fallback,
         )
 
     def consume(self) -> Answer:
-        for _ in self:
-            pass
+        """The whole answer; iterates what is left of the stream (nothing, if it was read)."""
+        if self.result is None:
+            for _ in self:
+                pass
         assert self.result is not None
         return self.result

@@ -21,6 +21,7 @@ from rag_app.console import err, out
 from rag_app.errors import RagError
 from rag_app.eval_cli import eval_app
 from rag_app.injection import describe
+from rag_app.models_cli import models_app
 from rag_app.progress import progress_display
 from rag_app.retrieval import STRATEGIES
 
@@ -40,6 +41,7 @@ docs_app = typer.Typer(
 app.add_typer(docs_app, name="docs")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
+app.add_typer(models_app, name="models")
 
 
 class State:
@@ -112,6 +114,12 @@ def ingest(
         raise typer.Exit(EXIT_PARTIAL)
 
 
+FALLBACK_NOTES = {
+    "language": "the model answered in another language than the question",
+    "unsupported": "nothing the model wrote is in the sources",
+}
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in any language.")],
@@ -120,31 +128,58 @@ def ask(
         str | None,
         typer.Option(help=f"Retrieval strategy: {', '.join(STRATEGIES)} (default from settings)."),
     ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            help="evidence (quotes only, no LLM), generate, or both (default from settings)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Answer a question from the ingested documents, citing passages and pages."""
-    stream = _service().stream(question, k, strategy=strategy)
+    """Answer a question from the ingested documents: evidence quoted first, then the model's
+    wording checked against the sources."""
+    stream = _service().stream(question, k, strategy=strategy, mode=mode)
     if as_json:
         out.print_json(data=stream.consume().to_dict())
         return
-    for text in stream:
-        out.file.write(text)
-        out.file.flush()
-    out.print()
-    answer = stream.result
-    assert answer is not None
-    if answer.sources:
-        cited = set(answer.cited)
-        out.print("\nSources (* = the answer draws on it):", style="bold")
-        for s in answer.sources:
-            snippet = " ".join(s.text.split())
-            snippet = snippet[:160] + ("…" if len(snippet) > 160 else "")
-            mark = "*" if s.number in cited else " "
-            line = f"{mark}[{s.number}] {s.source}, page {s.page} (score {s.score:.2f})"
-            out.print(line, markup=False)
-            out.print(f"    {snippet}", markup=False, style="dim")
-            if s.flags:
-                out.print(f"    ! flagged: {describe(list(s.flags))}", markup=False)
+    if stream.evidence:
+        out.print("Evidence (quoted from the sources):", style="bold")
+        for e in stream.evidence:
+            out.print(
+                f"  [{e.number}] {e.source}, page {e.page}: \u201c{e.text}\u201d", markup=False
+            )
+        if stream.mode != "evidence":
+            out.print("\nAnswer (the model's wording, checked against the sources):", style="bold")
+    if stream.mode != "evidence" or not stream.evidence:
+        for text in stream:
+            out.file.write(text)
+            out.file.flush()
+        out.print()
+    answer = stream.consume()
+    for sentence in answer.unsupported:
+        out.print(f"  ! not found in the sources: {sentence}", markup=False)
+    if answer.fallback in FALLBACK_NOTES:
+        out.print(
+            f"note: {FALLBACK_NOTES[answer.fallback]}; the evidence above is the answer.",
+            markup=False,
+        )
+    _print_sources(answer)
+
+
+def _print_sources(answer: Any) -> None:
+    if not answer.sources:
+        return
+    cited = set(answer.cited)
+    out.print("\nSources (* = the answer draws on it):", style="bold")
+    for s in answer.sources:
+        snippet = " ".join(s.text.split())
+        snippet = snippet[:160] + ("\u2026" if len(snippet) > 160 else "")
+        mark = "*" if s.number in cited else " "
+        line = f"{mark}[{s.number}] {s.source}, page {s.page} (score {s.score:.2f})"
+        out.print(line, markup=False)
+        out.print(f"    {snippet}", markup=False, style="dim")
+        if s.flags:
+            out.print(f"    ! flagged: {describe(list(s.flags))}", markup=False)
 
 
 def _print_documents(as_json: bool) -> None:

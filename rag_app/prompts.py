@@ -14,19 +14,7 @@ from collections.abc import Sequence
 from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
-
-_ES_WORDS = frozenset(
-    "el la los las un una unos unas de del al y o que qué en es son fue por para con sin cuál "
-    "cuáles cuándo cuánto cuántos cuántas dónde cómo quién quiénes porque pero como se su sus "
-    "lo le les este esta estos estas ese esa hay muy más también según entre sobre desde "
-    "hasta donde cuando ser está están tiene tienen".split()
-)
-_EN_WORDS = frozenset(
-    "the a an of and or that what which who whom whose when where why how is are was were be "
-    "been by for with without in on at to from this these those there it its has have had do "
-    "does did can could would should will about into than also according".split()
-)
+from rag_app.text import LANGUAGE_NAMES, content_stems, detect_language
 
 SYSTEM_PROMPT = (
     "You answer questions about the user's documents using only the numbered passages in the "
@@ -50,19 +38,6 @@ EMPTY_STORE = {
 }
 
 
-def detect_language(text: str) -> str:
-    """'es' or 'en' for a question, from function words and Spanish-only marks; 'en' if unsure."""
-    lowered = text.lower()
-    if "¿" in lowered or "¡" in lowered:
-        return "es"
-    words = re.findall(r"[a-záéíóúüñ]+", lowered)
-    spanish = sum(w in _ES_WORDS for w in words)
-    english = sum(w in _EN_WORDS for w in words)
-    if spanish == english:  # no function words either way: accented words tip it
-        spanish += sum(bool(re.search(r"[áéíóúñ]", w)) for w in words) > len(words) / 3
-    return "es" if spanish > english else "en"
-
-
 def quote_passage(text: str) -> str:
     """Keep a passage from closing or opening a block of its own."""
     return re.sub(r"</?\s*passage\b[^>]*>", "[tag removed]", text, flags=re.IGNORECASE)
@@ -70,7 +45,8 @@ def quote_passage(text: str) -> str:
 
 def format_passages(passages: Sequence[Document]) -> str:
     blocks = []
-    for number, doc in enumerate(passages, start=1):
+    for position, doc in enumerate(passages, start=1):
+        number = doc.metadata.get("number", position)  # evidence keeps its source's [n]
         source = html.escape(quote_passage(str(doc.metadata.get("source", "?"))))
         page = doc.metadata.get("page", "?")
         blocks.append(
@@ -81,83 +57,27 @@ def format_passages(passages: Sequence[Document]) -> str:
 
 
 def answer_messages(
-    question: str, passages: Sequence[Document], language: str
+    question: str,
+    passages: Sequence[Document],
+    language: str,
+    evidence: Sequence[Document] = (),
 ) -> list[BaseMessage]:
-    """System turn first and constant per language, so llama.cpp can reuse its cached prefix."""
+    """System turn first and constant per language, so llama.cpp can reuse its cached prefix.
+
+    ``evidence`` (sentences quoted from the passages, each with its source's ``number``) comes
+    first when given: a small model that reads the answer's sentence first, and little else,
+    has less room to wander and starts sooner."""
     name = LANGUAGE_NAMES.get(language, "the language of the question")
+    parts = []
+    if evidence:
+        parts.append(f"Key sentences:\n\n{format_passages(evidence)}")
+    if passages:
+        parts.append(f"Passages:\n\n{format_passages(passages)}")
     user = (
-        f"Passages:\n\n{format_passages(passages)}\n\n"
-        f"Question: {question.strip()}\n"
+        "\n\n".join(parts) + f"\n\nQuestion: {question.strip()}\n"
         f"Answer in {name}, citing passages as [n]."
     )
     return [SystemMessage(SYSTEM_PROMPT.format(language=name)), HumanMessage(user)]
-
-
-def cited_numbers(answer: str) -> list[int]:
-    """The passage numbers an answer cites, in order of first use.
-
-    Understands [2], [1, 3], [1; 2], [1][2], [ 2 ] and ranges such as [1-3].
-    """
-    seen: list[int] = []
-    for group in re.findall(r"\[\s*(\d+(?:\s*[,;\-\u2013]\s*\d+)*)\s*\]", answer):
-        for first, last in re.findall(r"(\d+)(?:\s*[-\u2013]\s*(\d+))?", group):
-            start = int(first)
-            stop = int(last) if last and 0 <= int(last) - start < 20 else start
-            for value in range(start, stop + 1):
-                if value not in seen:
-                    seen.append(value)
-    return seen
-
-
-_WORD = re.compile(r"\w{3,}")
-_STOPWORDS = _ES_WORDS | _EN_WORDS
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
-
-
-def supporting_passages(
-    answer: str, passages: Sequence[str], min_support: float = 0.5
-) -> list[int]:
-    """Passages (1-based) that an answer's sentences draw on, by word overlap.
-
-    Small models often ignore the instruction to cite; this shows the user which passages the
-    answer's words come from. A sentence counts for the passage sharing the largest share of its
-    content words, if that share reaches ``min_support``.
-    """
-    found: list[int] = []
-    words_of = [_content_words(p) for p in passages]
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", answer):
-        words = _content_words(sentence)
-        if len(words) < 2 or not words_of:
-            continue
-        shares = [len(words & pw) / len(words) for pw in words_of]
-        best = max(range(len(shares)), key=shares.__getitem__)
-        if shares[best] >= min_support and best + 1 not in found:
-            found.append(best + 1)
-    return found
-
-
-def highlight_spans(question: str, passage: str) -> list[tuple[str, bool]]:
-    """The passage cut into (text, matches_question) pieces, to highlight the words that matter.
-
-    A word matters when it is a content word of the question, compared case-insensitively and
-    by its first five letters, so "telescopes" matches "telescope" and "fundó" matches "fundador".
-    """
-    stems = {w[:5] for w in _content_words(question)}
-    spans: list[tuple[str, bool]] = []
-    last = 0
-    for match in _WORD.finditer(passage):
-        word = match.group().lower()
-        if word not in _STOPWORDS and word[:5] in stems:
-            if match.start() > last:
-                spans.append((passage[last : match.start()], False))
-            spans.append((match.group(), True))
-            last = match.end()
-    if last < len(passage):
-        spans.append((passage[last:], False))
-    return spans
 
 
 # Short, capped generations for retrieval (cost control): one call per question and kind.
@@ -199,6 +119,6 @@ def usable_rewrite(original: str, rewritten: str) -> str:
         return original  # empty, rambling, or an answer instead of a question
     if detect_language(text) != detect_language(original):
         return original
-    if _content_words(original) and not _content_words(original) & _content_words(text):
+    if content_stems(original) and not content_stems(original) & content_stems(text):
         return original  # lost what was asked
     return text

@@ -22,6 +22,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 from langchain_core.retrievers import BaseRetriever
 
 from ingest.loaders import LoadOptions, text_document
@@ -30,13 +31,17 @@ from ingest.pipeline import Ingestor, IngestReport, ProgressFn, no_progress
 from rag_app import models, prompts
 from rag_app.answers import Answer, AnswerStream, Source
 from rag_app.errors import RagError
+from rag_app.evidence import Evidence, calibrated_bar, select_evidence
 from rag_app.retrieval import STRATEGIES, Retriever, select_relevant
 from rag_app.settings import Settings
+from rag_app.text import detect_language
+from rag_app.verify import Checked, check_answer, evidence_answer
 from vectorstore.check import CheckReport, check_store
 from vectorstore.registry import DocumentRecord
 from vectorstore.store import DocumentStore
 
 INGEST_LOCK_WAIT_S = 3600
+ANSWER_MODES = ("evidence", "generate", "both")
 GENERATION_CACHE_SIZE = 512
 
 
@@ -176,14 +181,17 @@ class RagService:
         report.failed[:0] = refused
         return report
 
-    def page_image(self, source: str, page: int, width: int = 900) -> Any:
-        """The cited page as a PIL image, or None if its file is no longer where it was read."""
+    def page_image(
+        self, source: str, page: int, width: int = 900, highlight: Sequence[str] = ()
+    ) -> Any:
+        """The cited page as a PIL image, ``highlight`` texts (evidence) marked on it; None if
+        its file is no longer where it was read."""
         from ingest.render import render_page
 
         record = self.store.find(source)
         if record is None or not record.path:
             return None
-        return render_page(Path(record.path), page, width)
+        return render_page(Path(record.path), page, width, highlight=highlight)
 
     def describe(self) -> dict[str, Any]:
         """Models in use, devices, GPU offload: what `rag doctor` and the UI sidebar show."""
@@ -297,36 +305,32 @@ class RagService:
         history: Sequence[tuple[str, str]] = (),
         temperature: float | None = None,
         max_tokens: int | None = None,
+        mode: str | None = None,
     ) -> AnswerStream:
-        """Retrieve, then generate. ``history`` is the chat so far as (role, text) pairs; the
-        other arguments override the settings for this question only (the UI's controls)."""
+        """Retrieve, quote the evidence, then (unless ``mode`` is "evidence") generate and
+        check. ``history`` is the chat so far as (role, text) pairs; the other arguments
+        override the settings for this question only (the UI's controls)."""
         checked = self._check_askable(question, strategy)
+        wanted, answering = self.settings.retrieval, self.settings.answer
+        mode = mode or answering.mode
+        if mode not in ANSWER_MODES:
+            raise RagError(f"answer mode {mode!r}: unknown; use one of {', '.join(ANSWER_MODES)}")
         # Models load (once) before the clock starts: timings measure answering, not loading.
-        _ = self.chat_model, self.embeddings  # the chat model first: a bad path fails fast
+        # The chat model first, so a bad path fails fast; evidence alone never loads it.
+        if mode != "evidence":
+            _ = self.chat_model
+        _ = self.embeddings
         started = time.perf_counter()
-        language = prompts.detect_language(question)
-        wanted = self.settings.retrieval
-        standalone = self.standalone_question(question, history)
+        language = detect_language(question)
+        standalone = question if mode == "evidence" else self.standalone_question(question, history)
         found, trace = self._retrieve(standalone, k, strategy, checked)
         kept = select_relevant(found, wanted.relevance_threshold, wanted.relevance_margin)
-        sources = [replace(s, number=i) for i, s in enumerate(kept, start=1)]
+        sources, quoted = self._evidence(standalone, kept, found)
+        bar = self.evidence_bar()
+        if not quoted or quoted[0].score < bar:
+            sources, quoted = [], []
         retrieval_s = time.perf_counter() - started
-        overrides: dict[str, Any] = {
-            name: value
-            for name, value in (("temperature", temperature), ("max_tokens", max_tokens))
-            if value is not None
-        }
-        if not sources:
-            tokens: Iterator[str] = iter([prompts.NO_ANSWER.get(language, prompts.NO_ANSWER["en"])])
-        else:
-            messages = prompts.answer_messages(
-                standalone, [s.as_document() for s in sources], language
-            )
-            tokens = (
-                str(chunk.content)
-                for chunk in self.chat_model.stream(messages, stop=prompts.STOP, **overrides)
-            )
-        used = {s.chunk_id for s in kept}
+        used = {s.chunk_id for s in sources}
         for candidate, source in zip(trace["candidates"], found, strict=True):
             candidate["used"] = source.chunk_id in used
         trace.update(
@@ -335,8 +339,95 @@ class RagService:
             k=k or wanted.k,
             relevance_threshold=wanted.relevance_threshold,
             relevance_margin=wanted.relevance_margin,
+            evidence_threshold=bar,
         )
-        return AnswerStream(question, language, sources, tokens, started, retrieval_s, trace)
+
+        def answer(tokens: Iterator[str], **how: Any) -> AnswerStream:
+            return AnswerStream(
+                question, language, sources, tokens, started, retrieval_s, trace,
+                mode=mode, evidence=quoted, **how,
+            )  # fmt: skip
+
+        if not sources:
+            reply = prompts.NO_ANSWER.get(language, prompts.NO_ANSWER["en"])
+            return answer(iter([reply]), fallback="abstained")
+        if mode == "evidence":
+            return answer(iter([evidence_answer(quoted)]))
+        overrides: dict[str, Any] = {
+            name: value
+            for name, value in (("temperature", temperature), ("max_tokens", max_tokens))
+            if value is not None
+        }
+        messages = self._answer_messages(standalone, sources, quoted, language, mode)
+        tokens = (
+            str(chunk.content)
+            for chunk in self.chat_model.stream(messages, stop=prompts.STOP, **overrides)
+        )
+        passages = [s.text for s in sources]
+
+        def check(generated: str) -> Checked:
+            return check_answer(
+                generated,
+                question=standalone,
+                language=language,
+                passages=passages,
+                evidence=quoted,
+                drop_unsupported=answering.unsupported == "drop",
+                embed=self.embeddings.embed_documents,
+            )
+
+        return answer(tokens, check=check)
+
+    def _evidence(
+        self, question: str, kept: Sequence[Source], found: Sequence[Source]
+    ) -> tuple[list[Source], list[Evidence]]:
+        """Evidence from every retrieved passage, and the sources to show: the relevant ones,
+        plus any other that the evidence quotes (the relevance margin works on an embedder's
+        cosine, which can drop the very passage whose sentence answers), numbered [1]..[n]."""
+        if not kept:
+            return [], []
+        ordered = [*kept, *(s for s in found if s not in kept)]
+        numbered = [replace(s, number=i) for i, s in enumerate(ordered, start=1)]
+        quoted = select_evidence(
+            question, numbered, self.embeddings.embed_documents, self.settings.answer.max_evidence
+        )
+        used = {e.number for e in quoted}
+        shown = [s for s in numbered if s.number <= len(kept) or s.number in used]
+        renumber = {s.number: i for i, s in enumerate(shown, start=1)}
+        sources = [replace(s, number=renumber[s.number]) for s in shown]
+        return sources, [replace(e, number=renumber[e.number]) for e in quoted]
+
+    def _answer_messages(
+        self,
+        question: str,
+        sources: Sequence[Source],
+        evidence: Sequence[Evidence],
+        language: str,
+        mode: str,
+    ) -> list[BaseMessage]:
+        """``generate`` reads the passages as before; ``both`` reads what ``answer.context``
+        says: the evidence only, evidence then passages, or the passages."""
+        context = self.settings.answer.context if mode == "both" else "passages"
+        quoted = [
+            Document(e.text, metadata={"source": e.source, "page": e.page, "number": e.number})
+            for e in evidence
+        ]
+        passages = [s.as_document() for s in sources]
+        if context == "evidence":
+            return prompts.answer_messages(question, [], language, quoted)
+        if context == "evidence+passages":
+            return prompts.answer_messages(question, passages, language, quoted)
+        return prompts.answer_messages(question, passages, language)
+
+    def evidence_bar(self) -> float:
+        """The lowest evidence score that counts as an answer: the setting, or the value
+        calibrated for this embedder."""
+        chosen = self.settings.answer.evidence_threshold
+        return (
+            chosen
+            if chosen is not None
+            else calibrated_bar(models.embedder_name(self.settings.embedding))
+        )
 
     def ask(self, question: str, k: int | None = None, **overrides: Any) -> Answer:
         return self.stream(question, k, **overrides).consume()

@@ -2,7 +2,7 @@
 
 Sources, highest priority first: keyword arguments, environment variables (prefix ``RAG_``,
 nested sections joined with ``__``, e.g. ``RAG_LLM__MODEL_PATH``), a TOML config file (``--config``
-or ``RAG_CONFIG``), then the defaults below.
+or ``RAG_CONFIG``; without one, ``<data_dir>/settings.toml`` if it exists), then the defaults below.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from pydantic_settings import (
 from rag_app.errors import RagError
 
 CONFIG_ENV = "RAG_CONFIG"
+# Read when no config file is given; `rag models use` writes it.
+DATA_DIR_SETTINGS = "settings.toml"
 
 
 def default_data_dir() -> Path:
@@ -98,6 +100,11 @@ class LLMSettings(BaseModel):
     temperature: float = Field(default=0.1, ge=0.0, le=2.0, description="Sampling temperature.")
     max_tokens: int = Field(default=256, ge=1, description="Most tokens an answer may have.")
     seed: int = Field(default=0, description="Sampling seed, so answers are repeatable.")
+    model_dirs: list[str] = Field(
+        default_factory=list,
+        description="Folders searched (recursively) for .gguf models by `rag models` and the UI, "
+        "besides the caches of LM Studio, GPT4All, the Hugging Face hub and Ollama.",
+    )
     base_url: str = Field(
         default="",
         description="An OpenAI-compatible endpoint (llama.cpp server, vLLM), e.g. "
@@ -169,6 +176,37 @@ class RetrievalSettings(BaseModel):
         le=2.0,
         description="Passages scoring more than this below the best one are left out of the "
         "prompt (shorter prompts, less noise).",
+    )
+
+
+class AnswerSettings(BaseModel):
+    mode: Literal["evidence", "generate", "both"] = Field(
+        default="both",
+        description="evidence: quote the sentences of the passages that answer (no LLM call); "
+        "generate: the model's answer from the passages; both: evidence first, then the "
+        "model's wording, checked against the passages.",
+    )
+    context: Literal["evidence", "evidence+passages", "passages"] = Field(
+        default="evidence",
+        description="What the model reads in 'both' mode: the evidence sentences only (short "
+        "prompt, fast first token), evidence then the passages, or the passages only. "
+        "docs/EVALUATION.md compares them.",
+    )
+    unsupported: Literal["mark", "drop"] = Field(
+        default="mark",
+        description="Sentences of the model's answer that the passages do not support: shown "
+        "marked, or dropped.",
+    )
+    evidence_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Lowest evidence score (0..1) that counts as an answer; below it the app "
+        "says the documents do not contain one, without calling the model. Empty: the value "
+        "calibrated for the embedder (docs/EVALUATION.md).",
+    )
+    max_evidence: int = Field(
+        default=3, ge=1, le=10, description="Most evidence sentences quoted per answer."
     )
 
 
@@ -253,6 +291,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
 
@@ -280,6 +319,10 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     path = Path(config).expanduser() if config else None
     if path is not None and not path.is_file():
         raise RagError(f"config file {path}: not found; pass an existing TOML file")
+    if path is None:  # the file `rag models use` writes, if any
+        folder = overrides.get("data_dir") or os.environ.get("RAG_DATA_DIR") or default_data_dir()
+        saved = Path(folder).expanduser() / DATA_DIR_SETTINGS
+        path = saved if saved.is_file() else None
 
     class FileSettings(Settings):
         model_config = SettingsConfigDict(toml_file=path)

@@ -32,10 +32,13 @@ class BagOfWordsEmbeddings(Embeddings):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(__import__("os").environ):
         if name.startswith("RAG_"):
             monkeypatch.delenv(name)
+    # The default data dir (and the settings.toml `rag models use` writes there) is the
+    # user's: tests must not read it.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
 
 
 @pytest.fixture

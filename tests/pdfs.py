@@ -40,3 +40,14 @@ SPANISH_PAGES = [
     "La fotosíntesis ocurre en los cloroplastos. Las plantas transforman la luz solar, el agua "
     "y el dióxido de carbono en glucosa y oxígeno.",
 ]
+
+# Spanish course notes on language models, as in the issue that found the wrong answer
+# ("¿Cuántas capas de transformador tiene GPT-3?" answered "dos capas").
+LLM_NOTES_PAGES = [
+    "Introducción a los modelos de lenguaje. Tema 1. Estos apuntes resumen la arquitectura "
+    "transformer y los grandes modelos de lenguaje.",
+    "El transformador tiene dos partes: el codificador y el decodificador. La atención "
+    "permite que cada palabra mire a todas las demás palabras de la frase.",
+    "GPT-3 es un modelo muy grande, con 96 capas de transformador y 175 mil millones de "
+    "parámetros. Fue presentado por OpenAI en 2020 y se entrenó con textos de internet.",
+]

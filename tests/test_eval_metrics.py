@@ -27,7 +27,7 @@ def test_squad_normalisation_handles_spanish() -> None:
 
 def test_statements_support_and_average_precision() -> None:
     assert metrics.statements("It is 2.4 m wide [1]. It weighs twelve tonnes.\nOk") == [
-        "It is 2.4 m wide  .",
+        "It is 2.4 m wide.",
         "It weighs twelve tonnes.",
     ]
     assert metrics.supported("The mirror weighs twelve tonnes.", [COURSE_PAGES[2]])

@@ -12,53 +12,15 @@ tell their language, are stemmed both ways.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from langchain_core.documents import Document
 
-_WORD = re.compile(r"\w\w+", re.UNICODE)
-
-
-@cache
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SPANISH
-
-    return frozenset(STOPWORDS_EN) | frozenset(STOPWORDS_SPANISH)
-
-
-@cache
-def _stemmer(language: str) -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("spanish" if language == "es" else "english")
-
-
-def _fold(word: str) -> str:
-    if word.isascii():  # most words: nothing to strip
-        return word
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-
-
-def tokenize(text: str, language: str | None = None) -> list[str]:
-    """Search tokens of a text; ``language`` ('es' or 'en') is detected when not given."""
-    from rag_app.prompts import detect_language  # pure function, no model
-
-    stop = _stopwords()
-    words = [w for w in _WORD.findall(text.lower()) if w not in stop]
-    stems = _stemmer(language or detect_language(text)).stemWords(words)
-    return [_fold(s) for s in stems]
-
-
-def query_tokens(text: str) -> list[str]:
-    """A query is short, so its language is a guess: search the stems of both languages."""
-    return list(dict.fromkeys(tokenize(text, "es") + tokenize(text, "en")))
+from rag_app.text import query_tokens, tokenize
 
 
 class KeywordIndex:

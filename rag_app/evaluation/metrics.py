@@ -7,21 +7,20 @@ says how each function mirrors its Ragas or SQuAD definition.
 from __future__ import annotations
 
 import math
-import re
-import string
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
-from rag_app.prompts import _EN_WORDS, _ES_WORDS
+from rag_app.text import (
+    SUPPORT_THRESHOLD,
+    content_stems,
+    normalize,
+    statements,
+    support,
+    supported,
+)
 
-# SQuAD removes English articles; Spanish ones are removed too, so that "la fotosíntesis" and
-# "fotosíntesis" match. Both lists apply whatever the language (no detection to get wrong).
-ARTICLES = frozenset("a an the el la los las lo un una unos unas".split())
-_PUNCT = set(string.punctuation) | set("¿¡«»\u201c\u201d\u2018\u2019\u2013\u2014\u2026\u00b7")
-SUPPORT_THRESHOLD = 0.5  # share of a statement's content words a context must hold
-# Words compare by their first five letters: "telescopes" ~ "telescope", "fundó" ~ "fundador".
-STEM = 5
+# The shared text rules, re-exported: metrics are defined on them.
+__all__ = ["SUPPORT_THRESHOLD", "content_stems", "statements", "support", "supported"]
 
 ABSTENTION_PHRASES = (
     "do not contain",
@@ -41,18 +40,7 @@ ABSTENTION_PHRASES = (
     "no lo se",
 )
 
-
-def strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def normalize_answer(text: str) -> str:
-    """SQuAD's normalisation (lower case, no punctuation, no articles, single spaces), plus
-    accents removed and Spanish articles dropped, so "Fotosíntesis." equals "la fotosintesis"."""
-    text = strip_accents(text.lower())
-    text = "".join(" " if c in _PUNCT else c for c in text)
-    return " ".join(w for w in text.split() if w not in ARTICLES)
+normalize_answer = normalize
 
 
 def exact_match(prediction: str, reference: str) -> float:
@@ -69,40 +57,6 @@ def token_f1(prediction: str, reference: str) -> float:
         return 0.0
     precision, recall = common / len(pred), common / len(ref)
     return 2 * precision * recall / (precision + recall)
-
-
-_STOPWORDS = frozenset(strip_accents(w) for w in _ES_WORDS | _EN_WORDS)
-
-
-def content_stems(text: str) -> set[str]:
-    """Content words (not stop words; numbers kept) cut to their first letters."""
-    words = normalize_answer(text).split()
-    return {w[:STEM] for w in words if (len(w) >= 3 or w.isdigit()) and w not in _STOPWORDS}
-
-
-def statements(text: str) -> list[str]:
-    """Sentences of a text, each a claim to check. Citation marks like [2] are dropped.
-
-    Ragas asks an LLM to break an answer into atomic statements; sentences are the non-LLM
-    stand-in (a sentence with two claims counts once)."""
-    text = re.sub(r"\[\s*\d+(?:\s*[,;\-\u2013]\s*\d+)*\s*\]", " ", text)
-    parts = re.split(r"(?<=[.!?;])\s+|\n+", text)
-    return [p.strip() for p in parts if content_stems(p)]
-
-
-def support(statement: str, contexts: Sequence[str]) -> float:
-    """Share of the statement's content words that appear in the contexts (0..1)."""
-    wanted = content_stems(statement)
-    if not wanted:
-        return 0.0
-    found: set[str] = set()
-    for context in contexts:
-        found |= content_stems(context)
-    return len(wanted & found) / len(wanted)
-
-
-def supported(statement: str, contexts: Sequence[str]) -> bool:
-    return support(statement, contexts) >= SUPPORT_THRESHOLD
 
 
 def share_of_supported(claims: Sequence[str], contexts: Sequence[str]) -> float | None:

@@ -28,12 +28,16 @@ QUALITY = (
     "answer_f1",
     "answer_em",
     "semantic_similarity",
+    "evidence_hit",
+    "evidence_f1",
+    "language_match",
+    "unsupported_share",
     "hit@k",
     "mrr",
     "correct_abstention",
     "false_abstention",
 )
-TIMING = ("first_token_s", "total_s", "tokens_per_s")
+TIMING = ("evidence_sentences", "first_token_s", "total_s", "tokens_per_s")
 COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#9c755f")
 WORST_SHOWN = 20
 

@@ -34,6 +34,25 @@ def check_strategies(names: Sequence[str]) -> list[str]:
     return chosen
 
 
+def check_modes(names: Sequence[str]) -> list[str]:
+    from rag_app.service import ANSWER_MODES
+
+    chosen = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    unknown = [n for n in chosen if n not in ANSWER_MODES]
+    if unknown or not chosen:
+        raise RagError(
+            f"--modes {','.join(unknown) or '(empty)'}: unknown; use some of "
+            f"{', '.join(ANSWER_MODES)}"
+        )
+    return chosen
+
+
+def run_label(strategy: str, mode: str, modes: Sequence[str]) -> str:
+    """How a run is named in reports: the strategy, and the answer mode when several are
+    compared ("hybrid/evidence")."""
+    return f"{strategy}/{mode}" if len(modes) > 1 else strategy
+
+
 def run_pipeline(
     service: Any,
     samples: Sequence[EvalSample],
@@ -42,16 +61,25 @@ def run_pipeline(
     judge: Judge | None = None,
     progress: ProgressFn = no_progress,
     retrieval_only: bool = False,
+    modes: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Ask every question with every strategy through the real pipeline and score it.
-    ``retrieval_only``: retrieve without generating; only the context metrics are scored."""
+    """Ask every question with every strategy (and answer mode) through the real pipeline
+    and score it. ``retrieval_only``: retrieve without generating; only the context metrics
+    are scored. ``modes`` empty: the configured answer mode."""
     rows = []
+    chosen = list(modes) or [service.settings.answer.mode]
     for strategy in strategies:
-        service.forget_generations()  # each strategy pays for its own LLM calls
-        for done, sample in enumerate(samples):
-            progress("answer", done, len(samples), strategy)
-            rows.append(_ask(service, sample, strategy, k, judge, retrieval_only))
-        progress("answer", len(samples), len(samples), strategy)
+        for mode in chosen:
+            label = run_label(strategy, mode, chosen)
+            service.forget_generations()  # each run pays for its own LLM calls
+            for done, sample in enumerate(samples):
+                progress("answer", done, len(samples), label)
+                row = _ask(service, sample, strategy, k, judge, retrieval_only, mode)
+                row["strategy"], row["mode"] = label, None if retrieval_only else mode
+                rows.append(row)
+            progress("answer", len(samples), len(samples), label)
+            if retrieval_only:
+                break  # the answer mode does not change what is retrieved
     return rows
 
 
@@ -62,14 +90,16 @@ def _ask(
     k: int | None,
     judge: Judge | None,
     retrieval_only: bool,
+    mode: str | None = None,
 ) -> dict[str, Any]:
+    answer = None
     if retrieval_only:
         clock = time.perf_counter()
         sources = service.retrieve(sample.question, k, strategy)
         response, timings = None, {"retrieval_s": round(time.perf_counter() - clock, 4)}
         used = retrieved_sources = sources
     else:
-        answer = service.ask(sample.question, k, strategy=strategy)
+        answer = service.ask(sample.question, k, strategy=strategy, mode=mode)
         response, timings, used = answer.answer, answer.timings, answer.sources
         # Hit@k/MRR look at every retrieved chunk, not only those kept for the prompt.
         retrieved_sources = answer.trace.get("candidates") or []
@@ -79,6 +109,10 @@ def _ask(
     ]
     row = _row(sample, strategy, response or "", [s.text for s in used])
     row["sources"] = [{"source": s.source, "page": s.page, "score": s.score} for s in used]
+    if answer is not None:
+        row["evidence"] = [e.to_dict() for e in answer.evidence]
+        row["generated"], row["unsupported"] = answer.generated, answer.unsupported
+        row["fallback"] = answer.fallback
     row["retrieved"] = [{"source": s, "page": p} for s, p in retrieved]
     row["timings"] = timings
     row.update(
@@ -91,11 +125,22 @@ def _ask(
             None if retrieval_only else judge,
         )
     )
+    if answer is not None:
+        row["scores"].update(answer_checks(sample, answer))
     for name in TIMINGS:
         value = timings.get(name)
         usable = name != "tokens_per_s" or timings.get("tokens", 0) > 1
         row["scores"][name] = float(value) if value is not None and usable else None
     return row
+
+
+def answer_checks(sample: EvalSample, answer: Any) -> dict[str, float | None]:
+    """Evidence and generation scores of one answer (``rag_app.evaluation.scoring.EVIDENCE``)."""
+    from rag_app.evaluation.scoring import evidence_scores
+
+    return evidence_scores(
+        sample, [e.text for e in answer.evidence], answer.generated, answer.unsupported
+    )
 
 
 def score_existing(
@@ -176,6 +221,7 @@ def build_report(
         "qa_file": str(qa_file),
         "questions": len({r["id"] for r in rows}),
         "strategies": list(dict.fromkeys(r["strategy"] for r in rows)),
+        "modes": list(dict.fromkeys(r["mode"] for r in rows if r.get("mode"))),
         "k": k,
         "models": models,
         "judge": judge_name or "none",
@@ -230,6 +276,7 @@ def evaluate(
     judge: str | None = None,
     scored: bool = False,
     retrieval_only: bool = False,
+    modes: Sequence[str] | None = None,
     progress: ProgressFn = no_progress,
 ) -> dict[str, Any]:
     """The whole evaluation as the CLI and the UI run it; returns the report."""
@@ -244,7 +291,16 @@ def evaluate(
         rows = score_existing(samples, service.embeddings, the_judge, progress)
     else:
         chosen = check_strategies(strategies or [settings.retrieval.strategy])
-        rows = run_pipeline(service, samples, chosen, k, the_judge, progress, retrieval_only)
+        rows = run_pipeline(
+            service,
+            samples,
+            chosen,
+            k,
+            the_judge,
+            progress,
+            retrieval_only,
+            check_modes(modes) if modes else (),
+        )
         if not retrieval_only:
             model_names["chat_model"] = models.gguf_location(settings.llm).name
     return build_report(

@@ -13,6 +13,7 @@ from langchain_core.embeddings import Embeddings
 from rag_app.evaluation import metrics
 from rag_app.evaluation.dataset import EvalSample
 from rag_app.evaluation.judge import Judge
+from rag_app.text import detect_language, language_of, normalize
 
 # metric -> how it is computed (shown next to every number in the reports)
 METHODS: dict[str, str] = {
@@ -30,6 +31,13 @@ METHODS: dict[str, str] = {
     "mrr": "1/rank of the first chunk from the expected source/page",
     "correct_abstention": "unanswerable questions: the answer says the documents lack it",
     "false_abstention": "answerable questions: the answer says the documents lack it",
+    "evidence_hit": "evidence sentences contain the reference answer (accent/case-insensitive)",
+    "evidence_f1": "SQuAD token F1 of the evidence sentences against the reference",
+    "evidence_sentences": "measured: evidence sentences quoted per answer",
+    "language_match": "the model's text is in the question's language (function words; "
+    "too short to tell counts as a match)",
+    "unsupported_share": "token-support: share of the model's sentences not supported by the "
+    "passages (content words, and every number)",
     "first_token_s": "measured: seconds to the first token",
     "total_s": "measured: seconds for the whole answer",
     "tokens_per_s": "measured: decoding speed",
@@ -133,3 +141,24 @@ def _context_scores(
     elif gold:
         found = [any(metrics.context_matches(c, g) for c in contexts) for g in gold]
         scores["context_recall"] = sum(found) / len(found)
+
+
+def evidence_scores(
+    sample: EvalSample, evidence: Sequence[str], generated: str | None, unsupported: Sequence[str]
+) -> dict[str, float | None]:
+    """How good the quoted evidence is, and how the model's own text fared in the check."""
+    scores: dict[str, float | None] = {}
+    quoted = " ".join(evidence)
+    if sample.reference and not sample.unanswerable:
+        scores["evidence_hit"] = float(
+            f" {normalize(sample.reference)} " in f" {normalize(quoted)} "
+        )
+        scores["evidence_f1"] = metrics.token_f1(quoted, sample.reference) if quoted else 0.0
+    if evidence:
+        scores["evidence_sentences"] = float(len(evidence))
+    if generated:
+        spoken = language_of(generated)
+        scores["language_match"] = float(spoken in (None, detect_language(sample.question)))
+        claims = metrics.statements(generated)
+        scores["unsupported_share"] = len(unsupported) / len(claims) if claims else None
+    return scores

@@ -1,0 +1,142 @@
+"""Evidence selection on XQuAD dev: does the chosen sentence hold the answer span?
+
+For each language pair (es, en, es questions on en paragraphs, en questions on es paragraphs)
+the dev file is ingested once (the index ``rag bench retrieval --squad`` caches), questions are
+spread over all articles, and each is retrieved as the app does (strategy, k, relevance
+threshold and margin). Reported per set:
+
+- ceiling: share of questions whose kept passages hold the answer span at all;
+- evidence hit: share whose evidence sentences hold it (accent/case-insensitive);
+- sentences per answer (mean, and the share with exactly one);
+- time per question in evidence mode (ms, p50/p95): retrieval and selection, as the app
+  reports it;
+- abstention: the best evidence score of every answerable question and of questions on topics
+  the corpus lacks (``bench/data/unanswerable.jsonl``, written for this, es and en), so the bar
+  below which the app abstains can be set where no unanswerable question gets an answer, and
+  the share of answerable questions it would refuse (false abstentions) is known.
+
+    .venv/bin/python -m bench.evidence [--n 150] [--sets es,en,es-q.en-ctx,en-q.es-ctx]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.lib import SHARED_DATA, latency_summary, write_results
+from rag_app.answers import Answer
+from rag_app.benchmark import Query, load_squad, run_benchmark
+from rag_app.evaluation.generate import spread
+from rag_app.service import RagService
+from rag_app.settings import load_settings
+from rag_app.text import normalize
+
+SETS = ("es", "en", "es-q.en-ctx", "en-q.es-ctx")
+
+
+def squad_service(path: Path) -> RagService:
+    """A service over the cached index of a SQuAD file (built on first use), with no
+    abstention bar, so every question's best evidence score is seen."""
+    corpus = load_squad(path)
+    with tempfile.TemporaryDirectory() as scratch:
+        built = run_benchmark(corpus, (), limit=1, out_dir=Path(scratch))
+    settings = load_settings(data_dir=built.cache_dir)
+    settings.answer.evidence_threshold = 0.0
+    return RagService(settings)
+
+
+def contains(haystack: str, needle: str) -> bool:
+    return f" {normalize(needle)} " in f" {normalize(haystack)} "
+
+
+UNANSWERABLE = Path(__file__).parent / "data" / "unanswerable.jsonl"
+
+
+def unanswerable(language: str) -> list[Query]:
+    rows = [json.loads(line) for line in UNANSWERABLE.read_text(encoding="utf-8").splitlines()]
+    return [
+        Query(f"u{i}", r["question"], {}, "")
+        for i, r in enumerate(rows)
+        if r["language"] == language
+    ]
+
+
+def ask(service: RagService, questions: list[Query], strategy: str, k: int) -> list[Answer]:
+    """Each question answered as the app does in evidence mode (retrieval, relevance filter,
+    evidence), timed by the app itself."""
+    return [service.ask(q.text, k, strategy=strategy, mode="evidence") for q in questions]
+
+
+def best(answer: Answer) -> float:
+    return answer.evidence[0].score if answer.evidence else 0.0
+
+
+def abstention(answerable: list[float], refused: list[float]) -> dict[str, Any]:
+    """The bar just above every unanswerable question's score, and what it costs."""
+    bar = round(max(refused, default=0.0) + 0.005, 3)
+    return {
+        "bar_for_zero_answered": bar,
+        "false_abstention_at_bar": round(sum(s < bar for s in answerable) / len(answerable), 3),
+        "unanswerable_top3": sorted(round(x, 3) for x in refused)[-3:],
+        "answerable_p5_p10": [
+            round(sorted(answerable)[len(answerable) * q // 100], 3) for q in (5, 10)
+        ],
+    }
+
+
+def evaluate(questions: list[Query], answers: list[Answer]) -> dict[str, Any]:
+    hits = ceiling = 0
+    counts, times, scores = [], [], []
+    for q, answer in zip(questions, answers, strict=True):
+        times.append(answer.timings["total_s"])
+        scores.append(best(answer))
+        counts.append(len(answer.evidence))
+        ceiling += any(contains(s.text, q.answer) for s in answer.sources)
+        hits += any(contains(e.text, q.answer) for e in answer.evidence)
+    n = len(questions)
+    return {
+        "questions": n,
+        "ceiling": round(ceiling / n, 3),
+        "evidence_hit": round(hits / n, 3),
+        "sentences_mean": round(statistics.fmean(counts), 2),
+        "one_sentence_share": round(sum(c == 1 for c in counts) / n, 3),
+        "evidence_mode_s": latency_summary(times),
+        "scores": scores,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=150, help="questions per set")
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--strategy", default="hybrid")
+    parser.add_argument("--k", type=int, default=4)
+    parser.add_argument("--data", type=Path, default=SHARED_DATA / "xquad")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    for name in args.sets.split(","):
+        path = args.data / f"xquad.{name}.dev.json"
+        service = squad_service(path)
+        questions = spread(load_squad(path).queries, args.n)[: args.n]
+        results[name] = evaluate(questions, ask(service, questions, args.strategy, args.k))
+        r = results[name]
+        refused = [best(a) for a in ask(service, unanswerable(name[:2]), args.strategy, args.k)]
+        r["unanswerable_scores"] = refused
+        r["abstention"] = abstention(r["scores"], refused)
+        print(
+            f"{name:12} ceiling {r['ceiling']:.3f}  evidence hit {r['evidence_hit']:.3f}  "
+            f"sentences {r['sentences_mean']:.2f} (one: {r['one_sentence_share']:.2f})  "
+            f"evidence mode p50 {r['evidence_mode_s']['p50_ms']:.0f} ms "
+            f"p95 {r['evidence_mode_s']['p95_ms']:.0f} ms",
+            flush=True,
+        )
+        print(f"{'':12} abstention {r['abstention']}", flush=True)
+    write_results("evidence", {"args": {**vars(args), "data": str(args.data)}, "sets": results})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""Evidence: the one to three sentences of the retrieved passages that answer the question.
+
+No language model is involved, so evidence is instant and always verbatim. Every sentence of
+the passages is scored against the question by these signals, measured on XQuAD dev
+(docs/EVALUATION.md, ``bench/evidence.py``):
+
+- keyword overlap: the question's content words found in the sentence, each weighted by how
+  rare it is among the candidate sentences;
+- meaning: the embedder's cosine between the question and the sentence (what crosses
+  languages, where keywords cannot);
+- phrases: the question's word pairs found in the same order;
+- the sentence before it (an answer often follows the sentence that names the subject);
+- names and numbers of the question that the passage does not mention scale it down;
+- the answer's type: "how many"/"cuántos" wants a number the question does not have,
+  "when"/"cuándo" a year or a date, "who"/"quién" a name; a sentence without one is pushed
+  down;
+- the passage's rank, a little.
+
+A sentence that only restates the question (nothing new in it) cannot be the answer. The best
+sentence is kept, and the next ones only while they score close to it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Protocol
+
+from rag_app.text import (
+    STEM,
+    content_stems,
+    normalize,
+    numbers,
+    split_sentences,
+    strip_accents,
+)
+
+EmbedFn = Callable[[list[str]], list[list[float]]]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    text: str  # verbatim from the passage (whitespace collapsed)
+    number: int  # the [n] of the source it comes from
+    source: str
+    page: int
+    score: float  # 0..1, comparable across questions: what the abstention bar is set on
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "number": self.number,
+            "source": self.source,
+            "page": self.page,
+            "score": self.score,
+        }
+
+
+class Passage(Protocol):
+    """What evidence selection needs of a source (``rag_app.answers.Source`` fits)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def page(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+
+
+# -- the answer's type, from the question's words ---------------------------------------------
+_CUES: dict[str, re.Pattern[str]] = {
+    "number": re.compile(
+        r"\b(how (many|much|long|far|old|large|big|tall|high|wide|heavy)|what (percentage|"
+        r"proportion|number|amount)|cu[aá]nt[oa]s?|qu[eé] (porcentaje|cantidad|n[uú]mero))\b"
+    ),
+    "date": re.compile(
+        r"\b(when|what (year|decade|century|date)|in which (year|century)|cu[aá]ndo|"
+        r"(en )?qu[eé] (a[nñ]o|d[eé]cada|siglo|fecha))\b"
+    ),
+    # "where"/"dónde" is not here: places are often common nouns ("en los cloroplastos").
+    "name": re.compile(r"\b(who|whom|whose|qui[eé]n(es)?)\b"),
+}
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+_MONTHS = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|"
+    r"octubre|noviembre|diciembre|century|siglo)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?<![.!?¿¡]\s)(?<!^)\b[A-ZÁÉÍÓÚÑ][\w'\u2019-]+")
+
+
+def answer_type(question: str) -> str | None:
+    lowered = question.lower()
+    for kind, pattern in _CUES.items():
+        if pattern.search(lowered):
+            return kind
+    return None
+
+
+def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
+    """The sentence holds something of the wanted type that the question does not."""
+    if kind is None:
+        return True
+    if kind == "number":
+        return bool(numbers(sentence) - numbers(question))
+    if kind == "date":
+        years = set(_YEAR.findall(sentence)) - set(_YEAR.findall(question))
+        return bool(years or _MONTHS.search(sentence))
+    asked = {w.lower() for w in re.findall(r"\w+", question)}
+    return any(m.group().lower() not in asked for m in _NAME.finditer(sentence))
+
+
+# -- scoring ---------------------------------------------------------------------------------
+# Weights of the signals (they add up to 1, so a score is within 0..1). Chosen on XQuAD dev
+# (bench/evidence.py; docs/EVALUATION.md has the table of what each change did).
+WEIGHTS = {"keywords": 0.34, "meaning": 0.28, "phrases": 0.19, "before": 0.19}
+TYPE_PENALTY = 0.4  # score kept by a sentence lacking the wanted answer type
+ECHO_PENALTY = 0.5  # score kept by a sentence with nothing beyond the question's words
+RANK_DECAY = 0.03  # score lost per passage rank below the first
+KEEP_WITHIN = 0.8  # a further sentence is kept if it scores this share of the best
+MOST = 3
+_QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how is are was were does did do qué cuál cuáles "
+    "quién quiénes cuándo dónde cómo cuánto cuántos cuántas cuánta según".split()
+)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    text: str
+    passage: Passage
+    rank: int  # 0 for the best passage
+    before: str  # the sentence before it in the passage ("" for the first)
+
+
+def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
+    found = []
+    for rank, passage in enumerate(passages):
+        sentences = split_sentences(passage.text)
+        for i, sentence in enumerate(sentences):
+            if len(sentence) >= 12 and len(content_stems(sentence)) >= 2:
+                found.append(_Candidate(sentence, passage, rank, sentences[i - 1] if i else ""))
+    return found
+
+
+def _keyword_scores(question: str, sentences: Sequence[str]) -> list[float]:
+    """Share of the question's content-word weight found in each sentence, each word weighted
+    by its rarity among the sentences (a word in every sentence tells nothing)."""
+    wanted = content_stems(question)
+    if not wanted:
+        return [0.0] * len(sentences)
+    stems = [content_stems(s) for s in sentences]
+    total = len(sentences)
+    weight = {w: math.log(1 + total / (1 + sum(w in st for st in stems))) for w in wanted}
+    whole = sum(weight.values())
+    return [sum(weight[w] for w in wanted & st) / whole for st in stems]
+
+
+def _bigrams(text: str) -> set[tuple[str, str]]:
+    words = [w[:STEM] for w in normalize(text).split()]
+    return set(pairwise(words))
+
+
+def _phrase_scores(question: str, sentences: Sequence[str]) -> list[float]:
+    """Share of the question's word pairs found in order in the sentence: "won the cup"
+    matches a sentence that says it, not one that only has "won" and "cup" apart."""
+    wanted = _bigrams(question)
+    if not wanted:
+        return [0.0] * len(sentences)
+    return [len(wanted & _bigrams(s)) / len(wanted) for s in sentences]
+
+
+def _names(question: str) -> set[str]:
+    """Names and numbers the question asks about: capitalised words past the first, digits."""
+    found = set()
+    for i, word in enumerate(re.findall(r"\w+", question)):
+        if word.isdigit():
+            found.add(word)
+        elif i and word[0].isupper() and word.lower() not in _QUESTION_WORDS:
+            found.add(strip_accents(word.lower())[:STEM])
+    return found
+
+
+def _name_coverage(question: str, passage: str) -> float:
+    """Share of the question's names and numbers that its passage mentions (1 when it has
+    none): a passage about another championship does not answer "the 2010 World Cup"."""
+    wanted = _names(question)
+    if not wanted:
+        return 1.0
+    words = {w[:STEM] for w in re.findall(r"\w+", strip_accents(passage.lower()))}
+    return len(wanted & words) / len(wanted)
+
+
+def _cosines(question: str, sentences: Sequence[str], embed: EmbedFn) -> dict[str, float]:
+    unique = list(dict.fromkeys(sentences))
+    vectors = embed([question, *unique])
+    q = vectors[0]
+    qn = math.sqrt(sum(x * x for x in q)) or 1.0
+    out = {}
+    for text, v in zip(unique, vectors[1:], strict=True):
+        vn = math.sqrt(sum(x * x for x in v)) or 1.0
+        out[text] = sum(a * b for a, b in zip(q, v, strict=True)) / (qn * vn)
+    return out
+
+
+EMBEDDED = 12  # sentences embedded per question: the best by keywords, and the one before each
+
+
+def _worth_embedding(candidates: Sequence[_Candidate], keywords: dict[str, float]) -> list[str]:
+    """Embedding every sentence of four passages costs more than the rest of answering in
+    evidence mode; the sentences with the most of the question's words, and the one after
+    each (the answer often follows the sentence that names the subject), are the ones the
+    meaning signal has to decide between."""
+    best = {
+        c.text for c in sorted(candidates, key=lambda c: (-keywords[c.text], c.rank))[:EMBEDDED]
+    }
+    after = {c.text for c in candidates if c.before in best}
+    return [c.text for c in candidates if c.text in best or c.text in after]
+
+
+def score_sentences(
+    question: str, passages: Sequence[Passage], embed: EmbedFn | None
+) -> list[tuple[float, _Candidate]]:
+    """Every candidate sentence with its score (0..1), best first."""
+    candidates = _candidates(passages)
+    if not candidates:
+        return []
+    texts = [c.text for c in candidates]
+    keywords = dict(zip(texts, _keyword_scores(question, texts), strict=True))
+    phrases = _phrase_scores(question, texts)
+    meaning = _cosines(question, _worth_embedding(candidates, keywords), embed) if embed else {}
+    weights = (
+        WEIGHTS if embed else {**WEIGHTS, "keywords": WEIGHTS["keywords"] + WEIGHTS["meaning"]}
+    )
+    kind = answer_type(question)
+    asked = content_stems(question)
+    coverage = {p.number: _name_coverage(question, p.text) for p in passages}
+
+    def alone(text: str) -> float:
+        kw, cos = keywords.get(text, 0.0), max(0.0, meaning.get(text, 0.0))
+        return (weights["keywords"] * kw + weights.get("meaning", 0.0) * cos) / (
+            weights["keywords"] + weights.get("meaning", 0.0)
+        )
+
+    scored = []
+    for candidate, phrase in zip(candidates, phrases, strict=True):
+        score = (
+            (weights["keywords"] + weights.get("meaning", 0.0)) * alone(candidate.text)
+            + weights["phrases"] * phrase
+            + weights["before"] * (alone(candidate.before) if candidate.before else 0.0)
+        )
+        if not has_answer_type(kind, candidate.text, question):
+            score *= TYPE_PENALTY
+        if not content_stems(candidate.text) - asked:
+            score *= ECHO_PENALTY
+        score *= coverage[candidate.passage.number]
+        score -= RANK_DECAY * candidate.rank
+        scored.append((min(1.0, max(0.0, score)), candidate))
+    scored.sort(key=lambda pair: -pair[0])
+    return scored
+
+
+def select_evidence(
+    question: str,
+    passages: Sequence[Passage],
+    embed: EmbedFn | None = None,
+    most: int = MOST,
+) -> list[Evidence]:
+    """The sentences that answer the question, best first: one, or up to ``most`` when others
+    score close to the best. Empty when the passages have no usable sentence."""
+    scored = score_sentences(question, passages, embed)
+    if not scored:
+        return []
+    best = scored[0][0]
+    chosen = [(s, c) for s, c in scored[:most] if s >= best * KEEP_WITHIN]
+    return [
+        Evidence(c.text, c.passage.number, c.passage.source, c.passage.page, round(s, 4))
+        for s, c in chosen
+    ]
+
+
+# The lowest best-evidence score that counts as an answer, per embedder (``embedder_name``):
+# measured by bench/abstention.py on XQuAD dev questions (answerable) and questions on topics
+# the corpus lacks (docs/EVALUATION.md). Other embedders get the fallback until measured.
+CALIBRATED_BARS = {
+    "bundled:all-MiniLM-L6-v2": 0.3,
+    "bundled:all-MiniLM-L6-v2:int8": 0.3,
+}
+FALLBACK_BAR = 0.3
+
+
+def calibrated_bar(embedder: str) -> float:
+    return CALIBRATED_BARS.get(embedder, FALLBACK_BAR)

@@ -1,0 +1,319 @@
+"""Text rules, once: language, stop words, accents, content words, sentences, numbers, support.
+
+Prompting, answering (evidence and its check), evaluation and the keyword index all import
+these; none of them keeps a copy. Pure functions, no model.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any
+
+ES_WORDS = frozenset(
+    "el la los las un una unos unas de del al y o que qué en es son fue por para con sin cuál "
+    "cuáles cuándo cuánto cuántos cuántas dónde cómo quién quiénes porque pero como se su sus "
+    "lo le les este esta estos estas ese esa hay muy más también según entre sobre desde "
+    "hasta donde cuando ser está están tiene tienen".split()
+)
+EN_WORDS = frozenset(
+    "the a an of and or that what which who whom whose when where why how is are was were be "
+    "been by for with without in on at to from this these those there it its has have had do "
+    "does did can could would should will about into than also according".split()
+)
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+
+
+def strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# -- language -------------------------------------------------------------------------------
+_LETTERS = re.compile(r"[a-záéíóúüñ]+")
+
+
+def _language_votes(text: str) -> tuple[int, int, list[str]]:
+    lowered = text.lower()
+    words = _LETTERS.findall(lowered)
+    spanish = sum(w in ES_WORDS for w in words) + 2 * ("¿" in lowered or "¡" in lowered)
+    english = sum(w in EN_WORDS for w in words)
+    return spanish, english, words
+
+
+def detect_language(text: str) -> str:
+    """'es' or 'en' for a question, from function words and Spanish-only marks; 'en' if unsure."""
+    if "¿" in text or "¡" in text:
+        return "es"
+    spanish, english, words = _language_votes(text)
+    if spanish == english:  # no function words either way: accented words tip it
+        spanish += sum(bool(re.search(r"[áéíóúñ]", w)) for w in words) > len(words) / 3
+    return "es" if spanish > english else "en"
+
+
+def language_of(text: str, min_votes: int = 2) -> str | None:
+    """The language of a longer text (an answer), or None when too few function words tell."""
+    spanish, english, _ = _language_votes(text)
+    if max(spanish, english) < min_votes or spanish == english:
+        return None
+    return "es" if spanish > english else "en"
+
+
+# -- words ----------------------------------------------------------------------------------
+# SQuAD removes English articles; Spanish ones are removed too, so that "la fotosíntesis" and
+# "fotosíntesis" match. Both lists apply whatever the language (no detection to get wrong).
+ARTICLES = frozenset("a an the el la los las lo un una unos unas".split())
+_PUNCT = set(string.punctuation) | set("¿¡«»\u201c\u201d\u2018\u2019\u2013\u2014\u2026\u00b7")
+STOPWORDS = frozenset(strip_accents(w) for w in ES_WORDS | EN_WORDS)
+# Words compare by their first five letters: "telescopes" ~ "telescope", "fundó" ~ "fundador".
+STEM = 5
+
+
+def normalize(text: str) -> str:
+    """SQuAD's normalisation (lower case, no punctuation, no articles, single spaces), plus
+    accents removed and Spanish articles dropped, so "Fotosíntesis." equals "la fotosintesis"."""
+    text = strip_accents(text.lower())
+    text = "".join(" " if c in _PUNCT else c for c in text)
+    return " ".join(w for w in text.split() if w not in ARTICLES)
+
+
+def content_stems(text: str) -> set[str]:
+    """Content words (not stop words; numbers kept) cut to their first letters."""
+    words = normalize(text).split()
+    return {w[:STEM] for w in words if (len(w) >= 3 or w.isdigit()) and w not in STOPWORDS}
+
+
+# -- numbers --------------------------------------------------------------------------------
+# Small cardinals written as words, so "dos capas" is compared with "96 capas". "one"/"uno"
+# are left out: they are mostly pronouns and articles ("one of", "una de").
+_NUMBER_WORDS = {
+    **dict.fromkeys(("two", "dos"), 2),
+    **dict.fromkeys(("three", "tres"), 3),
+    **dict.fromkeys(("four", "cuatro"), 4),
+    **dict.fromkeys(("five", "cinco"), 5),
+    **dict.fromkeys(("six", "seis"), 6),
+    **dict.fromkeys(("seven", "siete"), 7),
+    **dict.fromkeys(("eight", "ocho"), 8),
+    **dict.fromkeys(("nine", "nueve"), 9),
+    **dict.fromkeys(("ten", "diez"), 10),
+    **dict.fromkeys(("eleven", "once"), 11),
+    **dict.fromkeys(("twelve", "doce"), 12),
+    **dict.fromkeys(("twenty", "veinte"), 20),
+    **dict.fromkeys(("thirty", "treinta"), 30),
+    **dict.fromkeys(("forty", "cuarenta"), 40),
+    **dict.fromkeys(("fifty", "cincuenta"), 50),
+    **dict.fromkeys(("hundred", "cien"), 100),
+}
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers a text states, as digit strings without separators ("1,000" and "1.000"
+    are "1000"; "4.6" and "4,6" are "46"), small number words included ("twelve" is "12")."""
+    found = {re.sub(r"[.,]", "", n).lstrip("0") or "0" for n in _DIGITS.findall(text)}
+    for word in _LETTERS.findall(text.lower()):
+        if word in _NUMBER_WORDS:
+            found.add(str(_NUMBER_WORDS[word]))
+    return found
+
+
+# -- search tokens (BM25) -------------------------------------------------------------------
+_SEARCH_WORD = re.compile(r"\w\w+", re.UNICODE)
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SPANISH
+
+    return frozenset(STOPWORDS_EN) | frozenset(STOPWORDS_SPANISH)
+
+
+@cache
+def _stemmer(language: str) -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("spanish" if language == "es" else "english")
+
+
+def tokenize(text: str, language: str | None = None) -> list[str]:
+    """Search tokens of a text; ``language`` ('es' or 'en') is detected when not given."""
+    stop = _stopwords()
+    words = [w for w in _SEARCH_WORD.findall(text.lower()) if w not in stop]
+    stems = _stemmer(language or detect_language(text)).stemWords(words)
+    return [strip_accents(s) for s in stems]
+
+
+def query_tokens(text: str) -> list[str]:
+    """A query is short, so its language is a guess: search the stems of both languages."""
+    return list(dict.fromkeys(tokenize(text, "es") + tokenize(text, "en")))
+
+
+# -- sentences ------------------------------------------------------------------------------
+_ABBREVIATIONS = frozenset(
+    "sr sra srta dr dra lic ing prof pág pag págs etc ej p pp vol cap fig núm num no nº art "
+    "ed eds aprox approx av avda dept depto st mr mrs ms jr vs cf al ca e.g i.e a.c d.c a.m p.m "
+    "ee uu ud uds vd vds inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec ene "
+    "abr ago dic".split()
+)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪◦‣]|\d{1,3}[.)]|[a-zA-Z][.)])\s+")
+_MARKDOWN = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s*)|\*\*|__|`+")
+# A sentence ends at . ! ? … (and closing quotes/brackets after them) before a space and a
+# capital, a digit or an opening ¿ ¡ quote or bracket.
+_CLOSE, _OPEN = "\"'\u201d\u2019»)\\]", "¿¡\"'\u201c\u2018«(\\["
+_BOUNDARY = re.compile(rf"[.!?…][{_CLOSE}]*(\s+)(?=[{_OPEN}]?[A-ZÁÉÍÓÚÑÜ0-9])")
+_LAST_WORD = re.compile(r"([\w.]+)[.]$")
+
+
+def _lines_to_blocks(text: str) -> list[str]:
+    """PDF text wraps lines mid-sentence: join them, but keep list items, headings and
+    paragraphs (blank lines) apart."""
+    blocks: list[str] = []
+    current: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        heading = line.startswith("#")
+        if not line or heading or _LIST_ITEM.match(line):
+            if current:
+                blocks.append(" ".join(current))
+            current = []
+        if heading:  # a heading is a block of its own
+            blocks.append(line)
+        elif line:
+            current.append(line)
+    if current:
+        blocks.append(" ".join(current))
+    return blocks
+
+
+def _is_abbreviation(piece: str) -> bool:
+    if re.fullmatch(r"\d{1,3}[.)]", piece):  # a list number ("1. Primero")
+        return True
+    match = _LAST_WORD.search(piece)
+    if not match:
+        return False
+    word = match.group(1).lower()
+    # an initial ("J. R. R. Tolkien", "EE. UU."), or a known abbreviation ("Dr.", "p. ej.")
+    return (len(word) == 1 and word.isalpha()) or word.rstrip(".") in _ABBREVIATIONS
+
+
+def _pieces(block: str) -> list[str]:
+    """The block cut at every candidate sentence end (abbreviations are rejoined later)."""
+    pieces, start = [], 0
+    for match in _BOUNDARY.finditer(block):
+        pieces.append(block[start : match.start(1)])
+        start = match.end(1)
+    return [*pieces, block[start:]]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a passage, in order, whitespace collapsed, words otherwise verbatim.
+
+    Handles Spanish "¿…?" and "¡…!", abbreviations and initials ("Dr.", "p. ej.", "J. Smith"),
+    decimals ("4.6", "2,5"), lists and headings (one item a sentence), and Markdown remnants
+    (``#``, ``**``, backticks) left by converters."""
+    sentences: list[str] = []
+    for block in _lines_to_blocks(text):
+        block = " ".join(_MARKDOWN.sub(" ", block).split())
+        pending = ""
+        for piece in _pieces(block):
+            pending = f"{pending} {piece}" if pending else piece
+            if not _is_abbreviation(pending):
+                sentences.append(pending)
+                pending = ""
+        if pending:
+            sentences.append(pending)
+    return [s for s in sentences if any(c.isalnum() for c in s)]
+
+
+# -- citations and support ------------------------------------------------------------------
+CITATION = re.compile(r"\[\s*(\d+(?:\s*[,;\-\u2013]\s*\d+)*)\s*\]")
+SUPPORT_THRESHOLD = 0.5  # share of a statement's content words the passages must hold
+
+
+def cited_numbers(answer: str) -> list[int]:
+    """The passage numbers an answer cites, in order of first use.
+
+    Understands [2], [1, 3], [1; 2], [1][2], [ 2 ] and ranges such as [1-3].
+    """
+    seen: list[int] = []
+    for group in CITATION.findall(answer):
+        for first, last in re.findall(r"(\d+)(?:\s*[-\u2013]\s*(\d+))?", group):
+            start = int(first)
+            stop = int(last) if last and 0 <= int(last) - start < 20 else start
+            for value in range(start, stop + 1):
+                if value not in seen:
+                    seen.append(value)
+    return seen
+
+
+def strip_citations(text: str) -> str:
+    """The text without its [n] marks ("wide [1]." becomes "wide.")."""
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", CITATION.sub(" ", text))
+
+
+def statements(text: str) -> list[str]:
+    """Sentences of a text, each a claim to check, citation marks like [2] dropped; sentences
+    with no content word ("Ok.") are not claims."""
+    return [s for s in split_sentences(strip_citations(text)) if content_stems(s)]
+
+
+def support(statement: str, contexts: Iterable[str]) -> float:
+    """Share of the statement's content words that appear in the contexts (0..1)."""
+    wanted = content_stems(statement)
+    if not wanted:
+        return 0.0
+    found: set[str] = set()
+    for context in contexts:
+        found |= content_stems(context)
+    return len(wanted & found) / len(wanted)
+
+
+def supported(statement: str, contexts: Sequence[str]) -> bool:
+    """The statement's words are mostly in the contexts, and every number it states is too
+    (an answer that says "two layers" where the passage says "96 layers" is not supported)."""
+    if support(statement, contexts) < SUPPORT_THRESHOLD:
+        return False
+    stated = numbers(strip_citations(statement))
+    return not stated or stated <= set().union(*(numbers(c) for c in contexts))
+
+
+def supporting_passages(answer: str, passages: Sequence[str]) -> list[int]:
+    """Passages (1-based) that an answer's sentences draw on, best evidence first.
+
+    Small models often ignore the instruction to cite; this shows the user which passages the
+    answer's words come from. A sentence counts for the passage holding the largest share of its
+    content words, if that passage supports it (``supported``)."""
+    found: list[int] = []
+    for sentence in statements(answer):
+        if len(content_stems(sentence)) < 2 or not passages:
+            continue
+        shares = [support(sentence, [p]) for p in passages]
+        best = max(range(len(shares)), key=shares.__getitem__)
+        if best + 1 not in found and supported(sentence, [passages[best]]):
+            found.append(best + 1)
+    return found
+
+
+_WORD = re.compile(r"\w+")
+
+
+def highlight_spans(question: str, passage: str) -> list[tuple[str, bool]]:
+    """The passage cut into (text, matches_question) pieces, to highlight the words that matter:
+    content words of the question, compared as ``content_stems`` compares them."""
+    stems = content_stems(question)
+    spans: list[tuple[str, bool]] = []
+    last = 0
+    for match in _WORD.finditer(passage):
+        if content_stems(match.group()) & stems:
+            if match.start() > last:
+                spans.append((passage[last : match.start()], False))
+            spans.append((match.group(), True))
+            last = match.end()
+    if last < len(passage):
+        spans.append((passage[last:], False))
+    return spans

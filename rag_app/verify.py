@@ -1,0 +1,116 @@
+"""The model's answer, checked sentence by sentence against the passages it was given.
+
+A small model wanders: it writes "dos capas" where the passage says "96 capas", answers from
+its own knowledge, or switches language. Each sentence of its answer must be supported by the
+passages (``rag_app.text.supported``: most of its content words, and every number it states);
+across languages, where words cannot match, by meaning (the embedder's cosine with an evidence
+sentence) and numbers. What fails is marked, or dropped. When nothing it said holds, when it
+answered in the wrong language, or when it does not state the number, date or name the
+evidence gives for such a question, the user reads the evidence instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from rag_app.evidence import Evidence, answer_type, has_answer_type
+from rag_app.text import (
+    content_stems,
+    language_of,
+    numbers,
+    split_sentences,
+    strip_citations,
+    supported,
+)
+
+EmbedFn = Callable[[list[str]], list[list[float]]]
+# Cosine an answer sentence in one language needs with an evidence sentence in the other
+# (bundled MiniLM; bench/verify_crosslingual.py measures translations against other sentences).
+CROSS_LINGUAL_SUPPORT = 0.5
+
+
+@dataclass(frozen=True)
+class Checked:
+    answer: str  # what the user reads
+    unsupported: list[str] = field(default_factory=list)  # the model's sentences not supported
+    fallback: str | None = None  # why ``answer`` is the evidence, not the model's text
+
+
+def evidence_answer(evidence: Sequence[Evidence]) -> str:
+    """The evidence as an answer: each sentence quoted verbatim with its [n]."""
+    return " ".join(f"{e.text} [{e.number}]" for e in evidence)
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return sum(x * y for x, y in zip(a, b, strict=True)) / norm if norm else 0.0
+
+
+def supported_across_languages(
+    sentence: str, evidence: Sequence[Evidence], passages: Sequence[str], embed: EmbedFn | None
+) -> bool:
+    """A sentence in another language than the evidence: close in meaning to an evidence
+    sentence, and no number the passages lack."""
+    if embed is None or not evidence:
+        return False
+    spoken, quoted = language_of(sentence, 1), language_of(" ".join(e.text for e in evidence))
+    if spoken is None or quoted is None or spoken == quoted:
+        return False
+    stated = numbers(sentence)
+    if stated and not stated <= set().union(*(numbers(p) for p in passages)):
+        return False
+    vectors = embed([sentence, *(e.text for e in evidence)])
+    return max(_cosine(vectors[0], v) for v in vectors[1:]) >= CROSS_LINGUAL_SUPPORT
+
+
+def states_the_answer(question: str, generated: str, evidence: Sequence[Evidence]) -> bool:
+    """For a question that wants a number, a date or a name, the model's text must state one
+    that the evidence gives (not one the question already has): "dos capas" does not answer
+    "¿Cuántas capas tiene GPT-3?" when the evidence says "96 capas"."""
+    kind = answer_type(question)
+    quoted = " ".join(e.text for e in evidence)
+    if kind is None or not has_answer_type(kind, quoted, question):
+        return True  # nothing typed to compare
+    if kind in ("number", "date"):
+        given = numbers(quoted) - numbers(question)
+        return bool(numbers(generated) & given)
+    return has_answer_type(kind, generated, question) and bool(
+        content_stems(generated) & (content_stems(quoted) - content_stems(question))
+    )
+
+
+def check_answer(
+    generated: str,
+    *,
+    question: str,
+    language: str,
+    passages: Sequence[str],
+    evidence: Sequence[Evidence],
+    drop_unsupported: bool = False,
+    embed: EmbedFn | None = None,
+) -> Checked:
+    """What the user reads of the model's ``generated`` text for ``question`` (``language``:
+    the question's)."""
+    if not evidence:  # nothing to check against or fall back to
+        return Checked(generated)
+    spoken = language_of(strip_citations(generated))
+    if spoken is not None and spoken != language:
+        return Checked(evidence_answer(evidence), [], "language")
+    sentences = split_sentences(generated)
+    claims = [s for s in sentences if content_stems(strip_citations(s))]
+    unsupported = [
+        s
+        for s in claims
+        if not supported(strip_citations(s), passages)
+        and not supported_across_languages(strip_citations(s), evidence, passages, embed)
+    ]
+    if not claims or len(unsupported) == len(claims):
+        return Checked(evidence_answer(evidence), unsupported, "unsupported")
+    if not states_the_answer(question, strip_citations(generated), evidence):
+        return Checked(evidence_answer(evidence), unsupported, "unanswered")
+    if drop_unsupported and unsupported:
+        kept = [s for s in sentences if s not in unsupported]
+        return Checked(" ".join(kept), unsupported)
+    return Checked(generated, unsupported)

@@ -1,0 +1,158 @@
+"""Evidence selection and the answer check, on hand-made passages (pure logic, no model).
+
+The keyword-only path (no embedder) is exercised here; the embedder's part is measured on real
+data by bench/evidence.py and used end to end in tests/test_answering.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag_app.evidence import Evidence, answer_type, select_evidence
+from rag_app.verify import check_answer, evidence_answer
+from tests.conftest import BagOfWordsEmbeddings
+
+
+@dataclass(frozen=True)
+class P:
+    number: int
+    source: str
+    page: int
+    text: str
+
+
+NOTES = [
+    P(
+        1,
+        "intro_llm.pdf",
+        3,
+        "Los transformadores se usan en muchos modelos. GPT-3 es un modelo muy grande, con 96 "
+        "capas de transformador y 175 mil millones de parámetros. Fue presentado por OpenAI.",
+    ),
+    P(
+        2,
+        "intro_llm.pdf",
+        4,
+        "El transformador tiene dos partes: codificador y decodificador. La atención permite "
+        "mirar todas las palabras a la vez. Vaswani y sus colegas lo publicaron en 2017.",
+    ),
+]
+ASTRONOMY = [
+    P(
+        1,
+        "astronomy.pdf",
+        2,
+        "History. The Lumora Observatory was founded in 1887 by the astronomer Elena Vasquez "
+        "in the mountain town of Brindlemoor. She directed it for thirty years.",
+    ),
+    P(
+        2,
+        "astronomy.pdf",
+        3,
+        "Instruments. The main telescope of the observatory is a reflector whose mirror is "
+        "2.4 metres wide. The mirror weighs twelve tonnes and was cast in Glasgow.",
+    ),
+]
+
+
+QUESTION = "¿Cuántas capas de transformador tiene GPT-3?"
+
+
+def texts(found: list[Evidence]) -> list[str]:
+    return [e.text for e in found]
+
+
+def test_a_number_question_picks_the_sentence_with_the_number() -> None:
+    found = select_evidence("¿Cuántas capas de transformador tiene GPT-3?", NOTES)
+    assert found[0].text.startswith("GPT-3 es un modelo muy grande, con 96 capas")
+    assert (found[0].number, found[0].source, found[0].page) == (1, "intro_llm.pdf", 3)
+    assert len(found) <= 3
+
+
+def test_question_types_lead_to_the_right_sentence() -> None:
+    assert (
+        "founded in 1887" in select_evidence("When was the observatory founded?", ASTRONOMY)[0].text
+    )
+    assert "Elena Vasquez" in select_evidence("Who founded the observatory?", ASTRONOMY)[0].text
+    assert "twelve tonnes" in select_evidence("How much does the mirror weigh?", ASTRONOMY)[0].text
+    assert "2017" in select_evidence("¿En qué año se publicó el transformador?", NOTES)[0].text
+
+
+def test_answer_types() -> None:
+    assert answer_type("How many layers does GPT-3 have?") == "number"
+    assert answer_type("¿Cuántas capas tiene?") == "number"
+    assert answer_type("¿Cuándo se fundó?") == "date"
+    assert answer_type("¿Quién lo fundó?") == "name"
+    assert answer_type("What is attention?") is None
+
+
+def test_evidence_is_verbatim_and_scored() -> None:
+    found = select_evidence(
+        "How wide is the mirror?", ASTRONOMY, BagOfWordsEmbeddings().embed_documents
+    )
+    assert found and all(e.text in " ".join(ASTRONOMY[1].text.split()) for e in found)
+    assert all(0.0 <= e.score <= 1.0 for e in found)
+    assert found == sorted(found, key=lambda e: -e.score)
+    assert select_evidence("anything", []) == []
+
+
+def test_a_wrong_number_is_unsupported_and_the_evidence_is_the_answer() -> None:
+    evidence = select_evidence("¿Cuántas capas de transformador tiene GPT-3?", NOTES)
+    passages = [p.text for p in NOTES]
+    wrong = "El transformador tiene dos capas de encabezado: codificador y decodificador."
+    checked = check_answer(
+        wrong, question=QUESTION, language="es", passages=passages, evidence=evidence
+    )
+    # Its words are in passage 2 ("dos partes: codificador y decodificador"), but it does not
+    # state the number the evidence gives: the user reads the evidence.
+    assert checked.fallback == "unanswered"
+    assert checked.answer == evidence_answer(evidence)
+    assert "96 capas" in checked.answer and "[1]" in checked.answer
+
+
+def test_supported_sentences_stay_and_unsupported_ones_are_marked_or_dropped() -> None:
+    evidence = select_evidence("¿Cuántas capas de transformador tiene GPT-3?", NOTES)
+    passages = [p.text for p in NOTES]
+    good = "GPT-3 tiene 96 capas de transformador [1]."
+    bad = "Además fue entrenado en Marte por astronautas."
+    marked = check_answer(
+        f"{good} {bad}", question=QUESTION, language="es", passages=passages, evidence=evidence
+    )
+    assert marked.answer == f"{good} {bad}" and marked.unsupported == [bad]
+    assert marked.fallback is None
+    dropped = check_answer(
+        f"{good} {bad}",
+        question=QUESTION,
+        language="es",
+        passages=passages,
+        evidence=evidence,
+        drop_unsupported=True,
+    )
+    assert dropped.answer == good and dropped.unsupported == [bad]
+
+
+def test_an_answer_in_the_other_language_falls_back_to_the_evidence() -> None:
+    evidence = select_evidence("¿Cuántas capas de transformador tiene GPT-3?", NOTES)
+    english = "GPT-3 has 96 transformer layers and it is a very large model [1]."
+    checked = check_answer(
+        english,
+        question=QUESTION,
+        language="es",
+        passages=[p.text for p in NOTES],
+        evidence=evidence,
+    )
+    assert checked.fallback == "language"
+    assert checked.answer == evidence_answer(evidence)
+
+
+def test_a_sentence_the_passages_lack_is_unsupported() -> None:
+    evidence = select_evidence(QUESTION, NOTES)
+    invented = "GPT-3 fue entrenado en Marte por astronautas rusos en 1950."
+    checked = check_answer(
+        invented,
+        question=QUESTION,
+        language="es",
+        passages=[p.text for p in NOTES],
+        evidence=evidence,
+    )
+    assert checked.unsupported == [invented] and checked.fallback == "unsupported"
