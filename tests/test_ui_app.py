@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.pdfs import COURSE_PAGES, make_pdf
+from ui.components import marked_answer, unsupported_spans
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
 
@@ -42,6 +44,18 @@ def all_text(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts).replace("\\", "")  # undo Markdown escaping
 
 
+def block_text(at: AppTest, key: str) -> str:
+    """The Markdown and captions inside the container with this key, unescaped."""
+    block: Any = at.get_by_key(key)
+    parts = [m.value for m in block.markdown] + [c.value for c in block.caption]
+    return "\n".join(str(p) for p in parts).replace("\\", "")
+
+
+def keys_in_order(at: AppTest) -> list[str]:
+    """The keyed containers of the page, top to bottom."""
+    return [str(node.key) for node in at.main if getattr(node, "key", None)]
+
+
 def test_empty_store_says_upload_first(app: AppTest) -> None:
     ask(app, "What is this about?")
     assert "upload PDFs first" in all_text(app)
@@ -57,6 +71,13 @@ def test_upload_ask_reupload_delete(app: AppTest, tmp_path: Path) -> None:
     text = all_text(app)
     assert "astronomy.pdf, page 3" in text
     assert len(app.session_state["messages"]) == 2
+    evidence = block_text(app, "evidence-1")  # quoted first, with its file and page
+    assert "Evidence (quoted from your documents)" in evidence
+    assert "[1] astronomy.pdf, page 3" in evidence and "2.4 metres wide" in evidence
+    order = keys_in_order(app)
+    assert order.index("evidence-1") < order.index("assistant-1") < order.index("source-1-1")
+    stored = app.session_state["messages"][1]["answer"]
+    assert stored["mode"] == "both" and stored["evidence"][0]["page"] == 3
 
     assert app.selectbox(key="strategy").value == "hybrid"
     app.selectbox(key="strategy").set_value("similarity").run()
@@ -64,6 +85,8 @@ def test_upload_ask_reupload_delete(app: AppTest, tmp_path: Path) -> None:
     assert len(app.session_state["messages"]) == 4  # history kept
     trace = app.session_state["messages"][3]["answer"]["trace"]
     assert trace["strategy"] == "similarity" and trace["standalone_question"]
+    assert "2.4 metres wide" in block_text(app, "evidence-1")  # the earlier turn, re-drawn
+    assert "astronomy.pdf, page 2" in block_text(app, "evidence-3")
 
     upload(app, "astronomy.pdf", data)  # a second upload of the same, unchanged file
     assert "already indexed and unchanged" in all_text(app)
@@ -118,3 +141,86 @@ def test_models_panel_reports_backends_and_offload(app: AppTest) -> None:
     assert "vector_store: embedded" in text and "embedder_device: cpu" in text
     assert "llama_cpp_build: CPU" in text
     assert "gpu: " in text and ("cannot offload" in text or "layers on the GPU" in text)
+
+
+def test_evidence_mode_shows_only_the_evidence(app: AppTest, tmp_path: Path) -> None:
+    upload(app, "astronomy.pdf", make_pdf(tmp_path / "a.pdf", COURSE_PAGES).read_bytes())
+    app.selectbox(key="answer_mode").set_value("evidence").run()
+    ask(app, "Who founded the Lumora Observatory?")
+    for _ in range(2):  # as streamed in, then re-drawn from the stored answer
+        evidence = block_text(app, "evidence-1")
+        assert "[1] astronomy.pdf, page 2" in evidence and "Elena Vasquez" in evidence
+        with pytest.raises(KeyError):  # no empty section for a model that was not asked
+            app.get_by_key("assistant-1")
+        assert "The model's wording" not in all_text(app)
+        app.run()
+    answer = app.session_state["messages"][1]["answer"]
+    assert answer["mode"] == "evidence" and answer["generated"] is None
+
+
+def render_model_text_app(answer: dict[str, Any], language: str = "en") -> AppTest:
+    def script(answer: dict[str, object], language: str) -> None:  # run on its own: no Any
+        from ui import components
+
+        components.render_model_text(answer, language)
+
+    at = AppTest.from_function(script, kwargs={"answer": answer, "language": language})
+    at.run()
+    assert not at.exception
+    return at
+
+
+EVIDENCE = [{"text": "The mirror is 2.4 metres wide.", "number": 1, "source": "a.pdf", "page": 3}]
+
+
+def test_unsupported_sentences_are_marked() -> None:
+    text = "The mirror is 2.4 metres wide [1]. It was made\nof gold."
+    at = render_model_text_app(
+        {"answer": text, "generated": text, "evidence": EVIDENCE, "fallback": None,
+         "unsupported": ["It was made of gold."]}
+    )  # fmt: skip
+    assert [c.value for c in at.caption] == ["The model's wording (checked against the sources)"]
+    shown = at.markdown[0].value
+    assert shown.endswith("gold\\. :red[⚠ not found in the sources]")
+    assert "wide \\[1\\]\\. It was" in shown  # the supported sentence is not marked
+
+
+def test_dropped_sentences_are_counted_in_spanish() -> None:
+    at = render_model_text_app(
+        {"answer": "El espejo mide 2,4 metros [1].", "evidence": EVIDENCE, "fallback": None,
+         "generated": "El espejo mide 2,4 metros [1]. Es de oro.", "unsupported": ["Es de oro."]},
+        "es",
+    )  # fmt: skip
+    assert "no está en las fuentes" not in at.markdown[0].value
+    assert "Se han omitido 1 frase(s)" in at.caption[1].value
+
+
+@pytest.mark.parametrize(
+    ("fallback", "reason"),
+    [("language", "not in the question's language"), ("unsupported", "nothing it said")],
+)
+def test_a_rejected_model_answer_says_why(fallback: str, reason: str) -> None:
+    at = render_model_text_app(
+        {"answer": "The mirror is 2.4 metres wide. [1]", "generated": "Der Spiegel ist breit.",
+         "evidence": EVIDENCE, "fallback": fallback, "unsupported": []}
+    )  # fmt: skip
+    assert reason in at.info[0].value and "The evidence above is the answer" in at.info[0].value
+    assert not at.markdown and not at.caption  # neither the rejected text nor its label
+
+
+def test_no_answer_line_is_shown_as_is() -> None:
+    line = "The documents do not contain the answer."
+    at = render_model_text_app(
+        {"answer": line, "generated": None, "evidence": [], "fallback": "abstained"}
+    )
+    assert at.markdown[0].value.replace("\\", "") == line and not at.caption
+
+
+def test_marks_are_placed_across_line_breaks_and_markdown() -> None:
+    text = "Fine [1].\n**Made** of\ngold. Also fine."
+    spans, unplaced = unsupported_spans(text, ["Made of gold.", "Not in the text."])
+    assert spans == [("Fine [1].\n**", False), ("Made** of\ngold.", True), (" Also fine.", False)]
+    assert unplaced == ["Not in the text."]
+    shown = marked_answer(text, ["Not in the text.", "<b>x</b>"], "en")
+    assert shown.count(":red[⚠ not found in the sources]") == 2
+    assert "<b>" not in shown and "\\<b\\>x\\</b\\>" in shown  # escaped, never HTML

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests.pdfs import COURSE_PAGES, make_pdf
 from tests.servers import free_port, running
+from tests.test_render import yellow_pixels
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
@@ -63,18 +67,44 @@ def test_upload_ask_and_see_cited_page(app_url: str, tmp_path: Path) -> None:
         chat = page.locator(".st-key-chat_input textarea")
         chat.fill("Who founded the Lumora Observatory?")
         chat.press("Enter")
+        page.locator(".st-key-assistant-1").wait_for()
+        # The evidence is drawn before the model's text starts streaming in.
+        assert page.locator(".st-key-evidence-1").count() == 1
         source = page.locator(".st-key-source-1-1")
         source.wait_for()
         answer = page.locator(".st-key-assistant-1").inner_text()
         assert answer.strip()
         assert "astronomy.pdf, page 2" in source.inner_text()
+        evidence = page.locator(".st-key-evidence-1")
+        quoted = evidence.inner_text()
+        assert "Evidence (quoted from your documents)" in quoted
+        assert "astronomy.pdf" in quoted and "page 2" in quoted and "Elena Vasquez" in quoted
+        assert evidence_comes_first(page)
 
         source.get_by_text("astronomy.pdf, page 2").click()
         source.locator("img").wait_for()
+        picture = source.locator("img")
+        picture.evaluate("img => img.decode()")  # loaded and decoded, not only in the DOM
         page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
+        served = page.request.get(picture.evaluate("img => img.src")).body()
+        (ARTIFACTS / "ui-page-image.png").write_bytes(served)  # as the browser received it
+        marked = yellow_pixels(Image.open(io.BytesIO(served)))
+        assert marked > 500  # the evidence sentence, marked on the page
 
         # The evaluation page is one click away, in the same session and language.
         page.get_by_role("link", name="Evaluate answers").click()
         page.get_by_role("heading", name="Evaluate answers").wait_for()
         assert "/evaluation" in page.url
         browser.close()
+
+
+def evidence_comes_first(page: Any) -> bool:
+    """The evidence block precedes the model's text in the page (DOM order) and sits above it
+    on screen."""
+    evidence, answer = page.locator(".st-key-evidence-1"), page.locator(".st-key-assistant-1")
+    before = evidence.evaluate(
+        "(e, a) => Boolean(e.compareDocumentPosition(a) & Node.DOCUMENT_POSITION_FOLLOWING)",
+        answer.element_handle(),
+    )
+    top, below = evidence.bounding_box(), answer.bounding_box()
+    return bool(before) and top["y"] + top["height"] <= below["y"] + 1

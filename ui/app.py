@@ -10,10 +10,11 @@ from typing import Any
 
 import streamlit as st
 
+from rag_app.answers import AnswerStream
 from rag_app.errors import RagError
 from rag_app.retrieval import STRATEGIES
-from rag_app.service import RagService
-from ui import components
+from rag_app.service import ANSWER_MODES, RagService
+from ui import components, models_panel
 from ui.i18n import LANGUAGES, default_language, t
 from ui.services import get_service
 
@@ -24,6 +25,14 @@ def sidebar(service: RagService, language: str) -> dict[str, Any]:
         st.subheader(t("settings", language))
         defaults = service.settings
         options = {
+            "mode": st.selectbox(
+                t("answer_mode", language),
+                options=list(ANSWER_MODES),
+                index=list(ANSWER_MODES).index(defaults.answer.mode),
+                format_func=lambda mode: t(f"mode_{mode}", language),
+                key="answer_mode",
+                help=t("answer_mode_help", language),
+            ),
             "strategy": st.selectbox(
                 t("strategy", language),
                 options=list(STRATEGIES),
@@ -44,9 +53,10 @@ def sidebar(service: RagService, language: str) -> dict[str, Any]:
                 t("max_tokens", language), 32, 1024, defaults.llm.max_tokens, 32, key="max_tokens"
             ),
         }
-        if st.button(t("clear", language), key="clear_chat", use_container_width=True):
+        if st.button(t("clear", language), key="clear_chat", width="stretch"):
             state.messages = []
         components.models_panel(service.describe(), language)
+        models_panel.catalog_panel(service.settings, language)
     return options
 
 
@@ -122,12 +132,11 @@ def chat(service: RagService, language: str, options: dict[str, Any]) -> None:
     state.setdefault("messages", [])
     for turn, message in enumerate(state.messages):
         with st.chat_message(message["role"]):
-            with st.container(key=f"{message['role']}-{turn}"):
-                st.markdown(components.escape_md(message["content"]))
             if message.get("answer"):
-                components.render_timings(message["answer"], language)
-                components.render_sources(service, message["answer"], turn, language)
-                components.render_trace(message["answer"], language)
+                past_answer(service, message["answer"], turn, language)
+            else:
+                with st.container(key=f"{message['role']}-{turn}"):
+                    st.markdown(components.escape_md(message["content"]))
 
     question = st.chat_input(t("chat_placeholder", language), key="chat_input")
     if not question:
@@ -144,15 +153,47 @@ def chat(service: RagService, language: str, options: dict[str, Any]) -> None:
             state.messages.append({"role": "assistant", "content": text})
             return
         stream = service.stream(question, history=history, **options)
-        with st.container(key=f"assistant-{turn + 1}"):
-            st.write_stream(components.escaped_stream(iter(stream)))
-        answer = stream.result.to_dict() if stream.result else {}
-        components.render_timings(answer, language)
-        components.render_sources(service, answer, turn + 1, language)
-        components.render_trace(answer, language)
+        answer = streamed_answer(stream, turn + 1, language)
+        answer_details(service, answer, turn + 1, language)
     state.messages.append(
         {"role": "assistant", "content": answer.get("answer", ""), "answer": answer}
     )
+
+
+def streamed_answer(stream: AnswerStream, turn: int, language: str) -> dict[str, Any]:
+    """The evidence first (it is known before the model starts), then the model's text as it
+    streams; once whole, that text is drawn again as checked: what the sources do not support
+    marked, or a line saying why the evidence is the answer instead."""
+    evidence = [e.to_dict() for e in stream.evidence]
+    components.render_evidence(evidence, turn, language)
+    if not components.shows_model_text({"mode": stream.mode, "evidence": evidence}):
+        return stream.consume().to_dict()  # the evidence is the answer: nothing to stream
+    with st.container(key=f"assistant-{turn}"):
+        slot = st.empty()
+        with slot.container():
+            if stream.sources:  # else the no-answer line, which is not the model's
+                st.caption(t("model_wording", language))
+            st.write_stream(components.escaped_stream(iter(stream)))
+        answer = stream.consume().to_dict()
+        with slot.container():
+            components.render_model_text(answer, language)
+    return answer
+
+
+def past_answer(service: RagService, answer: dict[str, Any], turn: int, language: str) -> None:
+    """An earlier answer as it was shown when it streamed in, from its stored dict."""
+    components.render_evidence(answer.get("evidence") or [], turn, language)
+    if components.shows_model_text(answer):
+        with st.container(key=f"assistant-{turn}"):
+            components.render_model_text(answer, language)
+    answer_details(service, answer, turn, language)
+
+
+def answer_details(service: RagService, answer: dict[str, Any], turn: int, language: str) -> None:
+    """What follows an answer, streamed or re-drawn alike: timings, sources, retrieval trace."""
+    components.render_timings(answer, language)
+    components.render_sources(service, answer, turn, language)
+    components.render_trace(answer, language)
 
 
 def chat_page() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
 
 from rag_app.injection import describe
-from rag_app.prompts import highlight_spans
+from rag_app.text import highlight_spans
 from ui.i18n import t
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
@@ -36,9 +36,12 @@ def highlighted(question: str, passage: str) -> str:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def page_png(_service: Any, source: str, page: int, doc_id: str) -> bytes | None:
-    """Rendered once per (document version, page); doc_id keys the cache."""
-    image = _service.page_image(source, page)
+def page_png(
+    _service: Any, source: str, page: int, doc_id: str, highlight: tuple[str, ...] = ()
+) -> bytes | None:
+    """Rendered once per (document version, page, marked sentences); doc_id keys the cache,
+    so a re-uploaded file is drawn anew. ``highlight``: the evidence quoted from this page."""
+    image = _service.page_image(source, page, highlight=highlight)
     if image is None:
         return None
     buffer = io.BytesIO()
@@ -62,6 +65,7 @@ def render_sources(service: Any, answer: dict[str, Any], turn: int, language: st
         return
     cited = set(answer.get("cited") or [])
     doc_ids = {d.source: d.doc_id for d in service.documents()}
+    quoted = evidence_by_source(answer.get("evidence") or [])
     st.markdown(f"**{t('sources', language)}**")
     for source in sources:
         n = source["number"]
@@ -76,12 +80,102 @@ def render_sources(service: Any, answer: dict[str, Any], turn: int, language: st
                 st.warning(describe(list(source["flags"]), language), icon="⚠️")
             st.markdown(highlighted(answer["question"], source["text"]))
             png = page_png(
-                service, source["source"], source["page"], doc_ids.get(source["source"], "")
+                service,
+                source["source"],
+                source["page"],
+                doc_ids.get(source["source"], ""),
+                quoted.get(n, ()),
             )
             if png:
                 st.image(
                     png, caption=f"{source['source']} · {t('page', language)} {source['page']}"
                 )
+
+
+def evidence_by_source(evidence: Sequence[Mapping[str, Any]]) -> dict[int, tuple[str, ...]]:
+    """The evidence sentences of each source number: what its page image marks."""
+    quoted: dict[int, tuple[str, ...]] = {}
+    for item in evidence:
+        quoted[item["number"]] = (*quoted.get(item["number"], ()), str(item["text"]))
+    return quoted
+
+
+def evidence_markdown(item: Mapping[str, Any], language: str) -> str:
+    """'[n] file, page p' over the sentence, quoted as the document has it (escaped)."""
+    where = f"{escape_md(str(item['source']))}, {t('page', language)} {item['page']}"
+    quote = escape_md(" ".join(str(item["text"]).split()))
+    return f"**\\[{item['number']}\\] {where}**\n\n> {quote}"
+
+
+def render_evidence(evidence: Sequence[Mapping[str, Any]], turn: int, language: str) -> None:
+    """The sentences of the sources that answer, first under the question: the reader sees
+    what the answer rests on, verbatim, before any wording of the model's. Nothing when the
+    documents hold no answer (the no-answer line says so)."""
+    if not evidence:
+        return
+    with st.container(key=f"evidence-{turn}"):
+        st.markdown(f"**{t('evidence', language)}**")
+        for item in evidence:
+            st.markdown(evidence_markdown(item, language))
+
+
+def shows_model_text(answer: Mapping[str, Any]) -> bool:
+    """Whether the answer has a text block under its evidence: not in "evidence" mode, where
+    the evidence is all there is, unless there was none (then the no-answer line is shown)."""
+    return answer.get("mode") != "evidence" or not answer.get("evidence")
+
+
+def unsupported_spans(
+    text: str, unsupported: Sequence[str]
+) -> tuple[list[tuple[str, bool]], list[str]]:
+    """``text`` cut into (piece, is_unsupported) pieces, and the unsupported sentences that could
+    not be placed in it. The sentences were split from the text with whitespace collapsed and
+    Markdown remnants removed (``rag_app.text.split_sentences``): they are found word by word."""
+    spans: list[tuple[str, bool]] = []
+    unplaced: list[str] = []
+    cursor = 0
+    for sentence in unsupported:
+        words = sentence.split()
+        pattern = r"[\s*_`#>]+".join(map(re.escape, words))
+        found = re.compile(pattern).search(text, cursor) if words else None
+        if found is None:
+            unplaced.append(sentence)
+            continue
+        spans.append((text[cursor : found.start()], False))
+        spans.append((found.group(), True))
+        cursor = found.end()
+    spans.append((text[cursor:], False))
+    return [(piece, bad) for piece, bad in spans if piece], unplaced
+
+
+def marked_answer(text: str, unsupported: Sequence[str], language: str) -> str:
+    """The model's text, escaped, each sentence the sources do not support followed by a
+    visible mark; sentences it could not place are listed after it, marked the same way."""
+    mark = f" :red[⚠ {t('not_found', language)}]"
+    spans, unplaced = unsupported_spans(text, unsupported)
+    body = "".join(escape_md(piece) + (mark if bad else "") for piece, bad in spans)
+    extra = [escape_md(sentence) + mark for sentence in unplaced]
+    return "\n\n".join([body, *extra]) if body else "\n\n".join(extra)
+
+
+def render_model_text(answer: Mapping[str, Any], language: str) -> None:
+    """What follows the evidence: the no-answer line; or why the model's answer was not used
+    (the evidence is then the answer); or the model's wording, labelled as such, with what
+    the sources do not support marked (or, when dropped, how many sentences were)."""
+    text = str(answer.get("answer") or "")
+    fallback = answer.get("fallback")
+    if fallback == "abstained" or not answer.get("evidence"):
+        st.markdown(escape_md(text))
+        return
+    if fallback in ("language", "unsupported"):
+        st.info(t(f"fallback_{fallback}", language), icon=":material/info:")
+        return
+    unsupported = list(answer.get("unsupported") or [])
+    dropped = answer.get("generated") not in (None, text)  # answer.unsupported = "drop"
+    st.caption(t("model_wording", language))
+    st.markdown(marked_answer(text, [] if dropped else unsupported, language))
+    if dropped and unsupported:
+        st.caption(t("dropped", language, n=len(unsupported)))
 
 
 def render_timings(answer: dict[str, Any], language: str) -> None:
@@ -128,7 +222,7 @@ def render_trace(answer: dict[str, Any], language: str) -> None:
             }
             for c in trace["candidates"]
         ]
-        st.dataframe(rows, hide_index=True, use_container_width=True)
+        st.dataframe(rows, hide_index=True)  # full width by default
 
 
 # What the sidebar shows of `rag doctor`'s report (the CLI prints all of it).

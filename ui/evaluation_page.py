@@ -16,6 +16,7 @@ from rag_app.evaluation import report as reports
 from rag_app.evaluation.dataset import EvalSample, parse_qa, sample_from_row
 from rag_app.evaluation.runner import evaluate, overall, worst_first
 from rag_app.retrieval import STRATEGIES
+from rag_app.service import ANSWER_MODES
 from ui.i18n import t
 from ui.services import get_service
 
@@ -53,13 +54,15 @@ def run(samples: list[EvalSample], name: str, language: str) -> None:
     default = service.settings.retrieval.strategy
     chosen = st.multiselect(t("eval_strategies", language), list(STRATEGIES), [default],
                             key="eval_strategies")  # fmt: skip
+    modes = st.multiselect(t("eval_modes", language), list(ANSWER_MODES),
+                           [service.settings.answer.mode], key="eval_modes")  # fmt: skip
     k = st.slider(t("k", language), 1, 10, service.settings.retrieval.k, key="eval_k")
     judge = st.checkbox(t("eval_judge", language), key="eval_judge")
     st.caption(t("eval_count", language, n=len(samples)))
     if not st.button(t("eval_run", language), key="eval_run", type="primary") or not chosen:
         return
     bar = st.progress(0.0, text=t("eval_running", language))
-    total = len(samples) * len(chosen)
+    total = len(samples) * len(chosen) * max(1, len(modes))
     finished: dict[str, int] = {}
 
     def progress(stage: str, done: int, count: int, strategy: str) -> None:
@@ -69,7 +72,7 @@ def run(samples: list[EvalSample], name: str, language: str) -> None:
 
     st.session_state.eval_report = evaluate(
         service, samples, qa_file=Path(name), strategies=chosen, k=k,
-        judge="llm" if judge else "none", progress=progress,
+        judge="llm" if judge else "none", modes=modes or None, progress=progress,
     )  # fmt: skip
     bar.empty()
 

@@ -63,6 +63,47 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "Primer token {first:.1f} s · total {total:.1f} s · {tps:.0f} tokens/s",
     },
     "trace": {"en": "Retrieval details", "es": "Detalles de la búsqueda"},
+    "evidence": {
+        "en": "Evidence (quoted from your documents)",
+        "es": "Evidencia (citada de tus documentos)",
+    },
+    "model_wording": {
+        "en": "The model's wording (checked against the sources)",
+        "es": "Redacción del modelo (comprobada con las fuentes)",
+    },
+    "not_found": {"en": "not found in the sources", "es": "no está en las fuentes"},
+    "fallback_language": {
+        "en": "The model's answer was not used: it was not in the question's language. "
+        "The evidence above is the answer.",
+        "es": "No se ha usado la respuesta del modelo: no estaba en el idioma de la pregunta. "
+        "La evidencia de arriba es la respuesta.",
+    },
+    "fallback_unsupported": {
+        "en": "The model's answer was not used: nothing it said is in the sources. "
+        "The evidence above is the answer.",
+        "es": "No se ha usado la respuesta del modelo: nada de lo que decía está en las "
+        "fuentes. La evidencia de arriba es la respuesta.",
+    },
+    "dropped": {
+        "en": "{n} sentence(s) of the model's answer were left out: not found in the sources.",
+        "es": "Se han omitido {n} frase(s) de la respuesta del modelo: no están en las fuentes.",
+    },
+    "answer_mode": {"en": "Answer with", "es": "Responder con"},
+    "answer_mode_help": {
+        "en": "Every answer starts with its evidence: the sentences of your documents that "
+        "answer, quoted. Evidence only: nothing more (no model, instant). Model, from "
+        "passages: then the model's answer, written from the passages. Evidence + model: "
+        "then the model's wording of the evidence. The model's sentences are checked against "
+        "the sources.",
+        "es": "Cada respuesta empieza por su evidencia: las frases de tus documentos que "
+        "responden, citadas. Solo la evidencia: nada más (sin modelo, al instante). Modelo, "
+        "con los pasajes: después la respuesta del modelo, escrita a partir de los pasajes. "
+        "Evidencia + modelo: después la redacción del modelo a partir de la evidencia. Las "
+        "frases del modelo se comprueban con las fuentes.",
+    },
+    "mode_evidence": {"en": "Evidence only", "es": "Solo la evidencia"},
+    "mode_generate": {"en": "Model, from passages", "es": "Modelo, con los pasajes"},
+    "mode_both": {"en": "Evidence + model", "es": "Evidencia + modelo"},
     "settings": {"en": "Answer settings", "es": "Ajustes de respuesta"},
     "k": {"en": "Passages per answer", "es": "Pasajes por respuesta"},
     "strategy": {"en": "Retrieval strategy", "es": "Estrategia de búsqueda"},
@@ -77,6 +118,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "temperature": {"en": "Temperature", "es": "Temperatura"},
     "max_tokens": {"en": "Longest answer (tokens)", "es": "Respuesta más larga (tokens)"},
     "models": {"en": "Models in use", "es": "Modelos en uso"},
+    "catalog": {"en": "Switch model ({n} found)", "es": "Cambiar de modelo ({n} encontrados)"},
+    "catalog_none": {
+        "en": "No GGUF models found. Add their folders to llm.model_dirs.",
+        "es": "No se han encontrado modelos GGUF. Añade sus carpetas a llm.model_dirs.",
+    },
+    "catalog_use": {"en": "Use", "es": "Usar"},
+    "catalog_in_use": {"en": "in use", "es": "en uso"},
+    "catalog_context": {"en": "{n} context", "es": "contexto {n}"},
+    "catalog_unusable": {"en": "unusable: {reason}", "es": "no se puede usar: {reason}"},
+    "catalog_switched": {
+        "en": "Now using {name} (saved in {file}).",
+        "es": "Ahora se usa {name} (guardado en {file}).",
+    },
+    "catalog_overridden": {
+        "en": "Saved in {file}, but not in use: {reason}.",
+        "es": "Guardado en {file}, pero no se usa: {reason}.",
+    },
     "clear": {"en": "Clear chat", "es": "Borrar conversación"},
     "error": {"en": "Error: {message}", "es": "Error: {message}"},
     "eval_title": {"en": "Evaluate answers", "es": "Evaluar respuestas"},
@@ -101,6 +159,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "no hay documentos de los que sacar preguntas; añade PDF en la página principal",
     },
     "eval_strategies": {"en": "Strategies to compare", "es": "Estrategias a comparar"},
+    "eval_modes": {
+        "en": "Answer modes to compare (evidence: quotes only; generate; both)",
+        "es": "Modos de respuesta a comparar (evidence: solo citas; generate; both)",
+    },
     "eval_judge": {
         "en": "Also judge with the LLM (slow; a small model is a weak judge)",
         "es": "Juzgar también con el LLM (lento; un modelo pequeño juzga mal)",
