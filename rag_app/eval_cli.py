@@ -57,6 +57,13 @@ def evaluate(
     strategies: Annotated[
         str | None, typer.Option(help="Comma-separated strategies (default from settings).")
     ] = None,
+    modes: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated answer modes to compare: evidence, generate, both "
+            "(default from settings)."
+        ),
+    ] = None,
     k: Annotated[
         int | None, typer.Option("--k", min=1, max=50, help="Passages per answer.")
     ] = None,
@@ -94,6 +101,7 @@ def evaluate(
     if sample is not None:
         samples = spread(samples, sample)[:sample]
     chosen = runner.check_strategies(strategies.split(",")) if strategies else None
+    answer_modes = runner.check_modes(modes.split(",")) if modes else None
     service = _service()
     with progress_display(err, LABELS, task_key=_by_strategy) as progress:
         if docs is not None:
@@ -109,6 +117,7 @@ def evaluate(
             judge=judge,
             scored=scored is not None,
             retrieval_only=retrieval_only,
+            modes=answer_modes,
             progress=progress,
         )
     paths = report.write_reports(result, out_dir)
@@ -142,19 +151,35 @@ def generate(
     docs: Annotated[Path, typer.Option(help="PDF file or folder to write questions from.")],
     out_file: Annotated[Path, typer.Option("--out", help="The QA set to write (.jsonl).")],
     n: Annotated[int, typer.Option("--n", min=1, max=1000, help="How many questions.")] = 20,
+    no_model: Annotated[
+        bool,
+        typer.Option(
+            "--no-model", help="Templates and cloze questions only: fast, same output every run."
+        ),
+    ] = False,
 ) -> None:
     """Write a synthetic QA set (question, reference answer, source page) from your PDFs."""
-    from rag_app import models
     from rag_app.evaluation.dataset import write_jsonl
     from rag_app.evaluation.generate import generate_qa
 
-    service = _service()
-    name = models.gguf_location(service.settings.llm).name
+    chat_model, name = None, ""
+    if not no_model:
+        from rag_app import models
+
+        service = _service()
+        chat_model, name = service.chat_model, models.gguf_location(service.settings.llm).name
     with progress_display(err, LABELS) as progress:
-        rows, dropped = generate_qa([docs], n, service.chat_model, name, progress)
+        rows, report = generate_qa([docs], n, chat_model, name, progress)
     write_jsonl(out_file, rows)
-    out.print(f"Wrote {len(rows)} question(s) to {out_file}.", markup=False)
-    if dropped:
-        err.print(f"note: {dropped} model replies were not usable questions and were dropped")
+    made = report.made
+    out.print(
+        f"Wrote {len(rows)} question(s) to {out_file}: {made['model']} reworded by the model, "
+        f"{made['template']} template, {made['cloze']} cloze.",
+        markup=False,
+    )
     if len(rows) < n:
-        err.print(f"note: only {len(rows)} of {n} questions: add documents or use a larger model")
+        err.print(
+            f"note: only {report.usable} usable sentence(s) in {docs} for {n} questions; "
+            "add documents for more",
+            markup=False,
+        )

@@ -1,0 +1,394 @@
+"""`rag eval generate`: sentence picking, question builders (fake chat model), the real CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from ingest.loaders import load_pdf
+from rag_app.evaluation.dataset import load_qa
+from rag_app.evaluation.generate import (
+    Candidate,
+    candidate_sentences,
+    factual_score,
+    generate_qa,
+    make_question,
+    pick_sentences,
+    usable,
+)
+from rag_app.evaluation.model_questions import (
+    check_reply,
+    model_question,
+    one_question,
+    rejection,
+)
+from rag_app.evaluation.questions import answer_spans, fallback_question
+from rag_app.text import detect_language
+from tests.pdfs import make_pdf
+from tests.test_cli import RAG, env, rag  # noqa: F401 (env: a fixture)
+
+# Spanish course notes: headings, list items, a question, a footer repeated on every page.
+FOOTER = "Apuntes de Inteligencia Artificial, curso 2024-2025."
+NOTES = {
+    "transformadores.pdf": [
+        "Tema 4: Modelos de lenguaje basados en transformadores\n"
+        "La arquitectura del transformador fue presentada en 2017 en el artículo «Attention Is "
+        "All You Need». Sus autores, Ashish Vaswani y otros siete investigadores de Google, "
+        "propusieron prescindir de las redes recurrentes. El transformador original tenía 6 "
+        "capas en el codificador y 6 capas en el decodificador. Cada capa combina un bloque de "
+        "atención con una red neuronal de alimentación directa.\n" + FOOTER,
+        "Modelos preentrenados\n"
+        "BERT es un modelo codificador que Google publicó en 2018. El modelo base de BERT tiene "
+        "12 capas y 110 millones de parámetros, mientras que BERT grande tiene 24 capas. GPT-3 "
+        "es un modelo muy grande, con 96 capas de transformador y 175 mil millones de "
+        "parámetros. OpenAI presentó GPT-3 en 2020. Estos modelos se entrenan primero con "
+        "grandes cantidades de texto sin etiquetar.\n" + FOOTER,
+        "Ajuste fino\n"
+        "El ajuste fino consiste en seguir entrenando un modelo preentrenado con datos de una "
+        "tarea concreta. Por ejemplo, un clasificador de sentimientos puede ajustarse con unos "
+        "pocos miles de reseñas etiquetadas. Esto reduce mucho el coste del entrenamiento.\n"
+        "- Ventaja: hacen falta menos datos etiquetados.\n"
+        "- Inconveniente: existe riesgo de olvido catastrófico.\n" + FOOTER,
+    ],
+    "atencion.pdf": [
+        "Tema 5: El mecanismo de atención\n"
+        "La atención es un mecanismo que permite a cada palabra ponderar la importancia de las "
+        "demás palabras de la frase. En la autoatención, las consultas, las claves y los "
+        "valores proceden de la misma secuencia. Las puntuaciones se dividen por la raíz "
+        "cuadrada de la dimensión de las claves, que en el transformador original es 64. "
+        "Después se aplica la función softmax para obtener pesos que suman uno.\n" + FOOTER,
+        "Atención multicabeza\n"
+        "El transformador original usa 8 cabezas de atención en cada capa. Cada cabeza aprende "
+        "a fijarse en relaciones distintas, como la concordancia entre sujeto y verbo. La "
+        "dimensión del modelo en el transformador base es de 512 valores. ¿Por qué no basta "
+        "con una sola cabeza? Porque una sola cabeza promedia todas las relaciones en una "
+        "única distribución de pesos.\n" + FOOTER,
+        "Coste computacional\n"
+        "El coste de la autoatención crece de forma cuadrática con la longitud de la "
+        "secuencia. Con una ventana de 2048 tokens, la matriz de atención tiene más de cuatro "
+        "millones de entradas por cabeza. Por eso se han propuesto variantes eficientes como "
+        "Longformer y la atención dispersa.\n" + FOOTER,
+    ],
+    "tokenizacion.pdf": [
+        "Tema 3: Tokenización\n"
+        "La tokenización es el proceso de dividir un texto en unidades más pequeñas llamadas "
+        "tokens. Los primeros sistemas usaban palabras completas, pero el vocabulario crecía "
+        "sin límite. La codificación por pares de bytes fue adaptada al procesamiento del "
+        "lenguaje por Rico Sennrich en 2016.\n" + FOOTER,
+        "Subpalabras\n"
+        "El algoritmo BPE empieza con caracteres sueltos y fusiona en cada paso el par más "
+        "frecuente. GPT-2 utiliza un vocabulario de 50257 tokens. WordPiece, el tokenizador "
+        "de BERT, tiene un vocabulario de unas 30000 subpalabras. En español, una palabra "
+        "como «desafortunadamente» puede dividirse en cuatro o cinco tokens.\n" + FOOTER,
+        "Resumen\n"
+        "Un buen tokenizador equilibra el tamaño del vocabulario y la longitud de las "
+        "secuencias. Un vocabulario pequeño produce secuencias largas y un vocabulario grande "
+        "ocupa más memoria en la capa de embeddings.\n" + FOOTER,
+    ],
+}
+SHORT = NOTES["tokenizacion.pdf"][0].replace(f"\n{FOOTER}", "")  # three sentences
+KINDS = {"template:definition", "template:year", "cloze"}
+
+
+@pytest.fixture
+def notes(tmp_path: Path) -> Path:
+    folder = tmp_path / "apuntes"
+    for name, pages in NOTES.items():
+        make_pdf(folder / name, pages)
+    return folder
+
+
+def fake_model(replies: Iterable[str]) -> GenericFakeChatModel:
+    """A chat model with queued replies, the seam the real one implements."""
+    return GenericFakeChatModel(messages=iter(AIMessage(r) for r in replies))
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- which sentences ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Tema 4: Modelos de lenguaje basados en transformadores",  # a heading
+        "- Ventaja: hacen falta menos datos etiquetados.",  # a list item
+        "¿Por qué no basta con una sola cabeza de atención?",  # a question
+        "Esto es todo.",  # too short
+        "y fusiona en cada paso el par de símbolos más frecuente del corpus.",  # a fragment
+        "x = 3 + 4 * (5 - 2) / 7 = 12 + 9 - 4.",  # a formula
+        " ".join(["El modelo aprende pesos distintos en cada paso del entrenamiento."] * 5),
+    ],
+)
+def test_unusable_sentences_are_skipped(sentence: str) -> None:
+    assert not usable(sentence)
+
+
+def test_statements_are_usable() -> None:
+    assert usable("El transformador original usa 8 cabezas de atención en cada capa.")
+    assert usable("The Lumora Observatory was founded in 1887 by the astronomer Elena Vasquez.")
+
+
+def test_candidates_skip_headings_footers_and_questions(notes: Path) -> None:
+    found = candidate_sentences([notes])
+    sentences = [c.sentence for c in found]
+    assert FOOTER not in sentences  # on every page: layout, not content
+    assert not any("?" in s or s.startswith(("-", "Tema")) for s in sentences)
+    # the heading line is not glued to the first sentence of its page
+    assert "La atención es un mecanismo que permite" in " ".join(sentences)
+    assert not any(s.startswith("Atención multicabeza") for s in sentences)
+    assert {c.language for c in found} == {"es"}
+    for candidate in found:
+        page = load_pdf(notes / candidate.source).pages[candidate.page - 1]
+        assert candidate.sentence in flat(page.text)
+
+
+def test_facts_score_above_plain_statements_and_pronouns_below() -> None:
+    assert factual_score("Cada capa combina un bloque de atención con una red neuronal.", "es") == 0
+    assert factual_score("El transformador original usa 8 cabezas de atención.", "es") > 0
+    assert factual_score("La tokenización es el proceso de dividir un texto en tokens.", "es") > 0
+    assert factual_score("La idea se atribuye a Rico Sennrich y sus colegas.", "es") > 0
+    assert factual_score("Esto reduce mucho el coste del entrenamiento del modelo.", "es") < 0
+
+
+def candidate(source: str, page: int, score: int) -> Candidate:
+    return Candidate(source, page, f"{source} {page} {score}", "es", score)
+
+
+def test_picks_spread_over_files_and_pages_facts_first() -> None:
+    found = [candidate(f, p, s) for f in "ab" for p in range(1, 5) for s in (0, 3)]
+    order = pick_sentences(found, 4)
+    assert sorted(order, key=str) == sorted(found, key=str)  # every candidate, once
+    first = order[:8]
+    assert all(c.score == 3 for c in first)  # facts before the rest
+    assert [c.source for c in first[:4]] == ["a", "b", "a", "b"]  # files in turn
+    assert {c.page for c in first if c.source == "a"} == {1, 2, 3, 4}  # all its pages
+    assert [c.page for c in first[:4] if c.source == "a"] == [1, 3]  # spread, not 1 and 2
+
+
+# -- question builders ----------------------------------------------------------------------
+BERT = "El modelo base de BERT tiene 12 capas y 110 millones de parámetros."
+
+
+def test_number_gives_a_cloze_with_the_number_blanked() -> None:
+    question = fallback_question(BERT, "es")
+    assert question.generated_by == "cloze" and question.answer_span == "12"
+    assert question.text == (
+        "Completa la frase de los apuntes: "
+        "«El modelo base de BERT tiene ___ capas y 110 millones de parámetros.»"
+    )
+    english = fallback_question("The original transformer used 8 attention heads per layer.", "en")
+    assert english.text == (
+        'Fill in the blank from the notes: "The original transformer used ___ attention heads '
+        'per layer."'
+    )
+    assert english.answer_span == "8"
+
+
+def test_spans_prefer_a_number_with_its_unit_then_a_year_then_a_name() -> None:
+    spans = answer_spans("GPT-3, de OpenAI, tiene 96 capas y se presentó en 2020.")
+    assert [(s.text, s.kind) for s in spans] == [
+        ("96", "number"),
+        ("2020", "year"),
+        ("OpenAI", "name"),
+    ]
+    name = fallback_question(
+        "La arquitectura fue propuesta por Ashish Vaswani y sus colegas.", "es"
+    )
+    assert name.answer_span == "Ashish Vaswani" and "por ___ y sus colegas" in name.text
+
+
+def test_definition_gives_a_what_is_template() -> None:
+    es = fallback_question(
+        "La tokenización es el proceso de dividir un texto en unidades llamadas tokens.", "es"
+    )
+    assert es.text == "¿Qué es la tokenización?"
+    assert es.generated_by == "template:definition"
+    assert es.answer_span == "el proceso de dividir un texto en unidades llamadas tokens"
+    en = fallback_question("The attention mechanism is a way to weigh every other token.", "en")
+    assert en.text == "What is the attention mechanism?"
+    consiste = fallback_question(
+        "El ajuste fino consiste en seguir entrenando un modelo con datos de una tarea.", "es"
+    )
+    assert consiste.text == "¿En qué consiste el ajuste fino?"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "El modelo es muy grande y tarda semanas en entrenarse.",  # an adjective, not a noun
+        "Esta técnica es una mejora sobre las redes recurrentes clásicas.",  # points back
+        "El resultado que se obtiene es una matriz de pesos normalizados.",  # a clause
+    ],
+)
+def test_no_definition_template_for_what_is_not_one(sentence: str) -> None:
+    assert fallback_question(sentence, "es").generated_by == "cloze"
+
+
+def test_year_gives_an_in_what_year_template_when_it_reads_well() -> None:
+    es = fallback_question(
+        "El transformador fue presentado en 2017 por investigadores de Google.", "es"
+    )
+    assert es.text == "¿En qué año el transformador fue presentado por investigadores de Google?"
+    assert (es.generated_by, es.answer_span) == ("template:year", "2017")
+    en = fallback_question(
+        "The Lumora Observatory was founded in 1887 by the astronomer Elena Vasquez.", "en"
+    )
+    assert (
+        en.text
+        == "In what year was the Lumora Observatory founded by the astronomer Elena Vasquez?"
+    )
+    # a year inside commas would leave a broken question: a cloze instead
+    other = fallback_question("La arquitectura, propuesta en 2017, sustituyó a las redes.", "es")
+    assert other.generated_by == "cloze" and "___" in other.text
+
+
+GOOD = "¿Cuántas capas tiene el modelo base de BERT?"
+
+
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        ("12 capas.", "not one question"),  # an answer
+        ("¿Cuántas capas tiene BERT? ¿Y cuántos parámetros?", "not one question"),
+        ("¿Qué?", "not one question"),  # too short
+        ("How many layers does the base BERT model have?", "language"),
+        ("¿Quién tiene el modelo base de BERT?", "question word"),  # a person for a number
+        ("¿Quiétería capas del modelo base de BERT?", "question word"),  # an invented word
+        ("¿Cuántas capas tiene el modelo base de BERT en 2019?", "not supported by the sentence"),
+        ("¿Cuántas capas tiene el modelo de Gutenberg?", "words not in the sentence"),
+        ("¿Cuántas capas tiene?", "too vague"),
+        ("¿Cuántas capas tiene el modelo base de BERT y 110 millones de parámetros?",
+         "the sentence itself"),
+        ("¿Cuántos parámetros tiene el modelo base de BERT con 12 capas?",
+         "gives the answer away"),
+        ("¿Cuántas capas tiene la modelo base de BERT?", "article"),
+    ],
+)  # fmt: skip
+def test_bad_model_replies_are_rejected_and_the_fallback_used(reply: str, why: str) -> None:
+    span = answer_spans(BERT)[0]
+    assert check_reply(GOOD, BERT, "es", span) == GOOD  # the same checks let a good one pass
+    question = one_question(reply)
+    found = "not one question" if question is None else rejection(question, BERT, "es", span)
+    assert found == why
+    assert check_reply(reply, BERT, "es", span) is None
+    made = Candidate("notas.pdf", 1, BERT, "es", 2)
+    question_made, rejected = make_question(made, fake_model([reply]), "fake.gguf")
+    assert rejected and question_made == fallback_question(BERT, "es")
+    assert question_made.generated_by == "cloze"
+
+
+def test_a_good_model_reply_is_kept() -> None:
+    question = model_question(fake_model([f"Pregunta: {GOOD[1:]}"]), "fake.gguf", BERT, "es")
+    assert question is not None
+    assert (question.text, question.answer_span) == (GOOD, "12")  # ¿ restored
+    assert question.generated_by == "model:fake.gguf"
+    english = "The base BERT model has 12 layers and 110 million parameters."
+    reply = "How many layers does the base BERT model have?\nIt has twelve."
+    wanted = "How many layers does the base BERT model have?"
+    assert check_reply(reply, english, "en", answer_spans(english)[0]) == wanted
+    definition = "La atención es un mecanismo que pondera la importancia de cada palabra."
+    assert check_reply("¿Qué es la atención?", definition, "es", None) == "¿Qué es la atención?"
+    made = model_question(fake_model(["¿Qué es la atención?"]), "fake.gguf", definition, "es")
+    assert (
+        made is not None
+        and made.answer_span == "un mecanismo que pondera la importancia de cada palabra"
+    )
+    assert check_reply("¿Cuántas atenciones hay?", definition, "es", None) is None
+    # "what is X" only where the sentence defines X
+    other = "En la autoatención, las consultas y las claves proceden de la misma secuencia."
+    assert rejection("¿Qué es la autoatención?", other, "es", None) == "too vague"
+
+
+def test_failing_model_still_fills_n(notes: Path) -> None:
+    replies = ["Sí.", "GPT-3 has 96 layers.", "¿Quién ganó el mundial de fútbol?"] * 10
+    rows, report = generate_qa([notes], 10, fake_model(replies), "fake.gguf")
+    assert len(rows) == 10 and report.rejected == 10
+    assert report.made["model"] == 0 and sum(report.made.values()) == 10
+    assert {r["generated_by"] for r in rows} <= KINDS
+    assert {r["source"] for r in rows} == set(NOTES)  # every file
+    assert len({r["question"] for r in rows}) == 10
+
+
+def test_fewer_sentences_than_asked_gives_them_all(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "corto.pdf", [SHORT])
+    rows, report = generate_qa([pdf], 20)
+    assert len(rows) == report.usable == 3
+
+
+# -- the real command -----------------------------------------------------------------------
+def check_rows(path: Path, folder: Path, n: int) -> list[dict]:
+    """Each row: a Spanish question, answerable from the sentence that is on its page."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= n and len(load_qa(path)) == len(rows)  # loadable as a QA set
+    assert len({r["question"] for r in rows}) == len(rows)
+    for row in rows:
+        page = load_pdf(folder / row["source"]).pages[row["page"] - 1]
+        assert row["answer"] in flat(page.text), row
+        assert detect_language(row["question"]) == "es", row
+        if row["answer_span"] is not None:
+            assert row["answer_span"] in row["answer"], row
+        if row["generated_by"] == "cloze":
+            filled = row["question"].replace("___", row["answer_span"])
+            assert f"«{row['answer']}»" in filled, row
+        else:
+            assert re.fullmatch(r"¿[^¿?]+\?", row["question"]), row
+    return rows
+
+
+def counts_line(stdout: str, target: Path, rows: list[dict]) -> str:
+    made = [r["generated_by"].split(":")[0] for r in rows]
+    return (
+        f"Wrote {len(rows)} question(s) to {target}: {made.count('model')} reworded by the "
+        f"model, {made.count('template')} template, {made.count('cloze')} cloze."
+    )
+
+
+def test_cli_no_model_is_deterministic(notes: Path, tmp_path: Path, env: dict[str, str]) -> None:  # noqa: F811
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    for target in (first, second):
+        args = ["eval", "generate", "--docs", str(notes), "--n", "10", "--out", str(target)]
+        result = rag(*args, "--no-model", env=env)
+        assert result.returncode == 0, result.stderr
+    assert first.read_bytes() == second.read_bytes()
+    rows = check_rows(first, notes, 10)
+    assert {r["generated_by"] for r in rows} <= KINDS
+    assert counts_line(result.stdout, second, rows) in result.stdout
+
+
+def test_cli_says_when_there_are_too_few_sentences(tmp_path: Path, env: dict[str, str]) -> None:  # noqa: F811
+    pdf = make_pdf(tmp_path / "corto.pdf", [SHORT])
+    target = tmp_path / "qa.jsonl"
+    result = rag("eval", "generate", "--docs", str(pdf), "--n", "5", "--out", str(target),
+                 "--no-model", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Wrote 3 question(s)" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"note: only 3 usable sentence(s) in {pdf} for 5 questions; add documents for more"
+    )
+
+
+@pytest.mark.slow
+def test_cli_with_the_bundled_model_writes_spanish_questions(
+    notes: Path,
+    tmp_path: Path,
+    env: dict[str, str],  # noqa: F811
+) -> None:
+    target = tmp_path / "qa.jsonl"
+    result = subprocess.run(
+        [RAG, "eval", "generate", "--docs", str(notes), "--n", "10", "--out", str(target)],
+        capture_output=True, text=True, env=env, timeout=900, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = check_rows(target, notes, 10)
+    assert len(rows) == 10 and {r["source"] for r in rows} == set(NOTES)
+    for row in rows:
+        assert row["generated_by"] in KINDS or row["generated_by"].startswith("model:"), row
+    assert counts_line(result.stdout, target, rows) in result.stdout
