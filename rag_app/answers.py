@@ -14,6 +14,10 @@ from rag_app.injection import passage_flags
 from rag_app.text import cited_numbers, supporting_passages
 from rag_app.verify import Checked
 
+# answer.mode: quotes only, the model from the passages, or quotes first and the model's
+# wording checked against them.
+ANSWER_MODES = ("evidence", "generate", "both")
+
 
 @dataclass(frozen=True)
 class Source:

@@ -117,6 +117,7 @@ def ingest(
 FALLBACK_NOTES = {
     "language": "the model answered in another language than the question",
     "unsupported": "nothing the model wrote is in the sources",
+    "unanswered": "the model did not state the number, date or name the evidence gives",
 }
 
 

@@ -29,19 +29,18 @@ from ingest.loaders import LoadOptions, text_document
 from ingest.ocr import ocr_engine
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn, no_progress
 from rag_app import models, prompts
-from rag_app.answers import Answer, AnswerStream, Source
+from rag_app.answers import ANSWER_MODES, Answer, AnswerStream, Source
 from rag_app.errors import RagError
 from rag_app.evidence import Evidence, calibrated_bar, select_evidence
 from rag_app.retrieval import STRATEGIES, Retriever, select_relevant
 from rag_app.settings import Settings
-from rag_app.text import detect_language
+from rag_app.text import detect_language, language_of
 from rag_app.verify import Checked, check_answer, evidence_answer
 from vectorstore.check import CheckReport, check_store
 from vectorstore.registry import DocumentRecord
 from vectorstore.store import DocumentStore
 
 INGEST_LOCK_WAIT_S = 3600
-ANSWER_MODES = ("evidence", "generate", "both")
 GENERATION_CACHE_SIZE = 512
 
 
@@ -326,7 +325,8 @@ class RagService:
         found, trace = self._retrieve(standalone, k, strategy, checked)
         kept = select_relevant(found, wanted.relevance_threshold, wanted.relevance_margin)
         sources, quoted = self._evidence(standalone, kept, found)
-        bar = self.evidence_bar()
+        quoted_in = language_of(" ".join(e.text for e in quoted))
+        bar = self.evidence_bar(across_languages=quoted_in not in (None, language))
         if not quoted or quoted[0].score < bar:
             sources, quoted = [], []
         retrieval_s = time.perf_counter() - started
@@ -419,15 +419,14 @@ class RagService:
             return prompts.answer_messages(question, passages, language, quoted)
         return prompts.answer_messages(question, passages, language)
 
-    def evidence_bar(self) -> float:
+    def evidence_bar(self, across_languages: bool = False) -> float:
         """The lowest evidence score that counts as an answer: the setting, or the value
-        calibrated for this embedder."""
+        calibrated for this embedder (lower when question and evidence are in different
+        languages)."""
         chosen = self.settings.answer.evidence_threshold
-        return (
-            chosen
-            if chosen is not None
-            else calibrated_bar(models.embedder_name(self.settings.embedding))
-        )
+        if chosen is not None:
+            return chosen
+        return calibrated_bar(models.embedder_name(self.settings.embedding), across_languages)
 
     def ask(self, question: str, k: int | None = None, **overrides: Any) -> Answer:
         return self.stream(question, k, **overrides).consume()

@@ -25,6 +25,8 @@ from rag_app.text import (
     supported,
 )
 
+# Why the user reads the evidence instead of the model's text (``Checked.fallback``).
+FALLBACKS = ("language", "unsupported", "unanswered")
 EmbedFn = Callable[[list[str]], list[list[float]]]
 # Cosine an answer sentence in one language needs with an evidence sentence in the other
 # (bundled MiniLM; bench/verify_crosslingual.py measures translations against other sentences).

@@ -156,3 +156,12 @@ def test_a_sentence_the_passages_lack_is_unsupported() -> None:
         evidence=evidence,
     )
     assert checked.unsupported == [invented] and checked.fallback == "unsupported"
+
+
+def test_every_fallback_has_a_cli_note_and_ui_line() -> None:
+    from rag_app.cli import FALLBACK_NOTES
+    from rag_app.verify import FALLBACKS
+    from ui.i18n import STRINGS
+
+    assert set(FALLBACK_NOTES) == set(FALLBACKS)
+    assert all(f"fallback_{name}" in STRINGS for name in FALLBACKS)

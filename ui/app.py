@@ -10,10 +10,10 @@ from typing import Any
 
 import streamlit as st
 
-from rag_app.answers import AnswerStream
+from rag_app.answers import ANSWER_MODES, AnswerStream
 from rag_app.errors import RagError
 from rag_app.retrieval import STRATEGIES
-from rag_app.service import ANSWER_MODES, RagService
+from rag_app.service import RagService
 from ui import components, models_panel
 from ui.i18n import LANGUAGES, default_language, t
 from ui.services import get_service

@@ -12,6 +12,7 @@ import streamlit as st
 
 from rag_app.injection import describe
 from rag_app.text import highlight_spans
+from rag_app.verify import FALLBACKS
 from ui.i18n import t
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
@@ -167,7 +168,7 @@ def render_model_text(answer: Mapping[str, Any], language: str) -> None:
     if fallback == "abstained" or not answer.get("evidence"):
         st.markdown(escape_md(text))
         return
-    if fallback in ("language", "unsupported"):
+    if fallback in FALLBACKS:
         st.info(t(f"fallback_{fallback}", language), icon=":material/info:")
         return
     unsupported = list(answer.get("unsupported") or [])

@@ -11,12 +11,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from rag_app.answers import ANSWER_MODES
 from rag_app.errors import RagError
 from rag_app.evaluation import report as reports
 from rag_app.evaluation.dataset import EvalSample, parse_qa, sample_from_row
 from rag_app.evaluation.runner import evaluate, overall, worst_first
 from rag_app.retrieval import STRATEGIES
-from rag_app.service import ANSWER_MODES
 from ui.i18n import t
 from ui.services import get_service
 

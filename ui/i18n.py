@@ -84,6 +84,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "No se ha usado la respuesta del modelo: nada de lo que decía está en las "
         "fuentes. La evidencia de arriba es la respuesta.",
     },
+    "fallback_unanswered": {
+        "en": "The model's answer was not used: it did not state what the evidence gives "
+        "(the number, date or name asked for). The evidence above is the answer.",
+        "es": "No se ha usado la respuesta del modelo: no decía lo que da la evidencia (el "
+        "número, la fecha o el nombre que se pregunta). La evidencia de arriba es la respuesta.",
+    },
     "dropped": {
         "en": "{n} sentence(s) of the model's answer were left out: not found in the sources.",
         "es": "Se han omitido {n} frase(s) de la respuesta del modelo: no están en las fuentes.",

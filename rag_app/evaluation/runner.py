@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from ingest.pipeline import ProgressFn, no_progress
+from rag_app.answers import ANSWER_MODES
 from rag_app.errors import RagError
 from rag_app.evaluation.dataset import EvalSample
 from rag_app.evaluation.judge import Judge
@@ -23,28 +24,22 @@ SCORED = "scored"  # the "strategy" name of rows read from a scored dataset
 TIMINGS = ("first_token_s", "total_s", "tokens_per_s")
 
 
-def check_strategies(names: Sequence[str]) -> list[str]:
+def _check_names(option: str, names: Sequence[str], known: Sequence[str]) -> list[str]:
     chosen = list(dict.fromkeys(n.strip() for n in names if n.strip()))
-    unknown = [n for n in chosen if n not in STRATEGIES]
+    unknown = [n for n in chosen if n not in known]
     if unknown or not chosen:
         raise RagError(
-            f"--strategies {','.join(unknown) or '(empty)'}: unknown; use some of "
-            f"{', '.join(STRATEGIES)}"
+            f"{option} {','.join(unknown) or '(empty)'}: unknown; use some of {', '.join(known)}"
         )
     return chosen
+
+
+def check_strategies(names: Sequence[str]) -> list[str]:
+    return _check_names("--strategies", names, STRATEGIES)
 
 
 def check_modes(names: Sequence[str]) -> list[str]:
-    from rag_app.service import ANSWER_MODES
-
-    chosen = list(dict.fromkeys(n.strip() for n in names if n.strip()))
-    unknown = [n for n in chosen if n not in ANSWER_MODES]
-    if unknown or not chosen:
-        raise RagError(
-            f"--modes {','.join(unknown) or '(empty)'}: unknown; use some of "
-            f"{', '.join(ANSWER_MODES)}"
-        )
-    return chosen
+    return _check_names("--modes", names, ANSWER_MODES)
 
 
 def run_label(strategy: str, mode: str, modes: Sequence[str]) -> str:
