@@ -138,3 +138,47 @@ def test_ui_refuses_a_busy_port(env: dict[str, str]) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         assert_one_line_error(rag("ui", "--port", str(port), env=env), f"127.0.0.1:{port}")
+
+
+def test_ask_shows_evidence_first_and_evidence_mode_loads_no_model(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from rag_app.text import language_of
+    from tests.pdfs import LLM_NOTES_PAGES
+
+    notes = make_pdf(tmp_path / "notes" / "intro_llm.pdf", LLM_NOTES_PAGES)
+    assert rag("ingest", str(notes), env=env).returncode == 0
+
+    # A file that only looks like a GGUF: loading it would fail, so succeeding proves that
+    # evidence mode never loads the chat model.
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)
+    no_model = {**env, "RAG_LLM__MODEL_PATH": str(broken)}
+    quoted = rag(
+        "ask", "¿Cuántas capas de transformador tiene GPT-3?", "--mode", "evidence", "--json",
+        env=no_model,
+    )  # fmt: skip
+    assert quoted.returncode == 0, quoted.stderr
+    answer = json.loads(quoted.stdout)
+    first = answer["evidence"][0]
+    assert "96 capas de transformador" in first["text"]
+    assert (first["source"], first["page"], first["number"]) == ("intro_llm.pdf", 3, 1)
+    assert answer["mode"] == "evidence" and answer["generated"] is None
+
+    english = rag("ask", "How many transformer layers does GPT-3 have?", "--json", env=env)
+    assert english.returncode == 0, english.stderr
+    both = json.loads(english.stdout)
+    assert both["language"] == "en" and "96 capas" in both["evidence"][0]["text"]
+    assert both["mode"] == "both" and both["generated"] is not None
+    if both["fallback"] is None:  # the model's wording was kept: it must be English
+        assert language_of(both["answer"]) in (None, "en")
+
+    printed = rag("ask", "¿Cuántas capas de transformador tiene GPT-3?", env=env)
+    assert printed.returncode == 0, printed.stderr
+    text = printed.stdout
+    assert text.index("Evidence (quoted from the sources):") < text.index("Sources")
+    assert "[1] intro_llm.pdf, page 3:" in text
+    assert "Answer (the model's wording" in text or "note: " in text
+
+    wrong = rag("ask", "x", "--mode", "nope", env=env)
+    assert_one_line_error(wrong, "answer mode 'nope': unknown")
