@@ -1,5 +1,6 @@
-"""Answers from an OpenAI-compatible endpoint: a real `python -m llama_cpp.server` started here
-with the bundled GGUF, instead of the in-process model."""
+"""Answers from an OpenAI-compatible endpoint: a real llama-cpp-python server started here with
+the bundled GGUF (through `python -m rag_app.llm_server`, which is `llama_cpp.server` with the
+AMX workaround), instead of the in-process model."""
 
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
     folder = tmp_path_factory.mktemp("llm-server")
     port = free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(models.bundled_gguf_path())]
+    command = [
+        sys.executable,
+        "-m",
+        "rag_app.llm_server",
+        "--model",
+        str(models.bundled_gguf_path()),
+    ]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--api_key", KEY]
     base = f"http://127.0.0.1:{port}/v1"
     auth = {"Authorization": f"Bearer {KEY}"}
