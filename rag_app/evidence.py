@@ -119,7 +119,10 @@ def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
 # -- scoring ---------------------------------------------------------------------------------
 # Weights of the signals (they add up to 1, so a score is within 0..1). Chosen on XQuAD dev
 # (bench/evidence.py; docs/EVALUATION.md has the table of what each change did).
-WEIGHTS = {"keywords": 0.34, "meaning": 0.28, "phrases": 0.19, "before": 0.19}
+WEIGHTS = {"sentence": 0.62, "phrases": 0.19, "before": 0.19}
+# Within one sentence's own signal (and the sentence before's): the cosine's share; keywords
+# have the rest, or all of it without an embedder.
+MEANING_SHARE = 0.45
 TYPE_PENALTY = 0.4  # score kept by a sentence lacking the wanted answer type
 ECHO_PENALTY = 0.5  # score kept by a sentence with nothing beyond the question's words
 RANK_DECAY = 0.03  # score lost per passage rank below the first
@@ -235,25 +238,22 @@ def score_sentences(
     keywords = dict(zip(texts, _keyword_scores(question, texts), strict=True))
     phrases = _phrase_scores(question, texts)
     meaning = _cosines(question, _worth_embedding(candidates, keywords), embed) if embed else {}
-    weights = (
-        WEIGHTS if embed else {**WEIGHTS, "keywords": WEIGHTS["keywords"] + WEIGHTS["meaning"]}
-    )
+    share = MEANING_SHARE if embed else 0.0
     kind = answer_type(question)
     asked = content_stems(question)
     coverage = {p.number: _name_coverage(question, p.text) for p in passages}
 
     def alone(text: str) -> float:
-        kw, cos = keywords.get(text, 0.0), max(0.0, meaning.get(text, 0.0))
-        return (weights["keywords"] * kw + weights.get("meaning", 0.0) * cos) / (
-            weights["keywords"] + weights.get("meaning", 0.0)
-        )
+        """A sentence's own signal, 0..1: its keywords and its meaning."""
+        cosine = max(0.0, meaning.get(text, 0.0))
+        return (1 - share) * keywords.get(text, 0.0) + share * cosine
 
     scored = []
     for candidate, phrase in zip(candidates, phrases, strict=True):
         score = (
-            (weights["keywords"] + weights.get("meaning", 0.0)) * alone(candidate.text)
-            + weights["phrases"] * phrase
-            + weights["before"] * (alone(candidate.before) if candidate.before else 0.0)
+            WEIGHTS["sentence"] * alone(candidate.text)
+            + WEIGHTS["phrases"] * phrase
+            + WEIGHTS["before"] * (alone(candidate.before) if candidate.before else 0.0)
         )
         if not has_answer_type(kind, candidate.text, question):
             score *= TYPE_PENALTY
