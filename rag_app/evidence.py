@@ -212,7 +212,7 @@ def _cosines(question: str, sentences: Sequence[str], embed: EmbedFn) -> dict[st
     return out
 
 
-EMBEDDED = 12  # sentences embedded per question: the best by keywords, and the one before each
+EMBEDDED = 8  # sentences embedded per question: the best by keywords (and the one after each)
 
 
 def _worth_embedding(candidates: Sequence[_Candidate], keywords: dict[str, float]) -> list[str]:
