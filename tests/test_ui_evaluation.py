@@ -50,6 +50,18 @@ def test_upload_run_and_see_worst_first(
     assert {"hybrid", "bm25", "method"} <= set(means.columns)
     assert means.loc["hit@k", "method"].startswith("expected source/page")
 
+    # Answer modes side by side: one run per strategy and mode, evidence scored in each.
+    at.multiselect(key="eval_strategies").set_value(["hybrid"]).run()
+    at.multiselect(key="eval_modes").set_value(["evidence", "both"]).run()
+    at.button(key="eval_run").click().run()
+    assert not at.exception, at.exception
+    report = at.session_state["eval_report"]
+    assert report["strategies"] == ["hybrid/evidence", "hybrid/both"]
+    assert report["modes"] == ["evidence", "both"]
+    evidence = report["aggregate"]["hybrid/evidence"]
+    assert evidence["evidence_hit"]["n"] == 2 and evidence["language_match"]["n"] == 0
+    assert report["aggregate"]["hybrid/both"]["language_match"]["n"] >= 1
+
 
 def test_malformed_upload_is_one_readable_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
