@@ -165,3 +165,17 @@ def test_every_fallback_has_a_cli_note_and_ui_line() -> None:
 
     assert set(FALLBACK_NOTES) == set(FALLBACKS)
     assert all(f"fallback_{name}" in STRINGS for name in FALLBACKS)
+
+
+def test_a_typed_question_needs_the_answer_the_evidence_gives() -> None:
+    from rag_app.verify import states_the_answer
+
+    layers = [Evidence("GPT-3 has 96 transformer layers.", 1, "a.pdf", 1, 0.5)]
+    assert states_the_answer("How many layers does GPT-3 have?", "It has 96 layers.", layers)
+    assert not states_the_answer("How many layers does GPT-3 have?", "It has two.", layers)
+    month = [Evidence("The observatory opened in March.", 1, "a.pdf", 1, 0.5)]
+    assert states_the_answer("When did the observatory open?", "It opened in March.", month)
+    who = [Evidence("It was founded by Elena Vasquez in Brindlemoor.", 1, "a.pdf", 1, 0.5)]
+    assert states_the_answer("Who founded it?", "Elena Vasquez founded it.", who)
+    assert not states_the_answer("Who founded it?", "It was founded long ago.", who)
+    assert states_the_answer("What is attention?", "Anything at all.", who)  # untyped
