@@ -10,7 +10,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 ES_WORDS = frozenset(
@@ -82,10 +82,12 @@ def normalize(text: str) -> str:
     return " ".join(w for w in text.split() if w not in ARTICLES)
 
 
-def content_stems(text: str) -> set[str]:
-    """Content words (not stop words; numbers kept) cut to their first letters."""
+@lru_cache(maxsize=8192)
+def content_stems(text: str) -> frozenset[str]:
+    """Content words (not stop words; numbers kept) cut to their first letters. Cached: the
+    evidence scorer and the answer check ask it of the same passages and sentences again."""
     words = normalize(text).split()
-    return {w[:STEM] for w in words if (len(w) >= 3 or w.isdigit()) and w not in STOPWORDS}
+    return frozenset(w[:STEM] for w in words if (len(w) >= 3 or w.isdigit()) and w not in STOPWORDS)
 
 
 # -- numbers --------------------------------------------------------------------------------
@@ -112,14 +114,15 @@ _NUMBER_WORDS = {
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def numbers(text: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def numbers(text: str) -> frozenset[str]:
     """The numbers a text states, as digit strings without separators ("1,000" and "1.000"
     are "1000"; "4.6" and "4,6" are "46"), small number words included ("twelve" is "12")."""
     found = {re.sub(r"[.,]", "", n).lstrip("0") or "0" for n in _DIGITS.findall(text)}
     for word in _LETTERS.findall(text.lower()):
         if word in _NUMBER_WORDS:
             found.add(str(_NUMBER_WORDS[word]))
-    return found
+    return frozenset(found)
 
 
 # -- search tokens (BM25) -------------------------------------------------------------------
