@@ -33,7 +33,7 @@ from rag_app.benchmark import Query, load_squad, run_benchmark
 from rag_app.evaluation.generate import spread
 from rag_app.service import RagService
 from rag_app.settings import load_settings
-from rag_app.text import normalize
+from rag_app.text import contains_span
 
 SETS = ("es", "en", "es-q.en-ctx", "en-q.es-ctx")
 
@@ -47,10 +47,6 @@ def squad_service(path: Path) -> RagService:
     settings = load_settings(data_dir=built.cache_dir)
     settings.answer.evidence_threshold = 0.0
     return RagService(settings)
-
-
-def contains(haystack: str, needle: str) -> bool:
-    return f" {normalize(needle)} " in f" {normalize(haystack)} "
 
 
 UNANSWERABLE = Path(__file__).parent / "data" / "unanswerable.jsonl"
@@ -95,8 +91,8 @@ def evaluate(questions: list[Query], answers: list[Answer]) -> dict[str, Any]:
         times.append(answer.timings["total_s"])
         scores.append(best(answer))
         counts.append(len(answer.evidence))
-        ceiling += any(contains(s.text, q.answer) for s in answer.sources)
-        hits += any(contains(e.text, q.answer) for e in answer.evidence)
+        ceiling += any(contains_span(s.text, q.answer) for s in answer.sources)
+        hits += any(contains_span(e.text, q.answer) for e in answer.evidence)
     n = len(questions)
     return {
         "questions": n,

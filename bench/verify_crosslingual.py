@@ -16,9 +16,10 @@ from pathlib import Path
 
 from bench.lib import SHARED_DATA, percentile, write_results
 from rag_app import models
+from rag_app.evidence import cosine
 from rag_app.settings import EmbeddingSettings
 from rag_app.text import split_sentences
-from rag_app.verify import CROSS_LINGUAL_SUPPORT, _cosine
+from rag_app.verify import CROSS_LINGUAL_SUPPORT
 
 
 def aligned_paragraphs(data: Path, most: int) -> list[tuple[list[str], list[str]]]:
@@ -45,7 +46,7 @@ def main() -> None:
         ves, ven = embed(es), embed(en)
         for i, a in enumerate(ves):
             for j, b in enumerate(ven):
-                (same if i == j else other).append(_cosine(a, b))
+                (same if i == j else other).append(cosine(a, b))
     summary = {
         "translations": len(same),
         "other_pairs": len(other),

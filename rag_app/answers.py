@@ -65,7 +65,8 @@ class Answer:
     unsupported: list[str] = field(default_factory=list)  # its sentences the passages lack
     # Why ``answer`` is not the model's wording: "abstained" (no evidence cleared the bar),
     # "language" (the model answered in another language), "unsupported" (nothing it said is
-    # in the passages); None when it is (or when the mode asked for evidence only).
+    # in the passages), "unanswered" (it did not state the number, date or name the evidence
+    # gives); None when it is (or when the mode asked for evidence only).
     fallback: str | None = None
 
     @property

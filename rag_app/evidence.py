@@ -200,16 +200,17 @@ def _name_coverage(question: str, passage: str) -> float:
     return len(wanted & words) / len(wanted)
 
 
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity of two vectors (0 when either is all zeros)."""
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
 def _cosines(question: str, sentences: Sequence[str], embed: EmbedFn) -> dict[str, float]:
     unique = list(dict.fromkeys(sentences))
     vectors = embed([question, *unique])
-    q = vectors[0]
-    qn = math.sqrt(sum(x * x for x in q)) or 1.0
-    out = {}
-    for text, v in zip(unique, vectors[1:], strict=True):
-        vn = math.sqrt(sum(x * x for x in v)) or 1.0
-        out[text] = sum(a * b for a, b in zip(q, v, strict=True)) / (qn * vn)
-    return out
+    return {text: cosine(vectors[0], v) for text, v in zip(unique, vectors[1:], strict=True)}
 
 
 EMBEDDED = 8  # sentences embedded per question: the best by keywords (and the one after each)

@@ -83,6 +83,13 @@ def normalize(text: str) -> str:
 
 
 @lru_cache(maxsize=8192)
+def contains_span(text: str, span: str) -> bool:
+    """The answer span occurs in the text, as whole words after ``normalize`` (accents, case,
+    punctuation and articles aside): how evidence is scored against a reference."""
+    return f" {normalize(span)} " in f" {normalize(text)} "
+
+
+@lru_cache(maxsize=8192)
 def content_stems(text: str) -> frozenset[str]:
     """Content words (not stop words; numbers kept) cut to their first letters. Cached: the
     evidence scorer and the answer check ask it of the same passages and sentences again."""

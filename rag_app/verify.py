@@ -11,11 +11,10 @@ evidence gives for such a question, the user reads the evidence instead.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag_app.evidence import Evidence, answer_type, has_answer_type
+from rag_app.evidence import Evidence, answer_type, cosine, has_answer_type
 from rag_app.text import (
     content_stems,
     language_of,
@@ -46,11 +45,6 @@ def evidence_answer(evidence: Sequence[Evidence]) -> str:
     return " ".join(f"{e.text} [{e.number}]" for e in evidence)
 
 
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return sum(x * y for x, y in zip(a, b, strict=True)) / norm if norm else 0.0
-
-
 def supported_across_languages(
     sentence: str, evidence: Sequence[Evidence], passages: Sequence[str], embed: EmbedFn | None
 ) -> bool:
@@ -65,7 +59,7 @@ def supported_across_languages(
     if stated and not stated <= set().union(*(numbers(p) for p in passages)):
         return False
     vectors = embed([sentence, *(e.text for e in evidence)])
-    return max(_cosine(vectors[0], v) for v in vectors[1:]) >= CROSS_LINGUAL_SUPPORT
+    return max(cosine(vectors[0], v) for v in vectors[1:]) >= CROSS_LINGUAL_SUPPORT
 
 
 def states_the_answer(question: str, generated: str, evidence: Sequence[Evidence]) -> bool:

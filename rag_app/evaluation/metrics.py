@@ -6,12 +6,13 @@ says how each function mirrors its Ragas or SQuAD definition.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 
+from rag_app.evidence import cosine
 from rag_app.text import (
     SUPPORT_THRESHOLD,
+    contains_span,
     content_stems,
     normalize,
     statements,
@@ -20,7 +21,15 @@ from rag_app.text import (
 )
 
 # The shared text rules, re-exported: metrics are defined on them.
-__all__ = ["SUPPORT_THRESHOLD", "content_stems", "statements", "support", "supported"]
+__all__ = [
+    "SUPPORT_THRESHOLD",
+    "contains_span",
+    "content_stems",
+    "cosine",
+    "statements",
+    "support",
+    "supported",
+]
 
 ABSTENTION_PHRASES = (
     "do not contain",
@@ -83,12 +92,6 @@ def average_precision(verdicts: Sequence[bool]) -> float:
             total += hits / k
             relevant += 1
     return total / relevant if relevant else 0.0
-
-
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return dot / norm if norm else 0.0
 
 
 def rank_of_hit(retrieved: Sequence[tuple[str, int]], source: str, page: int | None) -> int | None:

@@ -17,7 +17,7 @@ from rag_app.answers import ANSWER_MODES
 from rag_app.errors import RagError
 from rag_app.evaluation.dataset import EvalSample
 from rag_app.evaluation.judge import Judge
-from rag_app.evaluation.scoring import METHODS, judged_methods, score_sample
+from rag_app.evaluation.scoring import METHODS, evidence_scores, judged_methods, score_sample
 from rag_app.retrieval import STRATEGIES
 
 SCORED = "scored"  # the "strategy" name of rows read from a scored dataset
@@ -121,21 +121,15 @@ def _ask(
         )
     )
     if answer is not None:
-        row["scores"].update(answer_checks(sample, answer))
+        evidence = [e.text for e in answer.evidence]
+        row["scores"].update(
+            evidence_scores(sample, evidence, answer.generated, answer.unsupported)
+        )
     for name in TIMINGS:
         value = timings.get(name)
         usable = name != "tokens_per_s" or timings.get("tokens", 0) > 1
         row["scores"][name] = float(value) if value is not None and usable else None
     return row
-
-
-def answer_checks(sample: EvalSample, answer: Any) -> dict[str, float | None]:
-    """Evidence and generation scores of one answer (``rag_app.evaluation.scoring.EVIDENCE``)."""
-    from rag_app.evaluation.scoring import evidence_scores
-
-    return evidence_scores(
-        sample, [e.text for e in answer.evidence], answer.generated, answer.unsupported
-    )
 
 
 def score_existing(

@@ -13,7 +13,7 @@ from langchain_core.embeddings import Embeddings
 from rag_app.evaluation import metrics
 from rag_app.evaluation.dataset import EvalSample
 from rag_app.evaluation.judge import Judge
-from rag_app.text import detect_language, language_of, normalize
+from rag_app.text import detect_language, language_of
 
 # metric -> how it is computed (shown next to every number in the reports)
 METHODS: dict[str, str] = {
@@ -150,9 +150,7 @@ def evidence_scores(
     scores: dict[str, float | None] = {}
     quoted = " ".join(evidence)
     if sample.reference and not sample.unanswerable:
-        scores["evidence_hit"] = float(
-            f" {normalize(sample.reference)} " in f" {normalize(quoted)} "
-        )
+        scores["evidence_hit"] = float(metrics.contains_span(quoted, sample.reference))
         scores["evidence_f1"] = metrics.token_f1(quoted, sample.reference) if quoted else 0.0
     if evidence:
         scores["evidence_sentences"] = float(len(evidence))
