@@ -5,18 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from langchain_core.documents import Document
 
 from rag_app.evidence import Evidence
 from rag_app.injection import passage_flags
+from rag_app.settings import AnswerMode
 from rag_app.text import cited_numbers, supporting_passages
 from rag_app.verify import Checked
 
 # answer.mode: quotes only, the model from the passages, or quotes first and the model's
-# wording checked against them.
-ANSWER_MODES = ("evidence", "generate", "both")
+# wording checked against them (the settings' literal, listed once).
+ANSWER_MODES: tuple[str, ...] = get_args(AnswerMode)
 
 
 @dataclass(frozen=True)

@@ -179,8 +179,11 @@ class RetrievalSettings(BaseModel):
     )
 
 
+AnswerMode = Literal["evidence", "generate", "both"]
+
+
 class AnswerSettings(BaseModel):
-    mode: Literal["evidence", "generate", "both"] = Field(
+    mode: AnswerMode = Field(
         default="both",
         description="evidence: quote the sentences of the passages that answer (no LLM call); "
         "generate: the model's answer from the passages; both: evidence first, then the "
