@@ -3,6 +3,7 @@
 Run from the project root after `rag bench retrieval` has built the indexes (it caches them):
     .venv/bin/python bench/fusion_study.py --squad ../shared/data/xquad/xquad.es.dev.json
     .venv/bin/python bench/fusion_study.py --beir ../shared/data/scifact --split train
+    .venv/bin/python bench/fusion_study.py --squad ... --config e5.toml   # another embedder
 Each query's dense and BM25 lists (top 30) are fetched once; every fusion is then scored on
 them with the benchmark's own metrics. Results and the choice: docs/RETRIEVAL.md.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from rag_app import models
 from rag_app.benchmark import cache_key, default_cache_root, load_beir, load_squad, score_query
-from rag_app.retrieval import convex_fusion, rrf
+from rag_app.retrieval import agreement_weights, convex_fusion, rrf
 from rag_app.service import RagService, StoreBackend
 from rag_app.settings import load_settings
 
@@ -36,6 +37,13 @@ def weighted_rrf(weight: float) -> Callable[[Lists], list[str]]:
     )
 
 
+def agreeing(alpha: float) -> Callable[[Lists], list[str]]:
+    """Convex fusion whose BM25 share shrinks when the two retrievers agree on nothing."""
+    return lambda lists: convex_fusion(
+        {"dense": lists[0], "bm25": lists[1]}, agreement_weights(lists[0], lists[1], alpha)
+    )
+
+
 FUSIONS: dict[str, Callable[[Lists], list[str]]] = {
     "dense": lambda lists: [i for i, _ in lists[0]],
     "bm25": lambda lists: [i for i, _ in lists[1]],
@@ -48,6 +56,10 @@ FUSIONS: dict[str, Callable[[Lists], list[str]]] = {
     "convex a=0.4": convex(0.4),
     "convex a=0.5": convex(0.5),
     "convex a=0.7": convex(0.7),
+    "agreeing a=0.3": agreeing(0.3),
+    "agreeing a=0.4": agreeing(0.4),
+    "agreeing a=0.5": agreeing(0.5),
+    "agreeing a=0.6": agreeing(0.6),
 }
 
 
@@ -57,14 +69,15 @@ def main() -> None:
     parser.add_argument("--beir", type=Path)
     parser.add_argument("--split", default="train")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--config", type=Path, help="settings file naming the embedder")
     args = parser.parse_args()
     corpus = load_squad(args.squad) if args.squad else load_beir(args.beir, args.split)
-    base = load_settings(data_dir=default_cache_root())
+    base = load_settings(args.config, data_dir=default_cache_root())
     key = cache_key(models.embedder_name(base.embedding), base, corpus.documents)
     data_dir = default_cache_root() / "bench" / key
     if not (data_dir / "complete.json").exists():
         raise SystemExit(f"no cached index at {data_dir}: run `rag bench retrieval` first")
-    service = RagService(load_settings(data_dir=data_dir))
+    service = RagService(load_settings(args.config, data_dir=data_dir))
     backend = StoreBackend(service.store, service.embeddings)
     owner: dict[str, tuple[str, int]] = {}
     queries = corpus.queries[: args.limit]
@@ -76,7 +89,7 @@ def main() -> None:
             page = int(doc.metadata["page"]) if corpus.by_page else 0
             owner[str(doc.id)] = (str(doc.metadata["source"]), page)
         fetched.append(([(str(d.id), s) for d, s, _ in dense], [(str(d.id), s) for d, s in bm25]))
-    print(f"{corpus.name}: {len(queries)} queries")
+    print(f"{corpus.name}: {len(queries)} queries, embedder {models.embedder_name(base.embedding)}")
     print("| fusion | nDCG@10 | R@5 | MRR@10 |\n|---|---|---|---|")
     for name, fuse in FUSIONS.items():
         rows = [

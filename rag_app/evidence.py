@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Protocol
+
+from langchain_core.embeddings import Embeddings
 
 from rag_app.text import (
     STEM,
@@ -37,8 +39,6 @@ from rag_app.text import (
     split_sentences,
     strip_accents,
 )
-
-EmbedFn = Callable[[list[str]], list[list[float]]]
 
 
 @dataclass(frozen=True)
@@ -207,10 +207,12 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / norm if norm else 0.0
 
 
-def _cosines(question: str, sentences: Sequence[str], embed: EmbedFn) -> dict[str, float]:
+def _cosines(question: str, sentences: Sequence[str], embed: Embeddings) -> dict[str, float]:
+    """The question embedded as a query, the sentences as passages (e5 tells them apart)."""
     unique = list(dict.fromkeys(sentences))
-    vectors = embed([question, *unique])
-    return {text: cosine(vectors[0], v) for text, v in zip(unique, vectors[1:], strict=True)}
+    asked = embed.embed_query(question)
+    vectors = embed.embed_documents(unique)
+    return {text: cosine(asked, v) for text, v in zip(unique, vectors, strict=True)}
 
 
 EMBEDDED = 8  # sentences embedded per question: the best by keywords (and the one after each)
@@ -229,7 +231,7 @@ def _worth_embedding(candidates: Sequence[_Candidate], keywords: dict[str, float
 
 
 def score_sentences(
-    question: str, passages: Sequence[Passage], embed: EmbedFn | None
+    question: str, passages: Sequence[Passage], embed: Embeddings | None
 ) -> list[tuple[float, _Candidate]]:
     """Every candidate sentence with its score (0..1), best first."""
     candidates = _candidates(passages)
@@ -270,7 +272,7 @@ def score_sentences(
 def select_evidence(
     question: str,
     passages: Sequence[Passage],
-    embed: EmbedFn | None = None,
+    embed: Embeddings | None = None,
     most: int = MOST,
 ) -> list[Evidence]:
     """The sentences that answer the question, best first: one, or up to ``most`` when others

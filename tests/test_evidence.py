@@ -87,9 +87,7 @@ def test_answer_types() -> None:
 
 
 def test_evidence_is_verbatim_and_scored() -> None:
-    found = select_evidence(
-        "How wide is the mirror?", ASTRONOMY, BagOfWordsEmbeddings().embed_documents
-    )
+    found = select_evidence("How wide is the mirror?", ASTRONOMY, BagOfWordsEmbeddings())
     assert found and all(e.text in " ".join(ASTRONOMY[1].text.split()) for e in found)
     assert all(0.0 <= e.score <= 1.0 for e in found)
     assert found == sorted(found, key=lambda e: -e.score)

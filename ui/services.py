@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from rag_app.models import build_chat_model, build_embeddings
-from rag_app.service import RagService
+from rag_app.service import RagService, recorded_embedding
 from rag_app.settings import EmbeddingSettings, LLMSettings, Settings, load_settings
 
 
@@ -25,9 +25,10 @@ def _chat_model(config: str) -> Any:
 @st.cache_resource(show_spinner=False)
 def _service(settings_json: str) -> RagService:
     settings = Settings.model_validate_json(settings_json)
+    embedding = recorded_embedding(settings)  # the embedder this data dir was built with
     return RagService(
-        settings,
-        embeddings=_embeddings(settings.embedding.model_dump_json()),
+        settings.model_copy(update={"embedding": embedding}),
+        embeddings=_embeddings(embedding.model_dump_json()),
         chat_model=_chat_model(settings.llm.model_dump_json()),
     )
 

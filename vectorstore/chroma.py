@@ -78,6 +78,16 @@ def server_client(server: ChromaServer) -> ClientAPI:
     return client
 
 
+def recorded_embedder(client: ClientAPI, name: str) -> str | None:
+    """The embedder a collection records it was built with; None if there is no collection."""
+    try:
+        collection = client.get_collection(name)
+    except Exception:  # chromadb raises NotFoundError or ValueError, by version
+        return None
+    found = (collection.metadata or {}).get(EMBEDDER_KEY)
+    return str(found) if found else None
+
+
 class ChunkIndex:
     """Chunks with their vectors; searched by cosine similarity (score = 1 - cosine distance)."""
 

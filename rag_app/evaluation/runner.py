@@ -275,7 +275,7 @@ def evaluate(
     started = datetime.now(UTC)
     mode = judge or settings.evaluation.judge
     the_judge = build_judge(service) if mode == "llm" else None
-    model_names = {"embedder": models.embedder_name(settings.embedding)}
+    model_names = {"embedder": models.embedder_name(service.embedding)}
     if scored:
         rows = score_existing(samples, service.embeddings, the_judge, progress)
     else:

