@@ -73,9 +73,9 @@ def request_for(service: RagService, question: str, passages: list[Any]) -> dict
 
 def used_passages(service: RagService, question: str) -> list[Any]:
     """The passages the app puts in the prompt for this question."""
-    wanted = service.settings.retrieval
+    tuned = service.tuned()
     found = service.retrieve(question, strategy=STRATEGY)
-    return select_relevant(found, wanted.relevance_threshold, wanted.relevance_margin)
+    return select_relevant(found, tuned.relevance_threshold, tuned.relevance_margin)
 
 
 def main() -> None:

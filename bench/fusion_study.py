@@ -17,12 +17,14 @@ from pathlib import Path
 
 from rag_app import models
 from rag_app.benchmark import cache_key, default_cache_root, load_beir, load_squad, score_query
-from rag_app.retrieval import agreement_weights, convex_fusion, rrf
+from rag_app.retrieval import convex_fusion, rrf
 from rag_app.service import RagService, StoreBackend
 from rag_app.settings import load_settings
+from rag_app.text import detect_language, language_of
 
 FETCH = 30
-Lists = tuple[list[tuple[str, float]], list[tuple[str, float]]]  # dense, bm25: (chunk id, score)
+# dense, bm25 (chunk id, score), and bm25 with only the chunks in the question's language
+Lists = tuple[list[tuple[str, float]], list[tuple[str, float]], list[tuple[str, float]]]
 
 
 def convex(alpha: float) -> Callable[[Lists], list[str]]:
@@ -35,6 +37,28 @@ def weighted_rrf(weight: float) -> Callable[[Lists], list[str]]:
     return lambda lists: rrf(
         {"dense": [i for i, _ in lists[0]], "bm25": [i for i, _ in lists[1]]}, {"bm25": weight}
     )
+
+
+def same_language(alpha: float) -> Callable[[Lists], list[str]]:
+    """Convex fusion with BM25 counting only chunks in the question's language."""
+    return lambda lists: convex_fusion(
+        {"dense": lists[0], "bm25": lists[2]}, {"dense": alpha, "bm25": 1 - alpha}
+    )
+
+
+AGREE_TOP = 10  # how deep the two lists are compared
+FULL_AGREEMENT = 0.3  # share of common chunks at which BM25 gets its full weight
+
+
+def agreement_weights(
+    dense: list[tuple[str, float]], keyword: list[tuple[str, float]], dense_weight: float
+) -> dict[str, float]:
+    """BM25 gets ``1 - dense_weight`` when the two lists share enough of their top chunks,
+    less as they share fewer (tried for the cross-language case; not chosen)."""
+    ours = {i for i, _ in dense[:AGREE_TOP]}
+    theirs = {i for i, _ in keyword[:AGREE_TOP]}
+    common = len(ours & theirs) / max(1, min(AGREE_TOP, len(ours), len(theirs)))
+    return {"dense": dense_weight, "bm25": (1.0 - dense_weight) * min(1.0, common / FULL_AGREEMENT)}
 
 
 def agreeing(alpha: float) -> Callable[[Lists], list[str]]:
@@ -56,6 +80,10 @@ FUSIONS: dict[str, Callable[[Lists], list[str]]] = {
     "convex a=0.4": convex(0.4),
     "convex a=0.5": convex(0.5),
     "convex a=0.7": convex(0.7),
+    "same language a=0.3": same_language(0.3),
+    "same language a=0.5": same_language(0.5),
+    "same language a=0.6": same_language(0.6),
+    "same language a=0.7": same_language(0.7),
     "agreeing a=0.3": agreeing(0.3),
     "agreeing a=0.4": agreeing(0.4),
     "agreeing a=0.5": agreeing(0.5),
@@ -88,7 +116,14 @@ def main() -> None:
         for doc, _, *_ in [*dense, *bm25]:
             page = int(doc.metadata["page"]) if corpus.by_page else 0
             owner[str(doc.id)] = (str(doc.metadata["source"]), page)
-        fetched.append(([(str(d.id), s) for d, s, _ in dense], [(str(d.id), s) for d, s in bm25]))
+        asked = detect_language(query.text)
+        fetched.append(
+            (
+                [(str(d.id), s) for d, s, _ in dense],
+                [(str(d.id), s) for d, s in bm25],
+                [(str(d.id), s) for d, s in bm25 if language_of(d.page_content) in (None, asked)],
+            )
+        )
     print(f"{corpus.name}: {len(queries)} queries, embedder {models.embedder_name(base.embedding)}")
     print("| fusion | nDCG@10 | R@5 | MRR@10 |\n|---|---|---|---|")
     for name, fuse in FUSIONS.items():

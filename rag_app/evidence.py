@@ -286,21 +286,3 @@ def select_evidence(
         Evidence(c.text, c.passage.number, c.passage.source, c.passage.page, round(s, 4))
         for s, c in chosen
     ]
-
-
-# The lowest best-evidence score that counts as an answer, per embedder (``embedder_name``),
-# for a question in the documents' language and for one in the other language (where only
-# the embedder's cosine and names can match, so scores run lower). Measured by
-# bench/evidence.py on 150 XQuAD dev questions per set and 20 questions per language on topics
-# the corpus lacks (bench/data/unanswerable.jsonl); the trade-off is in docs/EVALUATION.md.
-# Other embedders get the fallback until measured.
-CALIBRATED_BARS = {
-    "bundled:all-MiniLM-L6-v2": (0.26, 0.10),
-    "bundled:all-MiniLM-L6-v2:int8": (0.26, 0.10),
-}
-FALLBACK_BARS = (0.26, 0.10)
-
-
-def calibrated_bar(embedder: str, across_languages: bool = False) -> float:
-    same, across = CALIBRATED_BARS.get(embedder, FALLBACK_BARS)
-    return across if across_languages else same

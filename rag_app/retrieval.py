@@ -8,7 +8,8 @@ Strategies (``STRATEGIES``):
 - ``similarity``: dense search with the question.
 - ``bm25``: keyword search alone (BM25), mostly a baseline for the benchmark.
 - ``mmr``: dense candidates re-ranked for diversity (maximal marginal relevance).
-- ``hybrid``: BM25 and dense, fused by their min-max-normalised scores (dense weight 0.3).
+- ``hybrid``: BM25 and dense, fused by their min-max-normalised scores (the dense weight is
+  measured per embedder: ``rag_app/calibration.py``).
 - ``multi-query``: the LLM writes rephrasings (one call); dense search with each; rank fusion.
 - ``hyde``: the LLM writes a hypothetical answer passage; its embedding, averaged with the
   question's, is searched.
@@ -84,26 +85,6 @@ def convex_fusion(
         for item, score in minmax(found).items():
             totals[item] = totals.get(item, 0.0) + weight * score
     return sorted(totals, key=lambda item: -totals[item])
-
-
-AGREE_TOP = 10  # how deep the two lists are compared
-FULL_AGREEMENT = 0.3  # share of common chunks at which BM25 gets its full weight
-
-
-def agreement_weights(
-    dense: Sequence[tuple[str, float]], keyword: Sequence[tuple[str, float]], dense_weight: float
-) -> dict[str, float]:
-    """Weights for fusing a dense and a BM25 list: BM25 gets ``1 - dense_weight`` when the two
-    agree on enough of their top chunks, less as they agree on fewer, none when they share none.
-
-    BM25 cannot cross languages: for a Spanish question on English documents its top hits
-    match a name or a number by chance, and min-max scaling would still give its best one a
-    full score. Two retrievers that found the right passages overlap; a blind one does not.
-    """
-    ours = {i for i, _ in dense[:AGREE_TOP]}
-    theirs = {i for i, _ in keyword[:AGREE_TOP]}
-    common = len(ours & theirs) / max(1, min(AGREE_TOP, len(ours), len(theirs)))
-    return {"dense": dense_weight, "bm25": (1.0 - dense_weight) * min(1.0, common / FULL_AGREEMENT)}
 
 
 @dataclass

@@ -30,8 +30,9 @@ from ingest.ocr import ocr_engine
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn, no_progress
 from rag_app import models, prompts
 from rag_app.answers import ANSWER_MODES, Answer, AnswerStream, Source
+from rag_app.calibration import Calibration, calibration
 from rag_app.errors import RagError
-from rag_app.evidence import Evidence, calibrated_bar, select_evidence
+from rag_app.evidence import Evidence, select_evidence
 from rag_app.retrieval import STRATEGIES, Retriever, select_relevant
 from rag_app.settings import EmbeddingSettings, Settings
 from rag_app.text import detect_language, language_of
@@ -244,7 +245,7 @@ class RagService:
         retriever = Retriever(
             StoreBackend(self.store, self.embeddings, pending),
             self._generate,
-            dense_weight=self.settings.retrieval.dense_weight,
+            dense_weight=self.tuned().dense_weight,
         )
         found = retriever.run(name, question, k or self.settings.retrieval.k)
         sources = [
@@ -316,7 +317,7 @@ class RagService:
         check. ``history`` is the chat so far as (role, text) pairs; the other arguments
         override the settings for this question only (the UI's controls)."""
         checked = self._check_askable(question, strategy)
-        wanted, answering = self.settings.retrieval, self.settings.answer
+        wanted, answering, tuned = self.settings.retrieval, self.settings.answer, self.tuned()
         mode = mode or answering.mode
         if mode not in ANSWER_MODES:
             raise RagError(f"answer mode {mode!r}: unknown; use one of {', '.join(ANSWER_MODES)}")
@@ -329,7 +330,7 @@ class RagService:
         language = detect_language(question)
         standalone = question if mode == "evidence" else self.standalone_question(question, history)
         found, trace = self._retrieve(standalone, k, strategy, checked)
-        kept = select_relevant(found, wanted.relevance_threshold, wanted.relevance_margin)
+        kept = select_relevant(found, tuned.relevance_threshold, tuned.relevance_margin)
         sources, quoted = self._evidence(standalone, kept, found)
         quoted_in = language_of(" ".join(e.text for e in quoted))
         bar = self.evidence_bar(across_languages=quoted_in not in (None, language))
@@ -343,8 +344,8 @@ class RagService:
             question=question,
             standalone_question=standalone,
             k=k or wanted.k,
-            relevance_threshold=wanted.relevance_threshold,
-            relevance_margin=wanted.relevance_margin,
+            relevance_threshold=tuned.relevance_threshold,
+            relevance_margin=tuned.relevance_margin,
             evidence_threshold=bar,
         )
 
@@ -425,14 +426,25 @@ class RagService:
             return prompts.answer_messages(question, passages, language, quoted)
         return prompts.answer_messages(question, passages, language)
 
+    def tuned(self) -> Calibration:
+        """The values measured for this embedder's score scale (``rag_app/calibration.py``),
+        with those the settings name instead."""
+        retrieval, answer = self.settings.retrieval, self.settings.answer
+        chosen = {
+            "dense_weight": retrieval.dense_weight,
+            "relevance_threshold": retrieval.relevance_threshold,
+            "relevance_margin": retrieval.relevance_margin,
+            "evidence_bar": answer.evidence_threshold,
+            "evidence_bar_across": answer.evidence_threshold,
+        }
+        measured = calibration(models.embedder_name(self.embedding))
+        return replace(measured, **{k: v for k, v in chosen.items() if v is not None})
+
     def evidence_bar(self, across_languages: bool = False) -> float:
-        """The lowest evidence score that counts as an answer: the setting, or the value
-        calibrated for this embedder (lower when question and evidence are in different
-        languages)."""
-        chosen = self.settings.answer.evidence_threshold
-        if chosen is not None:
-            return chosen
-        return calibrated_bar(models.embedder_name(self.embedding), across_languages)
+        """The lowest evidence score that counts as an answer (lower when question and evidence
+        are in different languages)."""
+        tuned = self.tuned()
+        return tuned.evidence_bar_across if across_languages else tuned.evidence_bar
 
     def ask(self, question: str, k: int | None = None, **overrides: Any) -> Answer:
         return self.stream(question, k, **overrides).consume()

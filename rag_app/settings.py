@@ -155,31 +155,32 @@ class RetrievalSettings(BaseModel):
         description="How passages are found: similarity (dense), mmr, hybrid (BM25 + dense), "
         "multi-query, hyde, hybrid-multi-query. docs/RETRIEVAL.md compares them.",
     )
-    dense_weight: float = Field(
-        default=0.3,
+    dense_weight: float | None = Field(
+        default=None,
         ge=0.0,
         le=1.0,
-        description="Share of the dense score in hybrid fusion (BM25 gets the rest); 0.3 "
-        "measured best on XQuAD en/es and SciFact (docs/RETRIEVAL.md).",
+        description="Share of the dense score in hybrid fusion (BM25 gets the rest). Empty: the "
+        "value measured for the embedder (0.7 for multilingual-e5-small, 0.3 for "
+        "all-MiniLM-L6-v2; docs/RETRIEVAL.md).",
     )
     condense_followups: bool = Field(
         default=True,
         description="Rewrite a chat follow-up into a standalone question before retrieval.",
     )
     k: int = Field(default=4, ge=1, le=50, description="Passages given to the model per answer.")
-    relevance_threshold: float = Field(
-        default=0.2,
+    relevance_threshold: float | None = Field(
+        default=None,
         ge=-1.0,
         le=1.0,
-        description="Lowest cosine similarity a passage needs to be used. When none clears it, "
-        "the answer says the documents do not contain it instead of guessing.",
+        description="Lowest cosine similarity a passage needs to be used. Empty: the value "
+        "measured for the embedder (rag_app/calibration.py).",
     )
-    relevance_margin: float = Field(
-        default=0.2,
+    relevance_margin: float | None = Field(
+        default=None,
         ge=0.0,
         le=2.0,
         description="Passages scoring more than this below the best one are left out of the "
-        "prompt (shorter prompts, less noise).",
+        "prompt (shorter prompts, less noise). Empty: the value measured for the embedder.",
     )
 
 

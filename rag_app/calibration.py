@@ -1,0 +1,58 @@
+"""Numbers that depend on the embedder's score scale, measured per embedder.
+
+Cosines mean different things to different embedders: all-MiniLM-L6-v2 gives unrelated text
+about 0.0-0.3 and the answering passage 0.5-0.8, multilingual-e5-small gives them 0.75-0.84 and
+0.83-0.92. A threshold, a margin or a fusion weight chosen for one is wrong for the other, so
+each embedder (by the name its store records, ``models.embedder_name``) has its own, and a
+setting left empty takes it. Where each value comes from:
+
+- ``dense_weight``: bench/fusion_study.py on XQuAD es, en, both cross-language sets and SciFact
+  (docs/RETRIEVAL.md, "How hybrid fuses").
+- ``relevance_threshold`` / ``relevance_margin``: bench/relevance_study.py (e5) and
+  bench/threshold_study.py (MiniLM; docs/RELEVANCE_THRESHOLD.md): keep the answering paragraph
+  for as many questions as any margin does, with as few other passages as possible.
+- ``evidence_bar`` / ``evidence_bar_across``: bench/evidence.py, the lowest best-evidence score
+  that counts as an answer, for a question in the documents' language and across languages
+  (docs/EVALUATION.md, abstention).
+
+An embedder not listed (a model folder of the user's) gets MiniLM's values until measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Calibration:
+    dense_weight: float
+    relevance_threshold: float
+    relevance_margin: float
+    evidence_bar: float
+    evidence_bar_across: float
+
+
+MINILM = Calibration(
+    dense_weight=0.3,
+    relevance_threshold=0.2,
+    relevance_margin=0.2,
+    evidence_bar=0.26,
+    evidence_bar_across=0.10,
+)
+E5_SMALL = Calibration(
+    dense_weight=0.7,
+    relevance_threshold=0.7,
+    relevance_margin=0.06,
+    evidence_bar=0.26,
+    evidence_bar_across=0.10,
+)
+CALIBRATIONS = {
+    "bundled:all-MiniLM-L6-v2": MINILM,
+    "bundled:all-MiniLM-L6-v2:int8": MINILM,
+    "bundled:multilingual-e5-small-q4": E5_SMALL,
+}
+
+
+def calibration(embedder: str) -> Calibration:
+    """The measured values for the embedder a store records (``models.embedder_name``)."""
+    return CALIBRATIONS.get(embedder, MINILM)
