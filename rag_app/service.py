@@ -381,6 +381,7 @@ class RagService:
                 evidence=quoted,
                 drop_unsupported=answering.unsupported == "drop",
                 embed=self.embeddings.embed_documents,
+                cosine_floor=tuned.cosine_floor,
             )
 
         return answer(tokens, check=check)
@@ -396,7 +397,11 @@ class RagService:
         ordered = [*kept, *(s for s in found if s not in kept)]
         numbered = [replace(s, number=i) for i, s in enumerate(ordered, start=1)]
         quoted = select_evidence(
-            question, numbered, self.embeddings, self.settings.answer.max_evidence
+            question,
+            numbered,
+            self.embeddings,
+            self.settings.answer.max_evidence,
+            self.tuned().cosine_floor,
         )
         used = {e.number for e in quoted}
         shown = [s for s in numbered if s.number <= len(kept) or s.number in used]

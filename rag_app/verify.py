@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag_app.evidence import Evidence, answer_type, cosine, has_answer_type
+from rag_app.evidence import Evidence, answer_type, cosine, has_answer_type, rescaled
 from rag_app.text import (
     content_stems,
     language_of,
@@ -46,7 +46,11 @@ def evidence_answer(evidence: Sequence[Evidence]) -> str:
 
 
 def supported_across_languages(
-    sentence: str, evidence: Sequence[Evidence], passages: Sequence[str], embed: EmbedFn | None
+    sentence: str,
+    evidence: Sequence[Evidence],
+    passages: Sequence[str],
+    embed: EmbedFn | None,
+    floor: float = 0.0,
 ) -> bool:
     """A sentence in another language than the evidence: close in meaning to an evidence
     sentence, and no number the passages lack."""
@@ -59,7 +63,8 @@ def supported_across_languages(
     if stated and not stated <= set().union(*(numbers(p) for p in passages)):
         return False
     vectors = embed([sentence, *(e.text for e in evidence)])
-    return max(cosine(vectors[0], v) for v in vectors[1:]) >= CROSS_LINGUAL_SUPPORT
+    closest = max(cosine(vectors[0], v) for v in vectors[1:])
+    return rescaled(closest, floor) >= CROSS_LINGUAL_SUPPORT
 
 
 def states_the_answer(question: str, generated: str, evidence: Sequence[Evidence]) -> bool:
@@ -87,6 +92,7 @@ def check_answer(
     evidence: Sequence[Evidence],
     drop_unsupported: bool = False,
     embed: EmbedFn | None = None,
+    cosine_floor: float = 0.0,
 ) -> Checked:
     """What the user reads of the model's ``generated`` text for ``question`` (``language``:
     the question's)."""
@@ -101,7 +107,9 @@ def check_answer(
         s
         for s in claims
         if not supported(strip_citations(s), passages)
-        and not supported_across_languages(strip_citations(s), evidence, passages, embed)
+        and not supported_across_languages(
+            strip_citations(s), evidence, passages, embed, cosine_floor
+        )
     ]
     if not claims or len(unsupported) == len(claims):
         return Checked(evidence_answer(evidence), unsupported, "unsupported")

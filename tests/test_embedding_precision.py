@@ -6,16 +6,17 @@ from __future__ import annotations
 import math
 
 import pytest
-from langchain_core.embeddings import Embeddings
 
 from rag_app import models
 from rag_app.errors import RagError
 from rag_app.settings import EmbeddingSettings
 
+MINILM = EmbeddingSettings(model=models.MINILM)
+
 
 def test_int8_store_records_its_own_embedder_name() -> None:
-    assert models.embedder_name(EmbeddingSettings()) == "bundled:all-MiniLM-L6-v2"
-    int8 = EmbeddingSettings(precision="int8")
+    assert models.embedder_name(MINILM) == "bundled:all-MiniLM-L6-v2"
+    int8 = EmbeddingSettings(model=models.MINILM, precision="int8")
     assert models.embedder_name(int8) == "bundled:all-MiniLM-L6-v2:int8"
     with pytest.raises(ValueError):
         EmbeddingSettings(precision="int4")  # type: ignore[arg-type]
@@ -23,13 +24,15 @@ def test_int8_store_records_its_own_embedder_name() -> None:
 
 def test_int8_refuses_a_gpu_device_in_one_line() -> None:
     with pytest.raises(RagError, match="CPU only"):
-        models.build_embeddings(EmbeddingSettings(precision="int8", device="cuda"))
+        models.build_embeddings(
+            EmbeddingSettings(model=models.MINILM, precision="int8", device="cuda")
+        )
 
 
 @pytest.mark.slow
-def test_int8_vectors_stay_close_to_float32(real_models: tuple[Embeddings, object]) -> None:
-    float32, _ = real_models
-    int8 = models.build_embeddings(EmbeddingSettings(precision="int8"))
+def test_int8_vectors_stay_close_to_float32() -> None:
+    float32 = models.build_embeddings(MINILM)
+    int8 = models.build_embeddings(EmbeddingSettings(model=models.MINILM, precision="int8"))
     texts = [
         "The Lumora Observatory was founded in 1887 by the astronomer Elena Vasquez.",
         "La fotosíntesis ocurre en los cloroplastos de las plantas.",
