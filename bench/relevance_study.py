@@ -4,7 +4,9 @@ Each question is retrieved once as the app does (default strategy, k=4); the cos
 passage to the question is kept with whether it is the paragraph that answers. Then, for each
 (threshold, margin): the share of questions whose answering paragraph survives the filter, the
 mean number of passages kept, and, for questions on topics the corpus lacks
-(bench/data/unanswerable.jsonl), the share with any passage kept.
+(bench/data/unanswerable.jsonl), the share with any passage kept. ``--floor`` measures instead
+the embedder's cosine for unrelated text (``calibration.cosine_floor``): sentence pairs and
+question-sentence pairs from different XQuAD articles, median and 95th percentile.
 
     .venv/bin/python -m bench.relevance_study [--config e5.toml] [--sets es,en,es-q.en-ctx]
 
@@ -14,6 +16,7 @@ bench/threshold_study.py is the older, MiniLM-only study behind docs/RELEVANCE_T
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 from pathlib import Path
@@ -42,12 +45,59 @@ def kept(found: list[tuple[float, Any]], threshold: float, margin: float) -> lis
     return [unit for score, unit in found if score >= floor]
 
 
+def unrelated_cosines(service: RagService, path: Path, n: int = 150) -> dict[str, float]:
+    """Cosines of pairs from different articles: sentence-sentence (both as passages, as the
+    evaluation and the answer check compare them) and question-sentence (query vs passage)."""
+    import random
+
+    import numpy as np
+
+    from rag_app.text import split_sentences
+
+    rng = random.Random(0)
+    articles = json.loads(path.read_text(encoding="utf-8"))["data"]
+    sentences = [
+        (i, s) for i, a in enumerate(articles) for p in a["paragraphs"]
+        for s in split_sentences(p["context"])[:3]
+    ]  # fmt: skip
+    questions = [(i, q["question"]) for i, a in enumerate(articles) for p in a["paragraphs"]
+                 for q in p["qas"][:1]]  # fmt: skip
+
+    def pairs(left: list[Any]) -> list[tuple[str, str]]:
+        drawn = [(rng.choice(left), rng.choice(sentences)) for _ in range(4 * n)]
+        return [(a[1], b[1]) for a, b in drawn if a[0] != b[0]][:n]
+
+    embed = service.embeddings
+    found: dict[str, float] = {}
+    for kind, chosen in (("sentence", pairs(sentences)), ("question", pairs(questions))):
+        left = (
+            embed.embed_documents([a for a, _ in chosen])
+            if kind == "sentence"
+            else [embed.embed_query(a) for a, _ in chosen]
+        )
+        right = embed.embed_documents([b for _, b in chosen])
+        cos = (np.array(left) * np.array(right)).sum(axis=1)
+        found[f"{kind}_p50"] = round(float(np.median(cos)), 3)
+        found[f"{kind}_p95"] = round(float(np.percentile(cos, 95)), 3)
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path)
     parser.add_argument("--sets", default="es,en,es-q.en-ctx,en-q.es-ctx")
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "xquad")
+    parser.add_argument("--floor", action="store_true", help="only the unrelated-pair cosines")
     args = parser.parse_args()
+    if args.floor:
+        service = RagService(load_settings(args.config, data_dir=Path(tempfile.mkdtemp())))
+        floors = {
+            lang: unrelated_cosines(service, args.data / f"xquad.{lang}.dev.json")
+            for lang in ("es", "en")
+        }
+        print(models.embedder_name(service.embedding), floors)
+        write_results("cosine-floor", {"sets": floors})
+        return
     results: dict[str, Any] = {}
     for name in args.sets.split(","):
         path = args.data / f"xquad.{name}.dev.json"

@@ -6,12 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from rag_app import models
+from rag_app.calibration import calibration
 from rag_app.errors import RagError
 from rag_app.evaluation import metrics
 from rag_app.evaluation.dataset import load_qa
 from rag_app.evaluation.judge import Judge, clean_question, parse_verdict
 from rag_app.evaluation.runner import aggregate, worst_first
 from rag_app.evaluation.scoring import score_sample
+from rag_app.settings import EmbeddingSettings
 from tests.pdfs import COURSE_PAGES, SPANISH_PAGES
 
 
@@ -129,20 +132,22 @@ def _sample(tmp_path: Path) -> object:
 @pytest.mark.slow
 def test_perfect_scores_near_one_unrelated_near_zero(real_models, tmp_path: Path) -> None:
     embeddings, _ = real_models
+    floor = calibration(models.embedder_name(EmbeddingSettings())).cosine_floor
     sample = _sample(tmp_path)
     perfect = score_sample(
-        sample, REFERENCE, [COURSE_PAGES[2]], [("astronomy.pdf", 3)], embeddings
+        sample, REFERENCE, [COURSE_PAGES[2]], [("astronomy.pdf", 3)], embeddings, floor=floor
     )["scores"]
     unrelated = score_sample(
-        sample, UNRELATED, [SPANISH_PAGES[1]], [("biologia.pdf", 2)], embeddings
+        sample, UNRELATED, [SPANISH_PAGES[1]], [("biologia.pdf", 2)], embeddings, floor=floor
     )["scores"]
     quality = ("faithfulness", "context_precision", "context_recall", "answer_f1", "answer_em",
                "semantic_similarity", "hit@k", "mrr")  # fmt: skip
     for name in quality:
         assert perfect[name] >= 0.95, (name, perfect[name])
         assert unrelated[name] <= 0.1, (name, unrelated[name])
-    # cosine(question, answer) of MiniLM does not reach 1 even for the ideal answer
-    assert perfect["answer_relevancy"] >= 0.7, perfect["answer_relevancy"]
+    # cosine(question, answer) does not reach 1 even for the ideal answer (MiniLM 0.7-0.85 raw;
+    # e5 0.92 raw, 0.65 once rescaled from its floor for unrelated text)
+    assert perfect["answer_relevancy"] >= 0.6, perfect["answer_relevancy"]
     assert unrelated["answer_relevancy"] <= 0.15, unrelated["answer_relevancy"]
     assert perfect["false_abstention"] == 0.0 and perfect["correct_abstention"] is None
 

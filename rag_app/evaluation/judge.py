@@ -16,6 +16,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from rag_app.evaluation import metrics
+from rag_app.evidence import rescaled
 
 CONTEXT_CHARS = 1500  # bounds the judge's prompt: prefill is the cost on a CPU
 YES = {"yes", "si", "true", "supported", "correct"}
@@ -53,8 +54,11 @@ def clean_question(reply: str) -> str | None:
 
 
 class Judge:
-    def __init__(self, model: BaseChatModel, embeddings: Embeddings, name: str) -> None:
+    def __init__(
+        self, model: BaseChatModel, embeddings: Embeddings, name: str, floor: float = 0.0
+    ) -> None:
         self.model, self.embeddings, self.name = model, embeddings, name
+        self.floor = floor  # the embedder's cosine for unrelated text (calibration)
 
     def _ask(self, prompt: str, result: JudgeResult, system: str = SYSTEM) -> str:
         result.calls += 1
@@ -106,7 +110,7 @@ class Judge:
                 result.scores["answer_relevancy"] = None
             else:
                 a, b = self.embeddings.embed_documents([question, generated])
-                result.scores["answer_relevancy"] = max(0.0, metrics.cosine(a, b))
+                result.scores["answer_relevancy"] = rescaled(metrics.cosine(a, b), self.floor)
         target = reference or response
         if contexts and target:
             verdicts = self._verdicts(

@@ -118,6 +118,7 @@ def _ask(
             retrieved,
             service.embeddings,
             None if retrieval_only else judge,
+            service.tuned().cosine_floor,
         )
     )
     if answer is not None:
@@ -137,6 +138,7 @@ def score_existing(
     embeddings: Embeddings,
     judge: Judge | None = None,
     progress: ProgressFn = no_progress,
+    floor: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Score a dataset that already holds responses and retrieved contexts."""
     missing = [s.id for s in samples if s.response is None]
@@ -159,6 +161,7 @@ def score_existing(
                 sample.retrieved_sources,
                 embeddings,
                 judge,
+                floor,
             )
         )
         rows.append(row)
@@ -252,7 +255,7 @@ def build_judge(service: Any) -> Judge:
     else:
         model = models.build_chat_model(llm.model_copy(update={"model_path": path}))
     name = models.gguf_location(LLMSettings(model_path=path)).name
-    return Judge(model, service.embeddings, name)
+    return Judge(model, service.embeddings, name, service.tuned().cosine_floor)
 
 
 def evaluate(
@@ -277,7 +280,9 @@ def evaluate(
     the_judge = build_judge(service) if mode == "llm" else None
     model_names = {"embedder": models.embedder_name(service.embedding)}
     if scored:
-        rows = score_existing(samples, service.embeddings, the_judge, progress)
+        rows = score_existing(
+            samples, service.embeddings, the_judge, progress, service.tuned().cosine_floor
+        )
     else:
         chosen = check_strategies(strategies or [settings.retrieval.strategy])
         rows = run_pipeline(

@@ -13,6 +13,7 @@ from langchain_core.embeddings import Embeddings
 from rag_app.evaluation import metrics
 from rag_app.evaluation.dataset import EvalSample
 from rag_app.evaluation.judge import Judge
+from rag_app.evidence import rescaled
 from rag_app.text import detect_language, language_of
 
 # metric -> how it is computed (shown next to every number in the reports)
@@ -62,13 +63,16 @@ def score_sample(
     retrieved: Sequence[tuple[str, int]],
     embeddings: Embeddings,
     judge: Judge | None = None,
+    floor: float = 0.0,
 ) -> dict[str, Any]:
     """Scores for one question (None where a metric does not apply), plus judge counts.
-    ``response`` None means retrieval only: no answer was generated, answer metrics are None."""
+    ``response`` None means retrieval only: no answer was generated, answer metrics are None.
+    Cosines are rescaled from the embedder's ``floor`` (its level for unrelated text), so the
+    embedding metrics mean the same with every embedder."""
     abstained = response is not None and metrics.is_abstention(response)
     scores: dict[str, float | None] = dict.fromkeys(METHODS)
     if response is not None:
-        _answer_scores(sample, response, abstained, contexts, embeddings, scores)
+        _answer_scores(sample, response, abstained, contexts, embeddings, scores, floor)
     _context_scores(sample, response or "", abstained, contexts, scores)
     if sample.source:
         rank = metrics.rank_of_hit(retrieved, sample.source, sample.page)
@@ -96,21 +100,23 @@ def _answer_scores(
     contexts: Sequence[str],
     embeddings: Embeddings,
     scores: dict[str, float | None],
+    floor: float,
 ) -> None:
     reference = sample.reference
-    texts = [sample.question, response] + ([reference] if reference else [])
-    vectors = embeddings.embed_documents(texts)
+    # The question as a query, the answers as passages (e5 tells them apart; others do not).
+    vectors = [embeddings.embed_query(sample.question)]
+    vectors += embeddings.embed_documents([response] + ([reference] if reference else []))
     if response and not abstained:
         scores["faithfulness"] = (
             metrics.share_of_supported(metrics.statements(response), contexts) if contexts else 0.0
         )
     if not sample.unanswerable:
         relevancy = 0.0 if abstained or not response else metrics.cosine(vectors[0], vectors[1])
-        scores["answer_relevancy"] = max(0.0, relevancy)
+        scores["answer_relevancy"] = rescaled(relevancy, floor)
     if reference:
         scores["answer_f1"] = metrics.token_f1(response, reference)
         scores["answer_em"] = metrics.exact_match(response, reference)
-        scores["semantic_similarity"] = max(0.0, metrics.cosine(vectors[1], vectors[2]))
+        scores["semantic_similarity"] = rescaled(metrics.cosine(vectors[1], vectors[2]), floor)
     if sample.unanswerable:
         scores["correct_abstention"] = float(abstained)
     else:
