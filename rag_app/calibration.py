@@ -51,8 +51,8 @@ E5_SMALL = Calibration(
     dense_weight=0.7,
     relevance_threshold=0.7,
     relevance_margin=0.06,
-    evidence_bar=0.26,
-    evidence_bar_across=0.10,
+    evidence_bar=0.20,
+    evidence_bar_across=0.08,
     cosine_floor=0.76,
 )
 CALIBRATIONS = {
