@@ -5,7 +5,9 @@ with another sentence of the same paragraph? This sets ``CROSS_LINGUAL_SUPPORT``
 XQuAD's Spanish and English paragraphs are translations: where both split into the same
 number of sentences, sentence i of one is taken as the translation of sentence i of the other.
 
-    .venv/bin/python -m bench.verify_crosslingual [--paragraphs 60]
+    .venv/bin/python -m bench.verify_crosslingual [--paragraphs 60] [--model all-MiniLM-L6-v2]
+
+Cosines are rescaled from the embedder's floor (``rag_app/calibration.py``), as the check does.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 
 from bench.lib import SHARED_DATA, percentile, write_results
 from rag_app import models
-from rag_app.evidence import cosine
+from rag_app.calibration import calibration
+from rag_app.evidence import cosine, rescaled
 from rag_app.settings import EmbeddingSettings
 from rag_app.text import split_sentences
 from rag_app.verify import CROSS_LINGUAL_SUPPORT
@@ -39,15 +42,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--paragraphs", type=int, default=60)
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "xquad")
+    parser.add_argument("--model", default="", help="embedding.model (default: the default)")
     args = parser.parse_args()
-    embed = models.build_embeddings(EmbeddingSettings()).embed_documents
+    chosen = EmbeddingSettings(model=args.model) if args.model else EmbeddingSettings()
+    embed = models.build_embeddings(chosen).embed_documents
+    floor = calibration(models.embedder_name(chosen)).cosine_floor  # as the check rescales
     same, other = [], []
     for es, en in aligned_paragraphs(args.data, args.paragraphs):
         ves, ven = embed(es), embed(en)
         for i, a in enumerate(ves):
             for j, b in enumerate(ven):
-                (same if i == j else other).append(cosine(a, b))
+                (same if i == j else other).append(rescaled(cosine(a, b), floor))
     summary = {
+        "embedder": models.embedder_name(chosen),
+        "cosine_floor": floor,
         "translations": len(same),
         "other_pairs": len(other),
         "translation_p10_p50": [round(percentile(same, q), 3) for q in (10, 50)],

@@ -59,8 +59,9 @@ class EmbeddingSettings(BaseModel):
         default="",
         description="The embedder: all-MiniLM-L6-v2 (bundled, English-only, fastest), "
         "multilingual-e5-small (bundled, 4-bit, Spanish/English and across them), or a "
-        "sentence-transformers model folder or hub name. Empty means the default, "
-        "all-MiniLM-L6-v2. docs/RETRIEVAL.md compares them.",
+        "sentence-transformers model folder or hub name. Empty means the embedder the store "
+        "was built with, and for a new store multilingual-e5-small (all-MiniLM-L6-v2 where "
+        "e5's engine cannot run). docs/RETRIEVAL.md compares them.",
     )
     batch_size: int = Field(default=32, ge=1, le=1024, description="Chunks embedded per batch.")
     device: str = Field(
