@@ -10,6 +10,9 @@ import functools
 import importlib.util
 import logging
 import os
+import threading
+from array import array
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -211,6 +214,37 @@ class LazyEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._factory().embed_query(text)
+
+
+class SentenceCache(Embeddings):
+    """Keeps the vectors of the texts it embedded as passages: the evidence scorer and the
+    answer check embed sentences of the same passages question after question (a course's
+    questions come back to the same pages), and with e5 embedding them is most of the time of
+    an evidence answer. Queries are not cached (each question is new)."""
+
+    def __init__(self, embeddings: Embeddings, most: int = 8192) -> None:
+        self._inner, self._most = embeddings, most
+        self._vectors: OrderedDict[str, array[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in found:
+                self._vectors.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            fresh = self._inner.embed_documents(missing)
+            found.update((t, array("f", v)) for t, v in zip(missing, fresh, strict=True))
+            with self._lock:
+                for text in missing:
+                    self._vectors[text] = found[text]
+                while len(self._vectors) > self._most:
+                    self._vectors.popitem(last=False)
+        return [found[t].tolist() for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._inner.embed_query(text)
 
 
 def _folder_mb(path: Path) -> float | None:

@@ -80,6 +80,11 @@ class RagService:
         return models.build_embeddings(self.embedding)
 
     @cached_property
+    def sentence_embeddings(self) -> Embeddings:
+        """The embedder, remembering the evidence sentences it has embedded."""
+        return models.SentenceCache(self.embeddings)
+
+    @cached_property
     def chat_model(self) -> BaseChatModel:
         return models.build_chat_model(self.settings.llm)
 
@@ -380,7 +385,7 @@ class RagService:
                 passages=passages,
                 evidence=quoted,
                 drop_unsupported=answering.unsupported == "drop",
-                embed=self.embeddings.embed_documents,
+                embed=self.sentence_embeddings.embed_documents,
                 cosine_floor=tuned.cosine_floor,
             )
 
@@ -399,7 +404,7 @@ class RagService:
         quoted = select_evidence(
             question,
             numbered,
-            self.embeddings,
+            self.sentence_embeddings,
             self.settings.answer.max_evidence,
             self.tuned().cosine_floor,
         )

@@ -146,3 +146,27 @@ def test_e5_refuses_a_gpu_or_int8_in_one_line() -> None:
     assert models.embedder_name(EmbeddingSettings(model=e5.NAME)) == (
         "bundled:multilingual-e5-small-q4"
     )
+
+
+def test_sentence_cache_embeds_each_sentence_once_and_forgets_the_oldest() -> None:
+    from tests.conftest import BagOfWordsEmbeddings
+
+    asked: list[list[str]] = []
+
+    class Counting(BagOfWordsEmbeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            asked.append(list(texts))
+            return super().embed_documents(texts)
+
+    inner = Counting()
+    cache = models.SentenceCache(inner, most=2)
+    first = cache.embed_documents(["uno dos", "tres", "uno dos"])
+    assert asked == [["uno dos", "tres"]] and first[0] == first[2]
+    assert cache.embed_documents(["tres", "uno dos"]) == [first[1], first[0]]
+    assert len(asked) == 1  # both remembered
+    cache.embed_documents(["cuatro"])  # evicts the least recently used ("tres")
+    cache.embed_documents(["uno dos", "tres"])
+    assert asked[-1] == ["tres"]
+    for got, want in zip(first, inner.embed_documents(["uno dos", "tres", "uno dos"]), strict=True):
+        assert got == pytest.approx(want, abs=1e-6)  # float32 storage, same vectors
+    assert cache.embed_query("hola") == inner.embed_query("hola")
