@@ -88,7 +88,7 @@ def main() -> None:
     app_us = statistics.median(r["app_us_per_token"] for r in rows)
     raw_us = statistics.median(r["raw_us_per_token"] for r in rows)
     decode_ms = real_s / max(tokens, 1) * 1000  # includes prefill: an upper bound per token
-    quiet_ms = 1000 / 55  # ~55 tokens/s decoding, seen on a quiet machine (ENVIRONMENT.md)
+    quiet_ms = 1000 / 55  # ~55 tokens/s decoding on a quiet machine (docs/BENCHMARKS.md, 3.)
     bound = {
         "added_us_per_token": round(app_us - raw_us, 1),
         "this_run_ms_per_token": round(decode_ms, 2),
