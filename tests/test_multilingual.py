@@ -170,3 +170,45 @@ def test_sentence_cache_embeds_each_sentence_once_and_forgets_the_oldest() -> No
     for got, want in zip(first, inner.embed_documents(["uno dos", "tres", "uno dos"]), strict=True):
         assert got == pytest.approx(want, abs=1e-6)  # float32 storage, same vectors
     assert cache.embed_query("hola") == inner.embed_query("hola")
+
+
+@needs_e5
+def test_bench_retrieval_takes_a_cross_language_squad_file(tmp_path: Path) -> None:
+    """XQuAD's cross-language files are plain SQuAD: English paragraphs, Spanish questions."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from rag_app.bench_cli import bench_app
+
+    def paragraph(context: str, qid: str, question: str) -> dict[str, object]:
+        return {"context": context, "qas": [{"id": qid, "question": question, "answers": []}]}
+
+    pages = [*COURSE_PAGES, *(p for p in LLM_NOTES_PAGES if "GPT-3" not in p)]
+    questions = ["¿Quién fundó el observatorio?", "¿Cuánto pesa el espejo?", "¿Qué es la atención?"]
+    data = {
+        "data": [
+            {
+                "title": "Notes",
+                "paragraphs": [
+                    paragraph(pages[1], "q1", questions[0]),
+                    paragraph(pages[2], "q2", questions[1]),
+                    paragraph(pages[4], "q3", questions[2]),
+                    *(paragraph(p, f"x{i}", "") for i, p in enumerate(pages) if i not in (1, 2, 4)),
+                ],
+            }
+        ]
+    }
+    squad = tmp_path / "tiny.es-q.en-ctx.dev.json"
+    squad.write_text(json.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(
+        bench_app,
+        ["retrieval", "--squad", str(squad), "--strategies", "similarity,hybrid", "--json",
+         "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["embedder"] == "bundled:multilingual-e5-small-q4"
+    assert report["counts"]["queries"] == 3
+    for strategy in ("similarity", "hybrid"):  # each answering paragraph ranked first of five
+        assert report["strategies"][strategy]["mrr@10"] == 1.0, strategy
