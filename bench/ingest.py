@@ -81,7 +81,7 @@ def raw_and_tutorial(app_embeddings: Any, base: Any, batch: int) -> tuple[Any, A
     """The embedder's raw encode (a function of the texts), and the embeddings object a
     tutorial would write: default settings, its own object, model loaded now."""
     if isinstance(app_embeddings, E5Embeddings):
-        engine = E5Embeddings._model(None)
+        engine = E5Embeddings._model()
         return engine.passage, E5Embeddings()
     from langchain_huggingface import HuggingFaceEmbeddings
 

