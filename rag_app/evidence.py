@@ -18,6 +18,10 @@ the passages is scored against the question by these signals, measured on XQuAD 
 
 A sentence that only restates the question (nothing new in it) cannot be the answer. The best
 sentence is kept, and the next ones only while they score close to it.
+
+Whether the passages answer at all is a separate number, ``confidence``: the best sentence's
+score with its meaning match, which tells an off-topic question from an answerable one better
+than either alone (docs/EVALUATION.md, abstention).
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ class Evidence:
     number: int  # the [n] of the source it comes from
     source: str
     page: int
-    score: float  # 0..1, comparable across questions: what the abstention bar is set on
+    score: float  # 0..1, comparable across questions: ranks the sentences
+    meaning: float = 0.0  # the embedder's cosine with the question, rescaled (0 without one)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -126,7 +131,7 @@ MEANING_SHARE = 0.45
 TYPE_PENALTY = 0.4  # score kept by a sentence lacking the wanted answer type
 ECHO_PENALTY = 0.5  # score kept by a sentence with nothing beyond the question's words
 RANK_DECAY = 0.03  # score lost per passage rank below the first
-KEEP_WITHIN = 0.8  # a further sentence is kept if it scores this share of the best
+KEEP_WITHIN = 0.7  # a further sentence is kept if it scores this share of the best
 MOST = 3
 _QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how is are was were does did do qué cuál cuáles "
@@ -236,9 +241,47 @@ def _worth_embedding(candidates: Sequence[_Candidate], keywords: dict[str, float
     return [c.text for c in candidates if c.text in best or c.text in after]
 
 
+SIGNALS = (
+    "keywords", "meaning", "phrases", "before_keywords", "before_meaning",
+    "answer_type", "echo", "coverage", "rank",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate sentence, its score (0..1) and the signals it was combined from
+    (``SIGNALS``; bench/evidence_study.py refits their weights to see what they can do)."""
+
+    score: float
+    signals: dict[str, float]
+    candidate: _Candidate
+
+    @property
+    def meaning(self) -> float:
+        return self.signals["meaning"]
+
+
+def combine(signals: dict[str, float], share: float) -> float:
+    """The score of a sentence from its signals; ``share`` is the meaning's part of a
+    sentence's own signal (0 without an embedder)."""
+    score = (
+        WEIGHTS["sentence"] * ((1 - share) * signals["keywords"] + share * signals["meaning"])
+        + WEIGHTS["phrases"] * signals["phrases"]
+        + WEIGHTS["before"]
+        * ((1 - share) * signals["before_keywords"] + share * signals["before_meaning"])
+    )
+    if not signals["answer_type"]:
+        score *= TYPE_PENALTY
+    if signals["echo"]:
+        score *= ECHO_PENALTY
+    score *= signals["coverage"]
+    score -= RANK_DECAY * signals["rank"]
+    return min(1.0, max(0.0, score))
+
+
 def score_sentences(
     question: str, passages: Sequence[Passage], embed: Embeddings | None, floor: float = 0.0
-) -> list[tuple[float, _Candidate]]:
+) -> list[Scored]:
     """Every candidate sentence with its score (0..1), best first."""
     candidates = _candidates(passages)
     if not candidates:
@@ -252,26 +295,25 @@ def score_sentences(
     asked = content_stems(question)
     coverage = {p.number: _name_coverage(question, p.text) for p in passages}
 
-    def alone(text: str) -> float:
-        """A sentence's own signal, 0..1: its keywords and its meaning."""
-        cosine = rescaled(meaning[text], floor) if text in meaning else 0.0
-        return (1 - share) * keywords.get(text, 0.0) + share * cosine
+    def close(text: str) -> float:
+        return rescaled(meaning[text], floor) if text in meaning else 0.0
 
     scored = []
     for candidate, phrase in zip(candidates, phrases, strict=True):
-        score = (
-            WEIGHTS["sentence"] * alone(candidate.text)
-            + WEIGHTS["phrases"] * phrase
-            + WEIGHTS["before"] * (alone(candidate.before) if candidate.before else 0.0)
-        )
-        if not has_answer_type(kind, candidate.text, question):
-            score *= TYPE_PENALTY
-        if not content_stems(candidate.text) - asked:
-            score *= ECHO_PENALTY
-        score *= coverage[candidate.passage.number]
-        score -= RANK_DECAY * candidate.rank
-        scored.append((min(1.0, max(0.0, score)), candidate))
-    scored.sort(key=lambda pair: -pair[0])
+        before = candidate.before
+        signals = {
+            "keywords": keywords[candidate.text],
+            "meaning": close(candidate.text),
+            "phrases": phrase,
+            "before_keywords": keywords.get(before, 0.0) if before else 0.0,
+            "before_meaning": close(before) if before else 0.0,
+            "answer_type": float(has_answer_type(kind, candidate.text, question)),
+            "echo": float(not content_stems(candidate.text) - asked),
+            "coverage": coverage[candidate.passage.number],
+            "rank": float(candidate.rank),
+        }
+        scored.append(Scored(combine(signals, share), signals, candidate))
+    scored.sort(key=lambda s: -s.score)
     return scored
 
 
@@ -287,9 +329,32 @@ def select_evidence(
     scored = score_sentences(question, passages, embed, floor)
     if not scored:
         return []
-    best = scored[0][0]
-    chosen = [(s, c) for s, c in scored[:most] if s >= best * KEEP_WITHIN]
+    best = scored[0].score
     return [
-        Evidence(c.text, c.passage.number, c.passage.source, c.passage.page, round(s, 4))
-        for s, c in chosen
+        Evidence(
+            s.candidate.text,
+            s.candidate.passage.number,
+            s.candidate.passage.source,
+            s.candidate.passage.page,
+            round(s.score, 4),
+            round(s.meaning, 4),
+        )
+        for s in scored[:most]
+        if s.score >= best * KEEP_WITHIN
     ]
+
+
+def confidence(
+    evidence: Sequence[Evidence], across_languages: bool = False, with_meaning: bool = True
+) -> float:
+    """How surely the evidence answers the question (0..1), what the abstention bar is set on:
+    the mean of the best sentence's score and the closest meaning match among the quoted
+    sentences. Across languages keywords cannot match, so there it is the meaning alone.
+    ``with_meaning=False`` (an embedder whose cosine does not tell answerable from off-topic
+    questions; ``calibration.Calibration.bar_reads_meaning``): the best score alone."""
+    if not evidence:
+        return 0.0
+    if not with_meaning:
+        return evidence[0].score
+    meaning = max(e.meaning for e in evidence)
+    return meaning if across_languages else (evidence[0].score + meaning) / 2

@@ -32,7 +32,7 @@ from rag_app import models, prompts
 from rag_app.answers import ANSWER_MODES, Answer, AnswerStream, Source
 from rag_app.calibration import Calibration, calibration
 from rag_app.errors import RagError
-from rag_app.evidence import Evidence, select_evidence
+from rag_app.evidence import Evidence, confidence, select_evidence
 from rag_app.retrieval import STRATEGIES, Retriever, select_relevant
 from rag_app.settings import EmbeddingSettings, Settings
 from rag_app.text import detect_language, language_of
@@ -338,8 +338,10 @@ class RagService:
         kept = select_relevant(found, tuned.relevance_threshold, tuned.relevance_margin)
         sources, quoted = self._evidence(standalone, kept, found)
         quoted_in = language_of(" ".join(e.text for e in quoted))
-        bar = self.evidence_bar(across_languages=quoted_in not in (None, language))
-        if not quoted or quoted[0].score < bar:
+        across = quoted_in not in (None, language)
+        bar = self.evidence_bar(across_languages=across)
+        sure = confidence(quoted, across, with_meaning=tuned.bar_reads_meaning)
+        if not quoted or sure < bar:
             sources, quoted = [], []
         retrieval_s = time.perf_counter() - started
         used = {s.chunk_id for s in sources}
@@ -352,6 +354,7 @@ class RagService:
             relevance_threshold=tuned.relevance_threshold,
             relevance_margin=tuned.relevance_margin,
             evidence_threshold=bar,
+            evidence_confidence=round(sure, 4),
         )
 
         def answer(tokens: Iterator[str], **how: Any) -> AnswerStream:
@@ -451,8 +454,8 @@ class RagService:
         return replace(measured, **{k: v for k, v in chosen.items() if v is not None})
 
     def evidence_bar(self, across_languages: bool = False) -> float:
-        """The lowest evidence score that counts as an answer (lower when question and evidence
-        are in different languages)."""
+        """The lowest evidence confidence (``evidence.confidence``) that counts as an answer
+        (lower when question and evidence are in different languages)."""
         tuned = self.tuned()
         return tuned.evidence_bar_across if across_languages else tuned.evidence_bar
 

@@ -216,9 +216,10 @@ class AnswerSettings(BaseModel):
         default=None,
         ge=0.0,
         le=1.0,
-        description="Lowest evidence score (0..1) that counts as an answer; below it the app "
-        "says the documents do not contain one, without calling the model. Empty: the value "
-        "calibrated for the embedder (docs/EVALUATION.md).",
+        description="Lowest evidence confidence (0..1: the best sentence's score and meaning "
+        "match) that counts as an answer; below it the app says the documents do not contain "
+        "one, without calling the model. Empty: the value calibrated for the embedder "
+        "(docs/EVALUATION.md).",
     )
     max_evidence: int = Field(
         default=3, ge=1, le=10, description="Most evidence sentences quoted per answer."

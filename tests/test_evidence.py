@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag_app.evidence import Evidence, answer_type, select_evidence
+from rag_app.evidence import Evidence, answer_type, confidence, select_evidence
 from rag_app.verify import check_answer, evidence_answer
 from tests.conftest import BagOfWordsEmbeddings
 
@@ -92,6 +92,28 @@ def test_evidence_is_verbatim_and_scored() -> None:
     assert all(0.0 <= e.score <= 1.0 for e in found)
     assert found == sorted(found, key=lambda e: -e.score)
     assert select_evidence("anything", []) == []
+
+
+def test_evidence_carries_its_meaning_match_only_with_an_embedder() -> None:
+    with_meaning = select_evidence("How wide is the mirror?", ASTRONOMY, BagOfWordsEmbeddings())
+    assert 0.0 < with_meaning[0].meaning <= 1.0
+    assert all(e.meaning == 0.0 for e in select_evidence("How wide is the mirror?", ASTRONOMY))
+
+
+def evidence(score: float, meaning: float) -> Evidence:
+    return Evidence("A sentence.", 1, "a.pdf", 1, score, meaning)
+
+
+def test_confidence_weighs_score_and_meaning_and_only_meaning_across_languages() -> None:
+    assert confidence([]) == 0.0
+    quoted = [evidence(0.4, 0.2), evidence(0.3, 0.6)]
+    # The best sentence's score, with the closest meaning match among those quoted.
+    assert confidence(quoted) == (0.4 + 0.6) / 2
+    # Across languages keywords cannot match: the score is left out.
+    assert confidence(quoted, across_languages=True) == 0.6
+    # An embedder whose meaning match does not separate (MiniLM on Spanish): the score alone.
+    assert confidence(quoted, with_meaning=False) == 0.4
+    assert confidence(quoted, across_languages=True, with_meaning=False) == 0.4
 
 
 def test_a_wrong_number_is_unsupported_and_the_evidence_is_the_answer() -> None:
