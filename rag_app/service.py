@@ -451,7 +451,8 @@ class RagService:
             "evidence_bar_across": answer.evidence_threshold,
         }
         measured = calibration(models.embedder_name(self.embedding))
-        return replace(measured, **{k: v for k, v in chosen.items() if v is not None})
+        overrides: dict[str, Any] = {k: v for k, v in chosen.items() if v is not None}
+        return replace(measured, **overrides)
 
     def evidence_bar(self, across_languages: bool = False) -> float:
         """The lowest evidence confidence (``evidence.confidence``) that counts as an answer
