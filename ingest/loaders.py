@@ -15,6 +15,7 @@ from typing import Any
 from pypdf import PageObject, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
+from ingest import fallback
 from ingest.ocr import INSTALL_HINT, OcrFn
 from rag_app.errors import RagError
 
@@ -51,6 +52,9 @@ class LoadOptions:
     max_pages: int = 2000
     ocr: OcrFn | None = None  # None: pages without text are reported, not OCR'd
     no_ocr_reason: str = INSTALL_HINT
+    # The fallback reader (ingest/fallback.py) for files pypdf refuses: its limits per file.
+    fallback_seconds: float = 120
+    fallback_memory_mb: int = 2048
 
 
 def file_sha256(data: bytes) -> str:
@@ -94,42 +98,15 @@ def load_pdf(path: Path, options: LoadOptions | None = None) -> PdfDocument:
     data = _read(path, options)
     # pypdf logs recoverable damage as warnings; they are noise for a user who gets our summary.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    notes: list[str] = []
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise FileNotDecryptedError
-        count = len(reader.pages)
-        if count > options.max_pages:
-            raise RagError(
-                f"{path.name}: {count} pages, over the limit of {options.max_pages}; split it, "
-                "or raise RAG_INGEST__MAX_PAGES"
-            )
-        pages = [_page(i + 1, page) for i, page in enumerate(reader.pages)]
-    except RagError:
-        raise
-    except FileNotDecryptedError:
-        raise RagError(
-            f"{path.name}: password-protected; save an unprotected copy and ingest that"
-        ) from None
-    except DependencyError as exc:
-        raise RagError(
-            f"{path.name}: cannot be decrypted ({exc}); reinstall rag-app (make install)"
-        ) from None
-    except LimitReachedError as exc:
-        raise RagError(
-            f"{path.name}: exceeds the PDF reader's safety limits ({exc}); re-export it "
-            "(e.g. print to PDF) and ingest the copy"
-        ) from None
-    except Exception as exc:
-        # pypdf raises many types on malformed files (NotImplementedError for unsupported
-        # filters, KeyError, ValueError...): each is this one file's problem, not the batch's.
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-        raise RagError(
-            f"{path.name}: damaged or truncated PDF ({detail}); re-export or re-download it"
-        ) from None
+        pages = _read_pages(path.name, data, options)
+    except _Refused as refused:
+        pages, notes = _fallback(path.name, data, options, refused)
     if not pages:
         raise RagError(f"{path.name}: the PDF has no pages; re-export it with its content")
-    pages, notes = _ocr_textless(path.name, data, pages, options)
+    pages, ocr_notes = _ocr_textless(path.name, data, pages, options)
+    notes += ocr_notes
     if not any(page.text for page in pages):
         raise RagError(
             f"{path.name}: no text layer on any of its {len(pages)} pages (a scan?); "
@@ -143,6 +120,70 @@ def load_pdf(path: Path, options: LoadOptions | None = None) -> PdfDocument:
         pages=pages,
         notes=tuple(notes),
     )
+
+
+class _Refused(Exception):
+    """pypdf could not read the file, for a reason another reader may not share."""
+
+    def __init__(self, problem: str, remedy: str) -> None:
+        super().__init__(problem)
+        self.problem, self.remedy = problem, remedy
+
+
+def _read_pages(name: str, data: bytes, options: LoadOptions) -> list[Page]:
+    """The pages as pypdf reads them. ``RagError`` for what no reader can help with (a
+    password, too many pages), ``_Refused`` for what the fallback reader may read."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise FileNotDecryptedError
+        count = len(reader.pages)
+        if count > options.max_pages:
+            raise RagError(
+                f"{name}: {count} pages, over the limit of {options.max_pages}; split it, "
+                "or raise RAG_INGEST__MAX_PAGES"
+            )
+        return [_page(i + 1, page) for i, page in enumerate(reader.pages)]
+    except RagError:
+        raise
+    except FileNotDecryptedError:
+        raise RagError(
+            f"{name}: password-protected; save an unprotected copy and ingest that"
+        ) from None
+    except DependencyError as exc:
+        raise RagError(
+            f"{name}: cannot be decrypted ({exc}); reinstall rag-app (make install)"
+        ) from None
+    except LimitReachedError as exc:
+        raise _Refused(
+            f"exceeds the PDF reader's safety limits ({exc})",
+            "re-export it (e.g. print to PDF) and ingest the copy",
+        ) from None
+    except Exception as exc:
+        # pypdf raises many types on malformed files (NotImplementedError for unsupported
+        # filters, KeyError, ValueError...): each is this one file's problem, not the batch's.
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise _Refused(
+            f"damaged or truncated PDF ({detail})", "re-export or re-download it"
+        ) from None
+
+
+def _fallback(
+    name: str, data: bytes, options: LoadOptions, refused: _Refused
+) -> tuple[list[Page], list[str]]:
+    """The pages as the fallback reader reads them, and the note that says so; or the one-line
+    error of pypdf's refusal, with why the fallback could not help."""
+    try:
+        texts = fallback.read_pages(
+            data, options.max_pages, options.fallback_memory_mb, options.fallback_seconds
+        )
+        if not any(text.strip() for text in texts):
+            raise RagError("the fallback reader found no text in it either")
+    except RagError as exc:
+        raise RagError(f"{name}: {refused.problem}, and {exc}; {refused.remedy}") from None
+    pages = [Page(number, clean_text(text)) for number, text in enumerate(texts, start=1)]
+    note = f"{name}: pypdf could not read it ({refused.problem}); read with the fallback reader"
+    return pages, [f"{note} (PDFium), {len(pages)} pages"]
 
 
 def _read(path: Path, options: LoadOptions) -> bytes:

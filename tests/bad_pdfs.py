@@ -4,6 +4,7 @@ enormous, odd text, and documents carrying instructions aimed at the model."""
 from __future__ import annotations
 
 import io
+import textwrap
 import zlib
 from pathlib import Path
 
@@ -65,17 +66,8 @@ def encrypted(path: Path, user_password: str, pages: list[str]) -> Path:
     return path
 
 
-def decompression_bomb(path: Path) -> Path:
-    """A page whose content stream inflates to 120 MB: over pypdf's own output limit."""
-    content = zlib.compress(b" " * 120_000_000, 9)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content)
-        + content
-        + b"\nendstream",
-    ]
+def _raw_pdf(path: Path, objects: list[bytes]) -> Path:
+    """A PDF file of these objects (object 1 the catalog), with a correct cross-reference table."""
     out = bytearray(b"%PDF-1.7\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -91,6 +83,50 @@ def decompression_bomb(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(bytes(out))
     return path
+
+
+def huge_array(path: Path, pages: list[str], elements: int = 100_001) -> Path:
+    """Pages of plain text whose page dictionaries also hold an array of ``elements`` numbers:
+    over pypdf's limit of 100,000 (as in real quarterly filings), nothing to a PDF viewer."""
+    count = len(pages)
+    font = 3 + 2 * count
+    kids = b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(count))
+    junk = b"[" + b" 0" * elements + b" ]"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count),
+    ]
+    for i, text in enumerate(pages):
+        lines = textwrap.wrap(text, 80)
+        shown = b" ".join(
+            b"(%s) Tj 0 -14 Td" % line.encode("latin-1").replace(b"(", b"\\(").replace(b")", b"\\)")
+            for line in lines
+        )
+        content = b"BT /F1 11 Tf 72 770 Td " + shown + b" ET"
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+            b"/Resources << /Font << /F1 %d 0 R >> >> /PieceInfo << /Data %s >> >>"
+            % (4 + 2 * i, font, junk)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    return _raw_pdf(path, objects)
+
+
+def decompression_bomb(path: Path) -> Path:
+    """A page whose content stream inflates to 120 MB: over pypdf's own output limit."""
+    content = zlib.compress(b" " * 120_000_000, 9)
+    return _raw_pdf(
+        path,
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content)
+            + content
+            + b"\nendstream",
+        ],
+    )
 
 
 def text_image(lines: list[str], width: int = 1240, size: int = 34) -> object:

@@ -193,3 +193,30 @@ def test_cli_exit_codes_and_lines(tmp_path: Path) -> None:
     listed = json.loads(rag("docs", "--json").stdout)
     assert sorted(d["source"] for d in listed) == ["astronomy.pdf", "mixed.pdf"]
     assert rag("docs", "check").returncode == 0
+
+
+def test_a_pdf_pypdf_refuses_is_read_by_the_fallback_reader(tmp_path: Path) -> None:
+    """An array of over 100,000 elements (real quarterly filings have them) stops pypdf;
+    PDFium, in a child process, reads the text, with the page numbers a viewer shows."""
+    pdf = load_pdf(bad_pdfs.huge_array(tmp_path / "filing.pdf", COURSE_PAGES))
+    assert pdf.page_count == 3
+    words = [" ".join(page.text.split()) for page in pdf.pages]
+    assert "founded in 1887 by the astronomer Elena Vasquez" in words[1]
+    assert pdf.pages[1].number == 2 and "mirror weighs twelve tonnes" in words[2]
+    (note,) = pdf.notes
+    assert note.startswith("filing.pdf: pypdf could not read it (exceeds the PDF reader's safety")
+    assert "read with the fallback reader (PDFium), 3 pages" in note and "\n" not in note
+
+
+def test_the_fallback_reader_keeps_its_limits(tmp_path: Path) -> None:
+    filing = bad_pdfs.huge_array(tmp_path / "filing.pdf", COURSE_PAGES)
+    message = one_line_error(filing, LoadOptions(fallback_seconds=0.01))
+    assert "safety limits" in message and "fallback reader took over 0.01 s" in message
+    # The fallback reader counts pages before reading them (pypdf could not count them).
+    message = one_line_error(filing, LoadOptions(max_pages=2))
+    assert "3 pages, over the limit of 2" in message
+    # A stream that inflates to 120 MB, read under a 100 MB cap: stopped, one line.
+    message = one_line_error(
+        bad_pdfs.decompression_bomb(tmp_path / "bomb.pdf"), LoadOptions(fallback_memory_mb=100)
+    )
+    assert "safety limits" in message and "100 MB" in message and "re-export" in message

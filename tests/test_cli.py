@@ -182,3 +182,24 @@ def test_ask_shows_evidence_first_and_evidence_mode_loads_no_model(
 
     wrong = rag("ask", "x", "--mode", "nope", env=env)
     assert_one_line_error(wrong, "answer mode 'nope': unknown")
+
+
+def test_a_pdf_pypdf_refuses_is_ingested_and_cited_by_page(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.bad_pdfs import huge_array
+
+    filing = huge_array(tmp_path / "in" / "filing.pdf", COURSE_PAGES)
+    ingested = rag("ingest", str(filing), env=env)
+    assert ingested.returncode == 0, ingested.stderr
+    assert "Ingested 1 file(s): 3 pages" in ingested.stdout
+    assert "filing.pdf: pypdf could not read it" in ingested.stdout + ingested.stderr
+    assert "read with the fallback reader (PDFium)" in ingested.stdout + ingested.stderr
+
+    asked = rag(
+        "ask", "Who founded the Lumora Observatory?", "--mode", "evidence", "--json", env=env
+    )
+    assert asked.returncode == 0, asked.stderr
+    first = json.loads(asked.stdout)["evidence"][0]
+    assert (first["source"], first["page"]) == ("filing.pdf", 2)
+    assert "Elena" in first["text"]
