@@ -1,4 +1,7 @@
-"""PDF files to numbered pages of text, with one-line errors for files that cannot be read."""
+"""PDF files to numbered pages of text, with one-line errors for files that cannot be read.
+
+Other formats become the same ``PdfDocument`` of numbered sections (``ingest/formats.py``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import logging
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,11 +32,13 @@ class Page:
     text: str
     ocr: bool = False  # the text came from OCR of the page image
     hidden: tuple[str, ...] = ()  # text drawn invisibly (white or tiny): flagged in sources
+    section: str = ""  # heading path ("Tema 2 › Atención") in formats without pages
 
 
 @dataclass(frozen=True)
 class PdfDocument:
-    """A document as numbered pages of text: read from a PDF, or given as text (``path`` None)."""
+    """A document as numbered pages of text: read from a PDF (or numbered sections, from the
+    other formats), or given as text (``path`` None)."""
 
     path: Path | None
     name: str
@@ -55,6 +61,7 @@ class LoadOptions:
     # The fallback reader (ingest/fallback.py) for files pypdf refuses: its limits per file.
     fallback_seconds: float = 120
     fallback_memory_mb: int = 2048
+    json_text_fields: tuple[str, ...] = ()  # JSON records: the fields that hold text (all: ())
 
 
 def file_sha256(data: bytes) -> str:
@@ -297,20 +304,24 @@ def _page(number: int, page: PageObject) -> Page:
     return Page(number, clean_text(text), hidden=tuple(h for h in hidden if len(h) >= 8))
 
 
-def find_pdfs(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """Expand folders (recursively) to their PDFs. Returns files and one-line errors."""
+def find_documents(paths: list[Path], suffixes: Iterable[str]) -> tuple[list[Path], list[str]]:
+    """Expand folders (recursively) to their files of the given suffixes (".pdf", ".md"...).
+    Returns files and one-line errors."""
+    wanted = {suffix.lower() for suffix in suffixes}
     files: list[Path] = []
     errors: list[str] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
             if not found:
-                errors.append(f"{path}: folder holds no .pdf files")
+                errors.append(
+                    f"{path}: folder holds no supported files ({', '.join(sorted(wanted))})"
+                )
             files.extend(found)
         elif path.is_file():
             files.append(path)
         elif path.exists():
-            errors.append(f"{path}: not a regular file (a pipe or device?); give a PDF file")
+            errors.append(f"{path}: not a regular file (a pipe or device?); give a document file")
         else:
             errors.append(f"{path}: no such file or folder; check the path")
     return list(dict.fromkeys(files)), errors

@@ -1,4 +1,5 @@
-"""PDF files to embedded chunks in the store: parse all, then embed and store in batches."""
+"""Documents (PDF and the formats of ingest/formats.py) to embedded chunks in the store:
+parse all, then embed and store in batches."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from ingest.loaders import LoadOptions, PdfDocument, file_sha256, find_pdfs, load_pdf
+from ingest.formats import FORMATS, load_document
+from ingest.loaders import LoadOptions, PdfDocument, file_sha256, find_documents
 from ingest.splitter import document_id, split_document
 from rag_app.errors import RagError
 from vectorstore.registry import DocumentRecord
@@ -60,9 +62,9 @@ class Ingestor:
     load_options: LoadOptions = field(default_factory=LoadOptions)
 
     def ingest(self, paths: Iterable[Path], progress: ProgressFn = no_progress) -> IngestReport:
-        """PDF files and folders of them. A file whose bytes are already stored is not parsed
-        (nor OCR'd) again: its hash alone says it is unchanged."""
-        files, failed = find_pdfs(list(paths))
+        """Files and folders of them (every supported format). A file whose bytes are already
+        stored is not parsed (nor OCR'd) again: its hash alone says it is unchanged."""
+        files, failed = find_documents(list(paths), FORMATS)
 
         def read(ready: dict[str, DocumentRecord]) -> Iterator[Readout]:
             for i, path in enumerate(files):
@@ -72,7 +74,7 @@ class Ingestor:
                     yield known
                     continue
                 try:
-                    yield load_pdf(path, self.load_options)
+                    yield load_document(path, self.load_options)
                 except RagError as exc:
                     yield str(exc)
             progress("parse", len(files), len(files), "")
@@ -176,7 +178,7 @@ def _same_bytes(path: Path, known: DocumentRecord) -> bool:
     try:
         return path.stat().st_size == known.size and file_sha256(path.read_bytes()) == known.sha256
     except OSError:
-        return False  # load_pdf then says what is wrong with the file
+        return False  # load_document then says what is wrong with the file
 
 
 def _record(pdf: PdfDocument, chunks: int) -> DocumentRecord:

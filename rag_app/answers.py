@@ -12,7 +12,7 @@ from langchain_core.documents import Document
 from rag_app.evidence import Evidence
 from rag_app.injection import passage_flags
 from rag_app.settings import AnswerMode
-from rag_app.text import cited_numbers, supporting_passages
+from rag_app.text import cited_numbers, location, supporting_passages
 from rag_app.verify import Checked
 
 # answer.mode: quotes only, the model from the passages, or quotes first and the model's
@@ -30,6 +30,11 @@ class Source:
     chunk_id: str
     flags: tuple[str, ...] = ()  # see rag_app.injection: instructions, hidden_text
     ocr: bool = False  # the passage was read by OCR from a page image
+    section: str = ""  # heading path, in formats without pages (Markdown, HTML, Word...)
+
+    @property
+    def location(self) -> str:
+        return location(self.source, self.page, self.section)
 
     @classmethod
     def from_hit(cls, number: int, doc: Document, score: float) -> Source:
@@ -42,13 +47,14 @@ class Source:
             chunk_id=str(doc.id or ""),
             flags=tuple(passage_flags(doc.page_content, doc.metadata)),
             ocr=bool(doc.metadata.get("ocr")),
+            section=str(doc.metadata.get("section", "")),
         )
 
     def as_document(self) -> Document:
         return Document(
             id=self.chunk_id,
             page_content=self.text,
-            metadata={"source": self.source, "page": self.page},
+            metadata={"source": self.source, "page": self.page, "section": self.section},
         )
 
 

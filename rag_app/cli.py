@@ -71,6 +71,11 @@ def _options(
     State.config, State.data_dir = config, data_dir
 
 
+def place(source: str, where: str) -> str:
+    """ "file, page 3" / "file, Tema 2 › Atención" / "file" (a text file without headings)."""
+    return f"{source}, {where}" if where else source
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="PDF files or folders of PDFs.")],
@@ -147,7 +152,7 @@ def ask(
         out.print("Evidence (quoted from the sources):", style="bold")
         for e in stream.evidence:
             out.print(
-                f"  [{e.number}] {e.source}, page {e.page}: \u201c{e.text}\u201d", markup=False
+                f"  [{e.number}] {place(e.source, e.location)}: \u201c{e.text}\u201d", markup=False
             )
         if stream.mode != "evidence":
             out.print("\nAnswer (the model's wording, checked against the sources):", style="bold")
@@ -176,7 +181,7 @@ def _print_sources(answer: Any) -> None:
         snippet = " ".join(s.text.split())
         snippet = snippet[:160] + ("\u2026" if len(snippet) > 160 else "")
         mark = "*" if s.number in cited else " "
-        line = f"{mark}[{s.number}] {s.source}, page {s.page} (score {s.score:.2f})"
+        line = f"{mark}[{s.number}] {place(s.source, s.location)} (score {s.score:.2f})"
         out.print(line, markup=False)
         out.print(f"    {snippet}", markup=False, style="dim")
         if s.flags:

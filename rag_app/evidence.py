@@ -38,6 +38,7 @@ from langchain_core.embeddings import Embeddings
 from rag_app.text import (
     STEM,
     content_stems,
+    location,
     normalize,
     numbers,
     split_sentences,
@@ -53,6 +54,11 @@ class Evidence:
     page: int
     score: float  # 0..1, comparable across questions: ranks the sentences
     meaning: float = 0.0  # the embedder's cosine with the question, rescaled (0 without one)
+    section: str = ""  # heading path, in formats without pages
+
+    @property
+    def location(self) -> str:
+        return location(self.source, self.page, self.section)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -60,6 +66,7 @@ class Evidence:
             "number": self.number,
             "source": self.source,
             "page": self.page,
+            "section": self.section,
             "score": self.score,
         }
 
@@ -338,6 +345,7 @@ def select_evidence(
             s.candidate.passage.page,
             round(s.score, 4),
             round(s.meaning, 4),
+            getattr(s.candidate.passage, "section", ""),
         )
         for s in scored[:most]
         if s.score >= best * KEEP_WITHIN

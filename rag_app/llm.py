@@ -24,7 +24,7 @@ _LOAD_LOCK = threading.Lock()
 
 
 def cpu_has_amx() -> bool:
-    """llama.cpp's AMX kernels crash on some of these CPUs (see docs/ENVIRONMENT notes)."""
+    """llama.cpp's AMX kernels crash on some of these CPUs (docs/DEPLOYMENT.md, "AMX Xeons")."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
             return any(line.startswith("flags") and " amx" in line for line in info)

@@ -49,8 +49,10 @@ def format_passages(passages: Sequence[Document]) -> str:
         number = doc.metadata.get("number", position)  # evidence keeps its source's [n]
         source = html.escape(quote_passage(str(doc.metadata.get("source", "?"))))
         page = doc.metadata.get("page", "?")
+        section = html.escape(quote_passage(str(doc.metadata.get("section", ""))))
+        where = f'section="{section}"' if section else f'page="{page}"'
         blocks.append(
-            f'<passage id="{number}" source="{source}" page="{page}">\n'
+            f'<passage id="{number}" source="{source}" {where}>\n'
             f"{quote_passage(doc.page_content)}\n</passage>"
         )
     return "\n\n".join(blocks)

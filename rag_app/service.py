@@ -25,6 +25,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.retrievers import BaseRetriever
 
+from ingest.formats import FORMATS
 from ingest.loaders import LoadOptions, text_document
 from ingest.ocr import ocr_engine
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn, no_progress
@@ -163,7 +164,13 @@ class RagService:
             if wanted.ocr
             else (None, "OCR is off: set RAG_INGEST__OCR=true to OCR them")
         )
-        return LoadOptions(wanted.max_file_mb, wanted.max_pages, ocr, reason)
+        return LoadOptions(
+            wanted.max_file_mb,
+            wanted.max_pages,
+            ocr,
+            reason,
+            json_text_fields=tuple(wanted.json_text_fields),
+        )
 
     def ingest_uploads(
         self, files: Iterable[tuple[str, bytes]], progress: ProgressFn | None = None
@@ -199,8 +206,8 @@ class RagService:
         from ingest.render import render_page
 
         record = self.store.find(source)
-        if record is None or not record.path:
-            return None
+        if record is None or not record.path or not record.path.lower().endswith(".pdf"):
+            return None  # gone, or a format without pages (Markdown, HTML...)
         return render_page(Path(record.path), page, width, highlight=highlight)
 
     def describe(self) -> dict[str, Any]:
@@ -429,7 +436,15 @@ class RagService:
         says: the evidence only, evidence then passages, or the passages."""
         context = self.settings.answer.context if mode == "both" else "passages"
         quoted = [
-            Document(e.text, metadata={"source": e.source, "page": e.page, "number": e.number})
+            Document(
+                e.text,
+                metadata={
+                    "source": e.source,
+                    "page": e.page,
+                    "section": e.section,
+                    "number": e.number,
+                },
+            )
             for e in evidence
         ]
         passages = [s.as_document() for s in sources]
@@ -500,8 +515,8 @@ def safe_upload_name(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = re.sub(r"[^\w.\- ()]+", "_", base).strip(" ._") or "upload"
     stem, dot, ext = base.rpartition(".")
-    if not dot or ext.lower() != "pdf":
-        stem, ext = base, "pdf"
+    if not dot or f".{ext.lower()}" not in FORMATS:
+        stem, ext = base, "pdf"  # unknown: read as a PDF, which says what it really is
     return f"{stem[:150]}.{ext}"
 
 
@@ -554,7 +569,12 @@ class ServiceRetriever(BaseRetriever):
             Document(
                 id=s.chunk_id,
                 page_content=s.text,
-                metadata={"source": s.source, "page": s.page, "score": s.score},
+                metadata={
+                    "source": s.source,
+                    "page": s.page,
+                    "section": s.section,
+                    "score": s.score,
+                },
             )
             for s in self.service.retrieve(query, self.k, self.strategy)
         ]

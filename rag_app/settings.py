@@ -228,10 +228,13 @@ class AnswerSettings(BaseModel):
 
 class IngestSettings(BaseModel):
     max_file_mb: int = Field(
-        default=200, ge=1, description="Largest PDF ingested, MB; bigger files are refused."
+        default=200, ge=1, description="Largest file ingested, MB; bigger files are refused."
     )
     max_pages: int = Field(
-        default=2000, ge=1, description="Most pages a PDF may have; longer ones are refused."
+        default=2000,
+        ge=1,
+        description="Most pages a PDF (or sections another document) may have; longer ones are "
+        "refused.",
     )
     ocr: bool = Field(
         default=True,
@@ -239,6 +242,11 @@ class IngestSettings(BaseModel):
     )
     ocr_languages: str = Field(
         default="spa+eng", description="Tesseract languages for OCR, joined by '+'."
+    )
+    json_text_fields: list[str] = Field(
+        default_factory=list,
+        description="JSON/JSONL records: the fields that hold their text. Empty: every string "
+        "in the record.",
     )
 
 
@@ -248,7 +256,7 @@ class UISettings(BaseModel):
         description="Address the web UI listens on. 127.0.0.1 keeps it private to this machine.",
     )
     port: int = Field(default=8501, ge=1, le=65535, description="Port of the web UI.")
-    max_upload_mb: int = Field(default=200, ge=1, description="Largest PDF the UI accepts, MB.")
+    max_upload_mb: int = Field(default=200, ge=1, description="Largest file the UI accepts, MB.")
 
 
 class VectorStoreSettings(BaseModel):

@@ -327,3 +327,11 @@ def highlight_spans(question: str, passage: str) -> list[tuple[str, bool]]:
     if last < len(passage):
         spans.append((passage[last:], False))
     return spans
+
+
+def location(source: str, page: int, section: str, page_word: str = "page") -> str:
+    """Where a passage is, as citations write it: "page 3" in a PDF, the heading path in the
+    formats without pages ("Tema 2 › Atención"), nothing for a text file without headings."""
+    if section:
+        return section
+    return f"{page_word} {page}" if source.lower().endswith(".pdf") or not source else ""

@@ -57,7 +57,7 @@ def test_evidence_mode_quotes_the_sentence_without_the_model(
     assert first.text in answer.answer and "[1]" in answer.answer
     assert answer.generated is None and answer.mode == "evidence"
     assert answer.to_dict()["evidence"][0] == {
-        "text": first.text, "number": 1, "source": "intro_llm.pdf", "page": 3,
+        "text": first.text, "number": 1, "source": "intro_llm.pdf", "page": 3, "section": "",
         "score": first.score,
     }  # fmt: skip
 

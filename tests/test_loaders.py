@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import clean_text, find_pdfs, load_pdf
+from ingest.formats import FORMATS
+from ingest.loaders import clean_text, find_documents, load_pdf
 from ingest.splitter import split_document
 from rag_app.errors import RagError
 from tests.pdfs import COURSE_PAGES, make_pdf
@@ -74,15 +75,22 @@ def test_bad_files_give_one_line_errors(tmp_path: Path, course_pdf: Path) -> Non
         load_pdf(missing)
 
 
-def test_find_pdfs_expands_folders_and_reports_bad_paths(tmp_path: Path, course_pdf: Path) -> None:
+def test_find_documents_expands_folders_and_reports_bad_paths(
+    tmp_path: Path, course_pdf: Path
+) -> None:
     make_pdf(tmp_path / "pdfs" / "sub" / "two.PDF", ["two"])
     (tmp_path / "pdfs" / "readme.txt").write_text("x")
-    files, errors = find_pdfs([tmp_path / "pdfs", course_pdf, tmp_path / "nowhere"])
-    assert [f.name for f in files] == ["astronomy.pdf", "two.PDF"]
+    (tmp_path / "pdfs" / "photo.jpg").write_bytes(b"\xff\xd8")
+    files, errors = find_documents([tmp_path / "pdfs", course_pdf, tmp_path / "nowhere"], FORMATS)
+    assert [f.name for f in files] == ["astronomy.pdf", "readme.txt", "two.PDF"]
     assert len(errors) == 1 and "nowhere" in errors[0]
+    only_pdfs, _ = find_documents([tmp_path / "pdfs"], [".pdf"])
+    assert [f.name for f in only_pdfs] == ["astronomy.pdf", "two.PDF"]
 
 
-def test_unsupported_pdf_feature_is_one_files_error(tmp_path: Path) -> None:
+def test_a_pdf_feature_pypdf_lacks_is_read_by_the_fallback(tmp_path: Path) -> None:
+    """pypdf cannot decode an unknown stream filter; PDFium reads the page anyway, and the
+    note says which reader did."""
     plain = tmp_path / "plain.pdf"
     from reportlab.pdfgen import canvas
 
@@ -94,7 +102,10 @@ def test_unsupported_pdf_feature_is_one_files_error(tmp_path: Path) -> None:
     odd.write_bytes(
         plain.read_bytes().replace(b"<<\n/Length", b"<<\n/Filter /FooDecode /Length", 1)
     )
-    assert "damaged or truncated" in _error(odd)
+    pdf = load_pdf(odd)
+    assert pdf.pages[0].text == "hello world"
+    (note,) = pdf.notes
+    assert "Unsupported filter /FooDecode" in note and "fallback reader (PDFium)" in note
 
 
 def test_pdf_encrypted_with_an_empty_password_opens(tmp_path: Path) -> None:

@@ -51,6 +51,8 @@ def test_ui_listens_on_loopback_only_by_default(tmp_path: Path) -> None:
         ("....pdf", "pdf.pdf"),  # harmless: no folder, no hidden file
         (".hidden.pdf", "hidden.pdf"),
         ("run.sh", "run.sh.pdf"),
+        ("notas tema 2.md", "notas tema 2.md"),
+        ("../slides.HTML", "slides.HTML"),
         ("a\x00b<script>.pdf", "a_b_script_.pdf"),
         ("", "upload.pdf"),
         ("x" * 400 + ".pdf", "x" * 150 + ".pdf"),

@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from ingest.formats import FORMATS
 from rag_app.answers import ANSWER_MODES, AnswerStream
 from rag_app.errors import RagError
 from rag_app.retrieval import STRATEGIES
@@ -64,7 +65,10 @@ def uploads(service: RagService, language: str) -> None:
     state = st.session_state
     state.setdefault("processed_uploads", set())
     files = st.file_uploader(
-        t("upload", language), type=["pdf"], accept_multiple_files=True, key="uploader"
+        t("upload", language),
+        type=[suffix.lstrip(".") for suffix in FORMATS],
+        accept_multiple_files=True,
+        key="uploader",
     )
     new = [f for f in files or [] if f.file_id not in state.processed_uploads]
     if not new:

@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from rag_app.injection import describe
-from rag_app.text import highlight_spans
+from rag_app.text import highlight_spans, location
 from rag_app.verify import FALLBACKS
 from ui.i18n import t
 
@@ -55,9 +55,17 @@ def source_label(source: dict[str, Any], cited: bool, language: str) -> str:
     mark = " ✱" if cited else ""
     warn = " ⚠" if source.get("flags") else ""
     return (
-        f"\\[{source['number']}\\] {escape_md(source['source'])}, {t('page', language)} "
-        f"{source['page']} · {t('score', language)} {source['score']:.2f}{mark}{warn}"
+        f"\\[{source['number']}\\] {where(source, language)} · {t('score', language)} "
+        f"{source['score']:.2f}{mark}{warn}"
     )
+
+
+def where(item: Mapping[str, Any], language: str) -> str:
+    """'file, page p' for a PDF, 'file, Tema 2 › Atención' for a section, escaped."""
+    section = str(item.get("section") or "")
+    place = location(str(item["source"]), int(item["page"]), section, t("page", language))
+    name = escape_md(str(item["source"]))
+    return f"{name}, {escape_md(place)}" if place else name
 
 
 def render_sources(service: Any, answer: dict[str, Any], turn: int, language: str) -> None:
@@ -103,9 +111,8 @@ def evidence_by_source(evidence: Sequence[Mapping[str, Any]]) -> dict[int, tuple
 
 def evidence_markdown(item: Mapping[str, Any], language: str) -> str:
     """'[n] file, page p' over the sentence, quoted as the document has it (escaped)."""
-    where = f"{escape_md(str(item['source']))}, {t('page', language)} {item['page']}"
     quote = escape_md(" ".join(str(item["text"]).split()))
-    return f"**\\[{item['number']}\\] {where}**\n\n> {quote}"
+    return f"**\\[{item['number']}\\] {where(item, language)}**\n\n> {quote}"
 
 
 def render_evidence(evidence: Sequence[Mapping[str, Any]], turn: int, language: str) -> None:

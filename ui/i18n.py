@@ -12,7 +12,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "Las respuestas salen de un modelo en este equipo, con la página de cada pasaje.",
     },
     "language": {"en": "Interface language", "es": "Idioma de la interfaz"},
-    "upload": {"en": "Add PDF files", "es": "Añadir archivos PDF"},
+    "upload": {
+        "en": "Add documents (PDF, Markdown, HTML, Word, text, JSON)",
+        "es": "Añadir documentos (PDF, Markdown, HTML, Word, texto, JSON)",
+    },
     "ingesting": {
         "en": "Reading and indexing {n} file(s)…",
         "es": "Leyendo e indexando {n} archivo(s)…",

@@ -20,7 +20,8 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from ingest.loaders import find_pdfs, load_pdf
+from ingest.formats import FORMATS, load_document
+from ingest.loaders import find_documents
 from ingest.pipeline import ProgressFn, no_progress
 from rag_app.errors import RagError
 from rag_app.evaluation.model_questions import model_question
@@ -114,13 +115,13 @@ def _boilerplate_key(sentence: str) -> str:
 def candidate_sentences(paths: Sequence[Path]) -> list[Candidate]:
     """Every usable sentence once, in document and page order. A sentence found on several
     pages (a running header, a footer with the page number) is layout, not content: left out."""
-    files, errors = find_pdfs(list(paths))
+    files, errors = find_documents(list(paths), FORMATS)
     if errors:
         raise RagError(errors[0])
     found: list[Candidate] = []
     pages_of: defaultdict[str, set[tuple[str, int]]] = defaultdict(set)
     for path in files:
-        pdf = load_pdf(path)
+        pdf = load_document(path)
         default = language_of(" ".join(p.text for p in pdf.pages)) or "en"
         for page in pdf.pages:
             for sentence in split_sentences(_separate_headings(page.text)):
