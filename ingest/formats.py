@@ -31,7 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.loaders import LoadOptions, Page, PdfDocument, clean_text, file_sha256, load_pdf
+from ingest.loaders import (
+    LoadOptions,
+    Page,
+    PdfDocument,
+    clean_text,
+    file_sha256,
+    load_pdf,
+    read_file,
+)
 from rag_app.errors import RagError
 
 SEPARATOR = " › "  # between the headings of a section's path
@@ -58,7 +66,9 @@ def load_document(path: Path, options: LoadOptions | None = None) -> PdfDocument
         )
     if kind.read is None:
         return load_pdf(path, options)
-    data = _read(path, options)
+    data = read_file(path, options)
+    if not data.strip():
+        raise RagError(f"{path.name}: the file is empty (only blank lines); check its content")
     sections = [(where, clean_text(text)) for where, text in kind.read(path.name, data, options)]
     sections = [(where, text) for where, text in sections if text]
     if not sections:
@@ -78,24 +88,6 @@ def load_document(path: Path, options: LoadOptions | None = None) -> PdfDocument
             for number, (where, text) in enumerate(sections, start=1)
         ],
     )
-
-
-def _read(path: Path, options: LoadOptions) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > options.max_file_mb * 1_000_000:
-            raise RagError(
-                f"{path.name}: {size / 1e6:.1f} MB, over the limit of {options.max_file_mb:g} MB; "
-                "split it, or raise RAG_INGEST__MAX_FILE_MB"
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise RagError(f"{path}: file not found; check the path") from None
-    except OSError as exc:
-        raise RagError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
-    if not data.strip():
-        raise RagError(f"{path.name}: the file is empty; check its content")
-    return data
 
 
 def decode(name: str, data: bytes) -> str:

@@ -194,7 +194,16 @@ def _fallback(
 
 
 def _read(path: Path, options: LoadOptions) -> bytes:
-    """The file's bytes, after the checks that need no parsing."""
+    """The PDF's bytes, after the checks that need no parsing."""
+    data = read_file(path, options)
+    if PDF_MAGIC not in data[:1024]:
+        raise RagError(f"{path.name}: not a PDF (no %PDF header); convert it to PDF first")
+    return data
+
+
+def read_file(path: Path, options: LoadOptions) -> bytes:
+    """A document's bytes, after the checks every format shares: size, readable, a UTF-8 name,
+    not empty."""
     try:
         size = path.stat().st_size
         if size > options.max_file_mb * 1_000_000:
@@ -217,8 +226,6 @@ def _read(path: Path, options: LoadOptions) -> bytes:
         ) from None
     if not data:
         raise RagError(f"{path.name}: the file is empty (0 bytes); re-export or re-download it")
-    if PDF_MAGIC not in data[:1024]:
-        raise RagError(f"{path.name}: not a PDF (no %PDF header); convert it to PDF first")
     return data
 
 

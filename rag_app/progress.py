@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingest.pipeline import ProgressFn
+if TYPE_CHECKING:  # importing the pipeline loads chromadb: not for `rag --help`
+    from ingest.pipeline import ProgressFn
 
 
 @contextmanager

