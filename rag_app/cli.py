@@ -141,10 +141,17 @@ def ask(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    doc: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--doc",
+            help="Only this document (its name as `rag docs` lists it); repeat for several.",
+        ),
+    ] = None,
 ) -> None:
     """Answer a question from the ingested documents: evidence quoted first, then the model's
     wording checked against the sources."""
-    stream = _service().stream(question, k, strategy=strategy, mode=mode)
+    stream = _service().stream(question, k, strategy=strategy, mode=mode, documents=doc or ())
     if as_json:
         out.print_json(data=stream.consume().to_dict())
         return

@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -225,10 +225,13 @@ class RagService:
         return self.store.delete(source)
 
     # -- questions ------------------------------------------------------------------------
-    def _check_askable(self, question: str, strategy: str | None = None) -> tuple[str, list[str]]:
+    def _check_askable(
+        self, question: str, strategy: str | None = None, documents: Sequence[str] = ()
+    ) -> Askable:
         """Cheap checks first, so bad input or an empty store fails before models load.
-        Returns the strategy to use and the pending documents' ids, read once per question
-        (searches leave them out)."""
+        Returns the strategy to use, the pending documents' ids, read once per question
+        (searches leave them out), and the ids of the ``documents`` (names) the question is
+        limited to."""
         name = strategy or self.settings.retrieval.strategy
         if name not in STRATEGIES:
             raise RagError(f"strategy {name!r}: unknown; use one of {', '.join(STRATEGIES)}")
@@ -237,29 +240,43 @@ class RagService:
         pending = self.store.pending()
         if not self.store.has_documents(pending):
             raise EmptyStoreError(prompts.EMPTY_STORE["en"])
-        return name, pending
+        if not documents:
+            return Askable(name, pending, None)
+        ready = {r.source: r.doc_id for r in self.documents() if r.doc_id not in pending}
+        unknown = [d for d in documents if d not in ready]
+        if unknown:
+            raise RagError(
+                f"document {unknown[0]!r}: not in the store (documents: "
+                f"{', '.join(ready) or 'none'}); give a name as `rag docs` lists it"
+            )
+        return Askable(name, pending, [ready[d] for d in dict.fromkeys(documents)])
 
     def retrieve(
-        self, question: str, k: int | None = None, strategy: str | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        strategy: str | None = None,
+        documents: Sequence[str] = (),
     ) -> list[Source]:
         """Top-k passages in the strategy's order, each scored by cosine similarity to the
-        question; threshold not applied."""
-        return self._retrieve(question, k, strategy)[0]
+        question; threshold not applied. ``documents``: only these (names), when given."""
+        return self._retrieve(question, k, strategy, documents)[0]
 
     def _retrieve(
         self,
         question: str,
         k: int | None,
-        strategy: str | None,
-        checked: tuple[str, list[str]] | None = None,
+        strategy: str | None = None,
+        documents: Sequence[str] = (),
+        checked: Askable | None = None,
     ) -> tuple[list[Source], dict[str, Any]]:
-        name, pending = checked or self._check_askable(question, strategy)
+        checked = checked or self._check_askable(question, strategy, documents)
         retriever = Retriever(
-            StoreBackend(self.store, self.embeddings, pending),
+            StoreBackend(self.store, self.embeddings, checked.pending, checked.only),
             self._generate,
             dense_weight=self.tuned().dense_weight,
         )
-        found = retriever.run(name, question, k or self.settings.retrieval.k)
+        found = retriever.run(checked.strategy, question, k or self.settings.retrieval.k)
         sources = [
             Source.from_hit(i, hit.doc, hit.score) for i, hit in enumerate(found.hits, start=1)
         ]
@@ -324,11 +341,13 @@ class RagService:
         temperature: float | None = None,
         max_tokens: int | None = None,
         mode: str | None = None,
+        documents: Sequence[str] = (),
     ) -> AnswerStream:
         """Retrieve, quote the evidence, then (unless ``mode`` is "evidence") generate and
         check. ``history`` is the chat so far as (role, text) pairs; the other arguments
-        override the settings for this question only (the UI's controls)."""
-        checked = self._check_askable(question, strategy)
+        override the settings for this question only (the UI's controls); ``documents``
+        limits the search to those documents (names), inside every strategy."""
+        checked = self._check_askable(question, strategy, documents)
         wanted, answering, tuned = self.settings.retrieval, self.settings.answer, self.tuned()
         mode = mode or answering.mode
         if mode not in ANSWER_MODES:
@@ -341,7 +360,7 @@ class RagService:
         started = time.perf_counter()
         language = detect_language(question)
         standalone = question if mode == "evidence" else self.standalone_question(question, history)
-        found, trace = self._retrieve(standalone, k, strategy, checked)
+        found, trace = self._retrieve(standalone, k, checked=checked)
         kept = select_relevant(found, tuned.relevance_threshold, tuned.relevance_margin)
         sources, quoted = self._evidence(standalone, kept, found)
         quoted_in = language_of(" ".join(e.text for e in quoted))
@@ -520,13 +539,26 @@ def safe_upload_name(name: str) -> str:
     return f"{stem[:150]}.{ext}"
 
 
+@dataclass(frozen=True)
+class Askable:
+    """What the cheap checks of a question found (``RagService._check_askable``)."""
+
+    strategy: str
+    pending: list[str]  # ids of half-written documents: never searched
+    only: list[str] | None  # ids of the documents the question is limited to (None: all)
+
+
 class StoreBackend:
     """The store and the embedder, as retrieval strategies see them."""
 
     def __init__(
-        self, store: DocumentStore, embeddings: Embeddings, pending: Sequence[str] | None = None
+        self,
+        store: DocumentStore,
+        embeddings: Embeddings,
+        pending: Sequence[str] | None = None,
+        only: Sequence[str] | None = None,
     ) -> None:
-        self.store, self.embeddings, self.pending = store, embeddings, pending
+        self.store, self.embeddings, self.pending, self.only = store, embeddings, pending, only
 
     def embed(self, text: str) -> list[float]:
         return self.embeddings.embed_query(text)
@@ -537,10 +569,10 @@ class StoreBackend:
     def dense(
         self, vector: Sequence[float], k: int, with_vectors: bool = False
     ) -> list[tuple[Document, float, list[float] | None]]:
-        return self.store.search(vector, k, with_vectors, self.pending)
+        return self.store.search(vector, k, with_vectors, self.pending, self.only)
 
     def keyword(self, query: str, k: int) -> list[tuple[Document, float]]:
-        return self.store.keyword_search(query, k, self.pending)
+        return self.store.keyword_search(query, k, self.pending, self.only)
 
     def cosine(self, vector: Sequence[float], docs: Sequence[Document]) -> list[float]:
         stored = self.store.chunks.vectors([str(d.id) for d in docs])

@@ -171,6 +171,19 @@ def test_every_format_is_ingested_asked_and_cited_by_section(
     assert "glossary.jsonl, Perplexity" in printed.stdout
     assert "page" not in printed.stdout.split("Sources")[-1].split("glossary.jsonl")[1][:20]
 
+    # --doc (repeatable) limits the search to those documents, inside the strategy.
+    limited = rag(
+        "ask", "When is the report of assignment 3 due?", "--mode", "evidence", "--json",
+        "--doc", "reading.txt", "--doc", "notas.md", env=env,
+    )  # fmt: skip
+    assert limited.returncode == 0, limited.stderr
+    assert {s["source"] for s in json.loads(limited.stdout)["sources"]} <= {
+        "reading.txt",
+        "notas.md",
+    }
+    unknown = rag("ask", "When is it due?", "--doc", "nothing.md", env=env)
+    assert_one_line_error(unknown, "document 'nothing.md': not in the store")
+
     # Unchanged files are not read again; a deleted one goes with its chunks.
     again = json.loads(rag("ingest", str(folder), "--json", env=env).stdout)
     assert len(again["unchanged"]) == 5

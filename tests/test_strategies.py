@@ -112,3 +112,36 @@ def test_cli_strategy_option(tmp_path: Path) -> None:
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: strategy 'bogus': unknown; use one of similarity")
+
+
+OTHER_CITY = [
+    "La universidad de la otra ciudad fue fundada por la reina Urraca en el siglo doce. Hoy "
+    "enseña arquitectura e ingeniería naval en un antiguo convento.",
+    "El mercado de la otra ciudad solo abre los sábados, y allí se venden flores y cerámica.",
+]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_question_limited_to_documents_searches_only_them(
+    service: RagService, strategy: str
+) -> None:
+    """The filter works inside every strategy's search (dense, BM25, MMR, the rephrasings,
+    HyDE's passage), before the top k: all k passages come from the chosen document even
+    when the other one answers the question as well."""
+    assert service.ingest_texts([("otra", OTHER_CITY)]).chunks == len(OTHER_CITY)
+    question = "¿Quién fundó la universidad?"
+    for chosen, page in (("otra", 1), ("ciudad", 5)):
+        found = service.retrieve(question, k=4, strategy=strategy, documents=[chosen])
+        assert {s.source for s in found} == {chosen}
+        assert found[0].page == page
+    both = service.retrieve(question, k=8, strategy=strategy)
+    assert {s.source for s in both} == {"ciudad", "otra"}
+
+
+def test_an_answer_limited_to_a_document_and_an_unknown_one(service: RagService) -> None:
+    service.ingest_texts([("otra", OTHER_CITY)])
+    answer = service.ask("¿Quién fundó la universidad?", mode="evidence", documents=["otra"])
+    assert "Urraca" in answer.evidence[0].text
+    assert {s.source for s in answer.sources} == {"otra"}
+    with pytest.raises(RagError, match=r"document 'nada': not in the store \(documents: "):
+        service.ask("¿Quién fundó la universidad?", documents=["nada"])

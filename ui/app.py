@@ -25,6 +25,10 @@ def sidebar(service: RagService, language: str) -> dict[str, Any]:
     with st.sidebar:
         st.subheader(t("settings", language))
         defaults = service.settings
+        names = [d.source for d in service.documents()]
+        # A document deleted since it was chosen leaves the choice, not an error.
+        if "only_documents" in state:
+            state.only_documents = [n for n in state.only_documents if n in names]
         options = {
             "mode": st.selectbox(
                 t("answer_mode", language),
@@ -52,6 +56,13 @@ def sidebar(service: RagService, language: str) -> dict[str, Any]:
             ),
             "max_tokens": st.slider(
                 t("max_tokens", language), 32, 1024, defaults.llm.max_tokens, 32, key="max_tokens"
+            ),
+            # Empty: every document. Applied inside each strategy's search, before the top k.
+            "documents": st.multiselect(
+                t("only_documents", language),
+                options=names,
+                key="only_documents",
+                help=t("only_documents_help", language),
             ),
         }
         if st.button(t("clear", language), key="clear_chat", width="stretch"):

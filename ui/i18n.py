@@ -12,6 +12,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "Las respuestas salen de un modelo en este equipo, con la página de cada pasaje.",
     },
     "language": {"en": "Interface language", "es": "Idioma de la interfaz"},
+    "only_documents": {"en": "Only these documents", "es": "Solo estos documentos"},
+    "only_documents_help": {
+        "en": "Questions search only the chosen documents (all of them when none is chosen).",
+        "es": "Las preguntas buscan solo en los documentos elegidos (en todos si no hay ninguno).",
+    },
     "upload": {
         "en": "Add documents (PDF, Markdown, HTML, Word, text, JSON)",
         "es": "Añadir documentos (PDF, Markdown, HTML, Word, texto, JSON)",

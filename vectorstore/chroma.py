@@ -149,12 +149,14 @@ class ChunkIndex:
         k: int,
         excluded: Sequence[str] = (),
         with_vectors: bool = False,
+        only: Sequence[str] | None = None,
     ) -> list[tuple[Document, float, list[float] | None]]:
-        """Top-k chunks outside the documents ``excluded`` (filtered inside Chroma; usually
-        none are), with cosine similarity and, when asked (for MMR), their stored vectors."""
-        if k <= 0:
+        """Top-k chunks outside the documents ``excluded`` and, when ``only`` is given, inside
+        those documents (both filtered inside Chroma, before the top k), with cosine
+        similarity and, when asked (for MMR), their stored vectors."""
+        if k <= 0 or (only is not None and not only):
             return []
-        where = {"doc_id": {"$nin": list(excluded)}} if excluded else None
+        where = doc_filter(excluded, only)
         include = ["documents", "metadatas", "distances"] + (["embeddings"] if with_vectors else [])
         got = self.collection.query(
             query_embeddings=[list(vector)], n_results=k, where=where, include=include
@@ -200,6 +202,19 @@ class ChunkIndex:
                 return
             yield from _documents(got["ids"], got["documents"], got["metadatas"])
             offset += len(got["ids"])
+
+
+def doc_filter(excluded: Sequence[str], only: Sequence[str] | None) -> dict[str, Any] | None:
+    """Chroma's ``where`` for chunks of documents in ``only`` (all, when None) and not in
+    ``excluded``."""
+    clauses: list[dict[str, Any]] = []
+    if only is not None:
+        clauses.append({"doc_id": {"$in": list(only)}})
+    if excluded:
+        clauses.append({"doc_id": {"$nin": list(excluded)}})
+    if len(clauses) > 1:
+        return {"$and": clauses}
+    return clauses[0] if clauses else None
 
 
 def _documents(ids: Sequence[str], texts: Sequence[Any], metas: Sequence[Any]) -> list[Document]:

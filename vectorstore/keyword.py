@@ -107,8 +107,15 @@ class KeywordIndex:
                 self._built = (generation, model, [r[0] for r in rows], [r[1] for r in rows])
             return self._built[1], self._built[2], self._built[3]
 
-    def search(self, query: str, k: int, excluded: Sequence[str] = ()) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the best k chunks outside the documents ``excluded``."""
+    def search(
+        self,
+        query: str,
+        k: int,
+        excluded: Sequence[str] = (),
+        only: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best k chunks outside the documents ``excluded`` and,
+        when ``only`` is given, inside those documents (masked before the top k)."""
         import numpy as np
 
         model, ids, owners = self._model()
@@ -116,12 +123,18 @@ class KeywordIndex:
         terms = [t for t in query_tokens(query) if t in vocabulary]
         if not ids or not terms or k <= 0:
             return []
-        banned = set(excluded)
+        banned, allowed = set(excluded), None if only is None else set(only)
         mask = (
-            np.fromiter((o not in banned for o in owners), dtype=np.float32, count=len(ids))
-            if banned
+            np.fromiter(
+                (o not in banned and (allowed is None or o in allowed) for o in owners),
+                dtype=np.float32,
+                count=len(ids),
+            )
+            if banned or allowed is not None
             else None
         )
+        if mask is not None and not mask.any():
+            return []
         found, scores = model.retrieve(
             [terms], k=min(k, len(ids)), show_progress=False, weight_mask=mask, n_threads=1
         )

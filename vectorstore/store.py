@@ -84,17 +84,24 @@ class DocumentStore:
         k: int,
         with_vectors: bool = False,
         pending: Sequence[str] | None = None,
+        only: Sequence[str] | None = None,
     ) -> list[tuple[Document, float, list[float] | None]]:
-        """Dense top-k, never from a half-written (pending) document."""
+        """Dense top-k, never from a half-written (pending) document; only from the documents
+        ``only`` names (doc ids) when given."""
         excluded = self.pending() if pending is None else pending
-        return self.chunks.search(vector, k, excluded, with_vectors)
+        return self.chunks.search(vector, k, excluded, with_vectors, only)
 
     def keyword_search(
-        self, query: str, k: int, pending: Sequence[str] | None = None
+        self,
+        query: str,
+        k: int,
+        pending: Sequence[str] | None = None,
+        only: Sequence[str] | None = None,
     ) -> list[tuple[Document, float]]:
-        """BM25 top-k, never from a pending document; scores as BM25 gives them."""
+        """BM25 top-k, never from a pending document (and only from ``only``'s documents when
+        given); scores as BM25 gives them."""
         self.sync_keyword()
-        hits = self.keyword.search(query, k, self.pending() if pending is None else pending)
+        hits = self.keyword.search(query, k, self.pending() if pending is None else pending, only)
         docs = {d.id: d for d in self.chunks.get([chunk_id for chunk_id, _ in hits])}
         return [(docs[i], score) for i, score in hits if i in docs]
 
