@@ -38,7 +38,12 @@ app = typer.Typer(
 docs_app = typer.Typer(
     help="List ingested documents, delete one, or check the store.", invoke_without_command=True
 )
+kb_app = typer.Typer(
+    help="Knowledge bases: separate sets of documents. `--kb NAME` before any command uses one.",
+    invoke_without_command=True,
+)
 app.add_typer(docs_app, name="docs")
+app.add_typer(kb_app, name="kb")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 app.add_typer(models_app, name="models")
@@ -47,16 +52,26 @@ app.add_typer(models_app, name="models")
 class State:
     config: Path | None = None
     data_dir: Path | None = None
+    kb: str | None = None
 
 
-def _service() -> Any:
-    from rag_app.service import RagService
+def _settings(knowledge_base: bool = True) -> Any:
+    """The settings of the global options; those of the ``--kb`` knowledge base unless
+    ``knowledge_base`` is False."""
+    from rag_app.service import with_knowledge_base
     from rag_app.settings import load_settings
 
     overrides: dict[str, Any] = {}
     if State.data_dir is not None:
         overrides["data_dir"] = State.data_dir
-    return RagService(load_settings(State.config, **overrides))
+    settings = load_settings(State.config, **overrides)
+    return with_knowledge_base(settings, State.kb) if knowledge_base else settings
+
+
+def _service() -> Any:
+    from rag_app.service import RagService
+
+    return RagService(_settings())
 
 
 @app.callback()
@@ -67,8 +82,12 @@ def _options(
     data_dir: Annotated[
         Path | None, typer.Option(help="Where the store lives (also RAG_DATA_DIR).")
     ] = None,
+    kb: Annotated[
+        str | None,
+        typer.Option(help="Knowledge base to use (`rag kb` lists them; default: 'default')."),
+    ] = None,
 ) -> None:
-    State.config, State.data_dir = config, data_dir
+    State.config, State.data_dir, State.kb = config, data_dir, kb
 
 
 def place(source: str, where: str) -> str:
@@ -349,6 +368,83 @@ def _quiet_libraries() -> None:
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     }.items():
         os.environ.setdefault(name, value)
+
+
+@kb_app.callback()
+def kb(ctx: typer.Context) -> None:
+    """List knowledge bases with their documents and chunks (`rag kb` alone)."""
+    if ctx.invoked_subcommand is None:
+        kb_list(as_json=False)
+
+
+@kb_app.command("list")
+def kb_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List knowledge bases with their documents and chunks."""
+    from rag_app.service import RagService, knowledge_bases
+
+    settings = _settings(knowledge_base=False)
+    rows = []
+    for base in knowledge_bases(settings).all():
+        docs = RagService(settings.model_copy(update={"collection": base.collection})).documents()
+        rows.append(
+            {"name": base.name, "documents": len(docs), "chunks": sum(d.chunks for d in docs)}
+        )
+    if as_json:
+        out.print_json(data=rows)
+        return
+    table = Table("knowledge base", "documents", "chunks")
+    for row in rows:
+        table.add_row(Text(str(row["name"])), str(row["documents"]), str(row["chunks"]))
+    out.print(table)
+
+
+@kb_app.command("create")
+def kb_create(name: Annotated[str, typer.Argument(help="Its name, e.g. 'Papers'.")]) -> None:
+    """Create an empty knowledge base."""
+    from rag_app.service import knowledge_bases
+
+    created = knowledge_bases(_settings(knowledge_base=False)).create(name)
+    out.print(f"Created knowledge base {created.name!r}. Add documents with: "
+              f"rag --kb {created.name!r} ingest FILES", markup=False)  # fmt: skip
+
+
+@kb_app.command("rename")
+def kb_rename(
+    old: Annotated[str, typer.Argument(help="Its name now.")],
+    new: Annotated[str, typer.Argument(help="Its new name.")],
+) -> None:
+    """Rename a knowledge base (its documents stay as they are)."""
+    from rag_app.service import knowledge_bases
+
+    renamed = knowledge_bases(_settings(knowledge_base=False)).rename(old, new)
+    out.print(f"Renamed knowledge base {old!r} to {renamed.name!r}.", markup=False)
+
+
+def _confirmed(question: str) -> bool:
+    """A yes/no answer from the terminal; no (not an error) when there is no one to ask."""
+    try:
+        return bool(typer.confirm(question, err=True))
+    except typer.Abort:
+        return False
+
+
+@kb_app.command("delete")
+def kb_delete(
+    name: Annotated[str, typer.Argument(help="The knowledge base to delete.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a knowledge base and all its documents (other knowledge bases are untouched)."""
+    from rag_app.service import delete_knowledge_base, knowledge_bases
+
+    settings = _settings(knowledge_base=False)
+    found = knowledge_bases(settings).find(name)
+    if not yes and not _confirmed(f"Delete knowledge base {found.name!r} and all its documents?"):
+        err.print("Nothing deleted (confirm, or add --yes).", markup=False)
+        raise typer.Exit(1)
+    base, chunks = delete_knowledge_base(settings, found.name)
+    out.print(f"Deleted knowledge base {base.name!r} ({chunks} chunks).", markup=False)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ built on first use and then kept, so a process loads each model once.
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -39,11 +40,12 @@ from rag_app.settings import EmbeddingSettings, Settings
 from rag_app.text import detect_language, language_of
 from rag_app.verify import Checked, check_answer, evidence_answer
 from vectorstore.check import CheckReport, check_store
+from vectorstore.knowledge import is_created_base
 from vectorstore.registry import DocumentRecord
 from vectorstore.store import DocumentStore
 
 if TYPE_CHECKING:
-    from vectorstore import ChromaServer
+    from vectorstore import ChromaServer, KnowledgeBase, KnowledgeBases
 
 INGEST_LOCK_WAIT_S = 3600
 GENERATION_CACHE_SIZE = 512
@@ -176,7 +178,7 @@ class RagService:
         self, files: Iterable[tuple[str, bytes]], progress: ProgressFn | None = None
     ) -> IngestReport:
         """Store uploaded files under the data dir (names sanitized), then ingest them."""
-        folder = self.settings.data_dir / "uploads"
+        folder = uploads_folder(self.settings)
         folder.mkdir(parents=True, exist_ok=True)
         limit = self.settings.ui.max_upload_mb * 1_000_000
         paths: list[Path] = []
@@ -496,6 +498,45 @@ class RagService:
 
     def ask(self, question: str, k: int | None = None, **overrides: Any) -> Answer:
         return self.stream(question, k, **overrides).consume()
+
+
+def uploads_folder(settings: Settings) -> Path:
+    """Where the UI keeps uploaded files: one folder per knowledge base (the default one's is
+    ``uploads`` itself), so two knowledge bases may each hold a file of the same name."""
+    base = settings.data_dir / "uploads"
+    return base / settings.collection if is_created_base(settings.collection) else base
+
+
+def knowledge_bases(settings: Settings) -> KnowledgeBases:
+    """The knowledge bases of this data dir (or Chroma server)."""
+    from vectorstore import knowledge_bases as listed
+
+    folder, server = store_location(settings)
+    return listed(folder, settings.collection, server)
+
+
+def with_knowledge_base(settings: Settings, name: str | None) -> Settings:
+    """The settings for the knowledge base ``name`` (the settings' own when None or empty)."""
+    if not name:
+        return settings
+    kb = knowledge_bases(settings).find(name)
+    return settings.model_copy(update={"collection": kb.collection})
+
+
+def delete_knowledge_base(settings: Settings, name: str) -> tuple[KnowledgeBase, int]:
+    """Delete a knowledge base with its documents' chunks, registry, keyword index and
+    uploaded files; the others are not touched. Returns it and how many chunks it held."""
+    from vectorstore import drop_store
+
+    kbs = knowledge_bases(settings)
+    kb = kbs.find(name)
+    target = settings.model_copy(update={"collection": kb.collection})
+    with RagService(target)._ingest_lock(wait_s=5):  # not while it is being ingested into
+        kbs.forget(kb.name)
+        folder, server = store_location(settings)
+        chunks = drop_store(folder, kb.collection, server)
+        shutil.rmtree(uploads_folder(target), ignore_errors=True)
+    return kb, chunks
 
 
 def store_location(settings: Settings) -> tuple[Path, ChromaServer | None]:

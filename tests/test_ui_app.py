@@ -224,3 +224,31 @@ def test_marks_are_placed_across_line_breaks_and_markdown() -> None:
     shown = marked_answer(text, ["Not in the text.", "<b>x</b>"], "en")
     assert shown.count(":red[⚠ not found in the sources]") == 2
     assert "<b>" not in shown and "\\<b\\>x\\</b\\>" in shown  # escaped, never HTML
+
+
+def test_knowledge_bases_and_the_document_filter(app: AppTest, tmp_path: Path) -> None:
+    from tests.pdfs import SPANISH_PAGES
+
+    app.text_input(key="new_kb_name").set_value("Papers")
+    app.button(key="create_kb").click().run()
+    assert not app.exception
+    assert app.selectbox(key="knowledge_base").value == "Papers"
+    upload(app, "astronomy.pdf", make_pdf(tmp_path / "a.pdf", COURSE_PAGES).read_bytes())
+    upload(app, "biologia.pdf", make_pdf(tmp_path / "b.pdf", SPANISH_PAGES).read_bytes())
+    assert "Documents (2)" in all_text(app)
+
+    app.selectbox(key="knowledge_base").set_value("default").run()
+    assert "Documents (0)" in all_text(app)  # the other knowledge base is apart
+    app.selectbox(key="knowledge_base").set_value("Papers").run()
+    assert "Documents (2)" in all_text(app)
+
+    app.selectbox(key="answer_mode").set_value("evidence").run()
+    question = "Who founded the Lumora Observatory?"
+    app.multiselect(key="only_documents").set_value(["astronomy.pdf"]).run()
+    ask(app, question)
+    sources = app.session_state["messages"][-1]["answer"]["sources"]
+    assert sources and {s["source"] for s in sources} == {"astronomy.pdf"}
+    app.multiselect(key="only_documents").set_value(["biologia.pdf"]).run()
+    ask(app, question)
+    sources = app.session_state["messages"][-1]["answer"]["sources"]
+    assert "astronomy.pdf" not in {s["source"] for s in sources}

@@ -14,7 +14,8 @@ from ingest.formats import FORMATS
 from rag_app.answers import ANSWER_MODES, AnswerStream
 from rag_app.errors import RagError
 from rag_app.retrieval import STRATEGIES
-from rag_app.service import RagService
+from rag_app.service import RagService, knowledge_bases
+from rag_app.settings import load_settings
 from ui import components, models_panel
 from ui.i18n import LANGUAGES, default_language, t
 from ui.services import get_service
@@ -238,11 +239,31 @@ def language_choice() -> str:
         )
 
 
+def knowledge_base_choice(language: str) -> None:
+    """The knowledge base every page of this session works on, and making a new one."""
+    state = st.session_state
+    bases = knowledge_bases(load_settings())
+    names = [kb.name for kb in bases.all()]
+    if "pending_kb" in state:  # just created: a widget's value is set before it is drawn
+        state.knowledge_base = state.pop("pending_kb")
+    if state.get("knowledge_base") not in names:  # deleted meanwhile, or first run
+        state.knowledge_base = names[0]
+    with st.sidebar:
+        st.selectbox(t("knowledge_base", language), options=names, key="knowledge_base")
+        with st.expander(t("new_knowledge_base", language)):
+            name = st.text_input(t("kb_name", language), key="new_kb_name")
+            if st.button(t("create", language), key="create_kb") and name.strip():
+                created = bases.create(name)
+                state.pending_kb = created.name
+                st.rerun()
+
+
 def main() -> None:
     st.set_page_config(page_title="rag-app", page_icon="📚", layout="wide")
     language = st.session_state.get("language", "en")
     try:
         language = language_choice()
+        knowledge_base_choice(language)
         page = st.navigation(
             [
                 st.Page(

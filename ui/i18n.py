@@ -12,6 +12,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "Las respuestas salen de un modelo en este equipo, con la página de cada pasaje.",
     },
     "language": {"en": "Interface language", "es": "Idioma de la interfaz"},
+    "knowledge_base": {"en": "Knowledge base", "es": "Base de conocimiento"},
+    "new_knowledge_base": {"en": "New knowledge base", "es": "Nueva base de conocimiento"},
+    "kb_name": {"en": "Name", "es": "Nombre"},
+    "create": {"en": "Create", "es": "Crear"},
     "only_documents": {"en": "Only these documents", "es": "Solo estos documentos"},
     "only_documents_help": {
         "en": "Questions search only the chosen documents (all of them when none is chosen).",

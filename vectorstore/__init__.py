@@ -15,10 +15,21 @@ from vectorstore.chroma import (
     server_client,
 )
 from vectorstore.keyword import KeywordIndex
+from vectorstore.knowledge import KnowledgeBase, KnowledgeBases
 from vectorstore.registry import DocumentRecord, Registry
 from vectorstore.store import DocumentStore
 
-__all__ = ["ChromaServer", "DocumentRecord", "DocumentStore", "open_store", "stored_embedder"]
+__all__ = [
+    "ChromaServer",
+    "DocumentRecord",
+    "DocumentStore",
+    "KnowledgeBase",
+    "KnowledgeBases",
+    "drop_store",
+    "knowledge_bases",
+    "open_store",
+    "stored_embedder",
+]
 
 
 def _client(path: Path, server: ChromaServer | None) -> ClientAPI:
@@ -48,5 +59,31 @@ def open_store(
     return DocumentStore(
         ChunkIndex(client, collection, embeddings, embedder),
         Registry(client, f"{collection}_registry"),
-        KeywordIndex(path / f"{collection}_keywords.sqlite3"),
+        KeywordIndex(_keyword_file(path, collection)),
     )
+
+
+def _keyword_file(path: Path, collection: str) -> Path:
+    return path / f"{collection}_keywords.sqlite3"
+
+
+def knowledge_bases(
+    path: Path, default_collection: str, server: ChromaServer | None = None
+) -> KnowledgeBases:
+    return KnowledgeBases(_client(path, server), default_collection)
+
+
+def drop_store(path: Path, collection: str, server: ChromaServer | None = None) -> int:
+    """Delete a store whole: its chunks, its registry and its keyword index. Returns how many
+    chunks it held (0 when there was nothing)."""
+    client = _client(path, server)
+    names = {c.name for c in client.list_collections()}
+    chunks = client.get_collection(collection).count() if collection in names else 0
+    for name in (collection, f"{collection}_registry"):
+        if name in names:
+            client.delete_collection(name)
+    for suffix in ("", "-wal", "-shm"):
+        _keyword_file(path, collection).with_name(
+            _keyword_file(path, collection).name + suffix
+        ).unlink(missing_ok=True)
+    return int(chunks)
