@@ -108,3 +108,48 @@ def evidence_comes_first(page: Any) -> bool:
     )
     top, below = evidence.bounding_box(), answer.bounding_box()
     return bool(before) and top["y"] + top["height"] <= below["y"] + 1
+
+
+def test_a_conversation_survives_a_restart_of_the_server_and_exports(tmp_path: Path) -> None:
+    """Ask, stop `rag ui`, start it again on the same data dir, reload: the conversation is
+    listed, opens with its answer and sources, and downloads as Markdown with them."""
+    pdf = make_pdf(tmp_path / "astronomy.pdf", COURSE_PAGES)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(RAG_DATA_DIR=str(tmp_path / "data"), RAG_LLM__TEMPERATURE="0")
+    question = "Who founded the Lumora Observatory?"
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
+        page.set_default_timeout(120_000)
+        url, command = served_at(free_port())
+        with running(command, f"{url}/_stcore/health", tmp_path / "ui1.log", env=env, timeout_s=90):
+            page.goto(url)
+            page.locator(".st-key-chat_input textarea").wait_for()
+            page.locator(".st-key-uploader input[type=file]").set_input_files(str(pdf))
+            page.get_by_text("Indexed 1 file(s): 3 pages").wait_for()
+            chat = page.locator(".st-key-chat_input textarea")
+            chat.fill(question)
+            chat.press("Enter")
+            page.locator(".st-key-source-1-1").wait_for()
+        # Another port: the first one may linger in TIME_WAIT for a while after the stop.
+        url, command = served_at(free_port())
+        with running(command, f"{url}/_stcore/health", tmp_path / "ui2.log", env=env, timeout_s=90):
+            page.goto(url)  # a new session on a new server process
+            page.locator(".st-key-chat_input textarea").wait_for()
+            assert page.locator(".st-key-source-1-1").count() == 0
+            page.get_by_role("button", name=question).click()
+            source = page.locator(".st-key-source-1-1")
+            source.wait_for()
+            assert "astronomy.pdf, page 2" in source.inner_text()
+            assert "Elena Vasquez" in page.locator(".st-key-evidence-1").inner_text()
+            page.get_by_text("This conversation").click()
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Export as Markdown").click()
+            markdown = Path(download.value.path()).read_text(encoding="utf-8")
+        browser.close()
+    assert markdown.startswith(f"# {question}\n\n## {question}")
+    assert "astronomy.pdf, page 2" in markdown and "Elena Vasquez" in markdown
+
+
+def served_at(port: int) -> tuple[str, list[str]]:
+    return f"http://127.0.0.1:{port}", [RAG, "ui", "--port", str(port)]

@@ -6,12 +6,14 @@ out widgets and keeps each browser session's chat history in st.session_state.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
 
 from ingest.formats import FORMATS
 from rag_app.answers import ANSWER_MODES, AnswerStream
+from rag_app.chats import ChatStore
 from rag_app.errors import RagError
 from rag_app.retrieval import STRATEGIES
 from rag_app.service import RagService, knowledge_bases
@@ -19,6 +21,8 @@ from rag_app.settings import load_settings
 from ui import components, models_panel
 from ui.i18n import LANGUAGES, default_language, t
 from ui.services import get_service
+
+MAX_LISTED_CHATS = 30
 
 
 def sidebar(service: RagService, language: str) -> dict[str, Any]:
@@ -67,7 +71,7 @@ def sidebar(service: RagService, language: str) -> dict[str, Any]:
             ),
         }
         if st.button(t("clear", language), key="clear_chat", width="stretch"):
-            state.messages = []
+            state.messages, state.chat_id = [], None  # the saved conversation stays listed
         components.models_panel(service.describe(), language)
         models_panel.catalog_panel(service.settings, language)
     return options
@@ -159,21 +163,87 @@ def chat(service: RagService, language: str, options: dict[str, Any]) -> None:
         return
     turn = len(state.messages)
     history = [(m["role"], m["content"]) for m in state.messages]
-    state.messages.append({"role": "user", "content": question})
+    remember(service, {"role": "user", "content": question})
     with st.chat_message("user"), st.container(key=f"user-{turn}"):
         st.markdown(components.escape_md(question))
     with st.chat_message("assistant"):
         if not service.documents():
             text = t("upload_first", language)
             st.markdown(text)
-            state.messages.append({"role": "assistant", "content": text})
+            remember(service, {"role": "assistant", "content": text})
             return
         stream = service.stream(question, history=history, **options)
         answer = streamed_answer(stream, turn + 1, language)
+        # Saved before the sources are drawn: a page closed (or a server stopped) while they
+        # render does not lose the answer.
+        remember(
+            service, {"role": "assistant", "content": answer.get("answer", ""), "answer": answer}
+        )
         answer_details(service, answer, turn + 1, language)
-    state.messages.append(
-        {"role": "assistant", "content": answer.get("answer", ""), "answer": answer}
-    )
+
+
+def chat_store(service: RagService) -> ChatStore:
+    return ChatStore(service.settings.data_dir / "chats.sqlite3")
+
+
+def remember(service: RagService, message: dict[str, Any]) -> None:
+    """A message into this session's conversation, and saved at once (the conversation is
+    created, in the current knowledge base, with its first message)."""
+    state = st.session_state
+    state.messages.append(message)
+    store = chat_store(service)
+    if not state.get("chat_id"):
+        state.chat_id = store.create(service.settings.collection)
+    store.append(state.chat_id, message)
+
+
+def conversations_panel(service: RagService, language: str) -> None:
+    """The knowledge base's saved conversations: start a new one, resume, rename, export,
+    delete."""
+    state = st.session_state
+    store = chat_store(service)
+    base = service.settings.collection
+    current = store.get(state.chat_id) if state.get("chat_id") else None
+    if state.get("chat_id") and (current is None or current.knowledge_base != base):
+        state.chat_id, state.messages = None, []  # deleted elsewhere, or another base's
+        current = None
+    with st.sidebar:
+        st.subheader(t("conversations", language))
+        if st.button(t("new_chat", language), key="new_chat", width="stretch"):
+            state.chat_id, state.messages, current = None, [], None
+        for saved in store.chats(base)[:MAX_LISTED_CHATS]:
+            mark = "▸ " if current is not None and saved.id == current.id else ""
+            if st.button(f"{mark}{saved.title or '…'}", key=f"chat-{saved.id}", width="stretch"):
+                state.chat_id, state.messages = saved.id, store.messages(saved.id)
+                current = saved
+        if current is None:
+            return
+        with st.expander(t("this_chat", language)):
+            title = st.text_input(
+                t("title_label", language), current.title, key=f"title-{current.id}"
+            )
+            if st.button(t("rename", language), key="rename_chat") and title.strip():
+                store.rename(current.id, title)
+                st.rerun()
+            st.download_button(
+                t("export", language),
+                data=store.export_markdown(current.id),
+                file_name=f"{safe_file_stem(current.title)}.md",
+                mime="text/markdown",
+                key="export_chat",
+            )
+            if st.button(t("delete_chat", language), key="delete_chat"):
+                state.confirm_chat_delete = current.id
+            if state.get("confirm_chat_delete") == current.id:
+                st.warning(t("confirm_delete_chat", language, title=current.title))
+                if st.button(t("yes_delete", language), key="confirm_delete_chat"):
+                    store.delete(current.id)
+                    state.chat_id, state.messages, state.confirm_chat_delete = None, [], None
+                    st.rerun()
+
+
+def safe_file_stem(title: str) -> str:
+    return re.sub(r"[^\w\- ]+", "_", title).strip(" _")[:60] or "conversation"
 
 
 def streamed_answer(stream: AnswerStream, turn: int, language: str) -> dict[str, Any]:
@@ -216,6 +286,7 @@ def chat_page() -> None:
     language = st.session_state.language
     service = get_service()
     options = sidebar(service, language)
+    conversations_panel(service, language)
     st.title(t("title", language))
     st.caption(t("caption", language))
     uploads(service, language)
