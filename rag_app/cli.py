@@ -313,6 +313,38 @@ def doctor(
 
 
 @app.command()
+def serve(
+    port: Annotated[int | None, typer.Option(help="Port (also RAG_API__PORT).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (also RAG_API__HOST).")
+    ] = None,
+) -> None:
+    """Serve the HTTP API (OpenAI-compatible chat, documents, ask) on 127.0.0.1 unless told
+    otherwise; docs at /docs."""
+    import uvicorn
+
+    from rag_app.api import check_bind, create_app
+
+    settings = _settings(knowledge_base=False)
+    address, number = host or settings.api.host, port or settings.api.port
+    check_bind(address, settings.api.keys)
+    _check_port(address, number, "RAG_API__PORT")
+    err.print(f"rag-app API on http://{address}:{number} (docs: /docs)")
+    uvicorn.run(create_app(settings), host=address, port=number, log_level="warning")
+
+
+def _check_port(address: str, number: int, setting: str) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind((address, number))
+        except OSError as exc:
+            raise RagError(
+                f"cannot listen on {address}:{number} ({exc.strerror}); another app may use the "
+                f"port: pass --port or set {setting}"
+            ) from None
+
+
+@app.command()
 def ui(
     port: Annotated[int | None, typer.Option(help="Port (also RAG_UI__PORT).")] = None,
     host: Annotated[
@@ -328,14 +360,7 @@ def ui(
     if spec is None or spec.origin is None:
         raise RagError("the UI package is not installed; reinstall rag-app (make install)")
     address, number = host or settings.host, port or settings.port
-    with socket.socket() as probe:
-        try:
-            probe.bind((address, number))
-        except OSError as exc:
-            raise RagError(
-                f"cannot listen on {address}:{number} ({exc.strerror}); another app may use the "
-                "port: pass --port or set RAG_UI__PORT"
-            ) from None
+    _check_port(address, number, "RAG_UI__PORT")
     if address not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"note: listening on {address}: other machines on the network can reach the UI")
     env = dict(os.environ)

@@ -250,6 +250,20 @@ class IngestSettings(BaseModel):
     )
 
 
+class APISettings(BaseModel):
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address `rag serve` listens on. Any other than loopback needs api.keys.",
+    )
+    port: int = Field(default=8088, ge=1, le=65535, description="Port of `rag serve`.")
+    keys: list[str] = Field(
+        default_factory=list,
+        repr=False,
+        description="API keys clients send as `Authorization: Bearer KEY`. Empty: no key "
+        "(loopback only).",
+    )
+
+
 class UISettings(BaseModel):
     host: str = Field(
         default="127.0.0.1",
@@ -317,6 +331,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    api: APISettings = Field(default_factory=APISettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
 
     @field_validator("data_dir")

@@ -1,0 +1,281 @@
+"""`rag serve`: an HTTP API over the same RagService, for the tools people already use.
+
+- ``POST /v1/chat/completions``, OpenAI-compatible, streamed (server-sent events) or not: the
+  last user message is the question, the earlier turns its history; ``model`` names the
+  knowledge base ("default", or any `rag kb` lists). The reply's text is the app's answer; its
+  evidence, sources, checks and trace travel in an extra ``rag`` field (of the response, or of
+  the final streamed chunk), which OpenAI clients ignore. ``GET /v1/models`` lists the
+  knowledge bases.
+- ``POST /ask`` (the `rag ask --json` object), ``GET/POST /documents`` (multipart upload, the
+  UI's limits and per-file errors), ``DELETE /documents/{name}``, ``GET /health``; OpenAPI docs
+  at ``/docs``. ``?kb=NAME`` picks the knowledge base.
+- Errors are JSON with one line (``{"error": {"message", "type"}}``), never a traceback.
+- Auth: on a loopback address no key is needed; bound to any other address, the server refuses
+  to start without ``api.keys``, and then every request needs ``Authorization: Bearer KEY``
+  (compared in constant time).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from rag_app.errors import RagError
+from rag_app.service import (
+    EmptyStoreError,
+    RagService,
+    knowledge_bases,
+    recorded_embedding,
+    with_knowledge_base,
+)
+from rag_app.settings import Settings
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class ChatMessage(BaseModel):
+    role: str
+    content: str | list[dict[str, Any]]
+
+    def text(self) -> str:
+        """OpenAI's content may be a list of parts; the text parts are the message."""
+        if isinstance(self.content, str):
+            return self.content
+        return " ".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+
+
+class ChatRequest(BaseModel):
+    model: str = "default"
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, ge=1, le=4096)
+
+
+class AskRequest(BaseModel):
+    question: str
+    kb: str | None = None
+    k: int | None = Field(default=None, ge=1, le=50)
+    strategy: str | None = None
+    mode: str | None = None
+    documents: list[str] = Field(default_factory=list)
+
+
+def check_bind(host: str, keys: Sequence[str]) -> None:
+    """Refuse to serve other machines without keys (one line: what to do)."""
+    if host not in LOOPBACK and not [k for k in keys if k]:
+        raise RagError(
+            f"refusing to listen on {host} without API keys: set RAG_API__KEYS='[\"a-long-"
+            "secret\"]' (clients send it as Authorization: Bearer ...), or listen on 127.0.0.1"
+        )
+
+
+class Services:
+    """One RagService per knowledge base, sharing the models of the first."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings, self._lock = settings, threading.Lock()
+        self._by_collection: dict[str, RagService] = {}
+
+    def get(self, kb: str | None) -> RagService:
+        name = None if kb in (None, "", "default") else kb
+        settings = with_knowledge_base(self.settings, name)
+        with self._lock:
+            found = self._by_collection.get(settings.collection)
+            if found is None:
+                found = self._build(settings)
+                self._by_collection[settings.collection] = found
+            return found
+
+    def _build(self, settings: Settings) -> RagService:
+        if not self._by_collection:
+            return RagService(settings)
+        first = next(iter(self._by_collection.values()))
+        loaded = first.__dict__  # only models already loaded are shared; none is loaded here
+        same = recorded_embedding(settings) == first.embedding
+        return RagService(
+            settings,
+            embeddings=loaded.get("embeddings") if same else None,
+            chat_model=loaded.get("chat_model"),
+        )
+
+
+def error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="rag-app",
+        description="Questions answered from your documents, with evidence and sources.",
+        version="1",
+    )
+    services = Services(settings)
+    keys = [k.encode() for k in settings.api.keys if k]
+    limit = settings.ui.max_upload_mb * 1_000_000
+    generation = threading.Lock()  # one generation at a time, in arrival order (FIFO waits)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Any:
+        if keys and request.url.path not in ("/health",):
+            given = request.headers.get("authorization", "")
+            token = given.removeprefix("Bearer ").encode() if given.startswith("Bearer ") else b""
+            # Every key is compared, in constant time each: no early exit to time.
+            if not any([hmac.compare_digest(token, key) for key in keys]):
+                return error(
+                    401,
+                    "missing or wrong API key; send Authorization: Bearer KEY",
+                    "authentication_error",
+                )
+        size = request.headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > limit:
+            return error(
+                413,
+                f"request of {int(size) / 1e6:.1f} MB is over the limit of "
+                f"{settings.ui.max_upload_mb} MB; split it, or raise RAG_UI__MAX_UPLOAD_MB",
+            )
+        try:
+            return await call_next(request)
+        except EmptyStoreError as exc:
+            return error(409, str(exc))
+        except RagError as exc:
+            return error(400, str(exc))
+        except Exception as exc:  # never a traceback to the client; the server log has it
+            import logging
+
+            logging.getLogger("rag_app.api").error("unexpected error", exc_info=exc)
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            return error(500, f"unexpected {type(exc).__name__}: {detail}", "server_error")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return error(422, f"{where or 'request'}: {first.get('msg', 'invalid')}")
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "documents": len(services.get(None).documents())}
+
+    @app.get("/v1/models")
+    def models() -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": [
+                {"id": kb.name, "object": "model", "created": 0, "owned_by": "rag-app"}
+                for kb in knowledge_bases(settings).all()
+            ],
+        }
+
+    @app.post("/v1/chat/completions", response_model=None)
+    def chat(request: ChatRequest) -> Any:
+        *earlier, last = request.messages
+        if last.role != "user":
+            raise RagError("the last message must be the user's question")
+        service = services.get(request.model)
+        history = [(m.role, m.text()) for m in earlier if m.role in ("user", "assistant")]
+        question = last.text()
+        reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        with generation:
+            stream = service.stream(
+                question,
+                history=history,
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+            )
+        if not request.stream:
+            with generation:
+                answer = stream.consume()
+            return {
+                "id": reply_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": request.model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": answer.answer},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                "rag": answer.to_dict(),
+            }
+
+        def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+            body = {
+                "id": reply_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": request.model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                **extra,
+            }
+            return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+        def events() -> Iterator[str]:
+            with generation:
+                yield chunk({"role": "assistant", "content": ""})
+                if stream.mode == "evidence" or not stream.sources:
+                    answer = stream.consume()  # quotes or the no-answer line: all at once
+                    yield chunk({"content": answer.answer})
+                else:
+                    for text in stream:
+                        yield chunk({"content": text})
+                    answer = stream.consume()
+                # The checked answer (it may be the evidence instead of the model's text).
+                yield chunk({}, "stop", rag=answer.to_dict())
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    @app.post("/ask")
+    def ask(request: AskRequest) -> dict[str, Any]:
+        service = services.get(request.kb)
+        with generation:
+            answer = service.ask(
+                request.question,
+                request.k,
+                strategy=request.strategy,
+                mode=request.mode,
+                documents=request.documents,
+            )
+        return answer.to_dict()
+
+    @app.get("/documents")
+    def documents(kb: str | None = None) -> list[dict[str, Any]]:
+        return [
+            {"source": d.source, "pages": d.pages, "chunks": d.chunks, "ingested": d.ingested_at}
+            for d in services.get(kb).documents()
+        ]
+
+    @app.post("/documents")
+    def upload(
+        files: Annotated[list[UploadFile], File()], kb: Annotated[str | None, Query()] = None
+    ) -> dict[str, Any]:
+        read = [(f.filename or "upload", f.file.read()) for f in files]
+        report = services.get(kb).ingest_uploads(read)
+        return {
+            "ingested": [
+                {"source": r.source, "pages": r.pages, "chunks": r.chunks} for r in report.ingested
+            ],
+            "unchanged": report.unchanged,
+            "failed": report.failed,
+            "notes": report.notes,
+        }
+
+    @app.delete("/documents/{name}")
+    def delete(name: str, kb: str | None = None) -> dict[str, Any]:
+        return {"deleted": name, "chunks": services.get(kb).delete(name)}
+
+    return app

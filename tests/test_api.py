@@ -1,0 +1,107 @@
+"""`rag serve` as a real process: the official `openai` client (streamed and not), the REST
+endpoints over plain HTTP, errors as one-line JSON, and API keys."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from openai import AuthenticationError, OpenAI
+
+from tests.pdfs import COURSE_PAGES, make_pdf
+from tests.servers import free_port, running
+from tests.test_cli import RAG
+
+QUESTION = "Who founded the Lumora Observatory?"
+
+
+def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    return {**env, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_LLM__TEMPERATURE": "0", **extra}
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = environment(tmp_path, RAG_UI__MAX_UPLOAD_MB="1")
+    with running([RAG, "serve", "--port", str(port)], f"{url}/health", tmp_path / "api.log",
+                 env=env, timeout_s=90):  # fmt: skip
+        yield url
+
+
+def one_line_error(response: httpx.Response, status: int, text: str) -> None:
+    assert response.status_code == status, response.text
+    message = response.json()["error"]["message"]
+    assert text in message and "\n" not in message and "Traceback" not in response.text
+
+
+def test_documents_then_questions_through_the_openai_client(api: str, tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "astronomy.pdf", COURSE_PAGES)
+    with pdf.open("rb") as handle:
+        uploaded = httpx.post(f"{api}/documents", files={"files": ("astronomy.pdf", handle)},
+                              timeout=300)  # fmt: skip
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["ingested"] == [{"source": "astronomy.pdf", "pages": 3, "chunks": 3}]
+    assert [d["source"] for d in httpx.get(f"{api}/documents").json()] == ["astronomy.pdf"]
+
+    client = OpenAI(base_url=f"{api}/v1", api_key="unused-on-loopback", timeout=300)
+    assert [m.id for m in client.models.list().data] == ["default"]
+    reply = client.chat.completions.create(
+        model="default", messages=[{"role": "user", "content": QUESTION}]
+    )
+    rag = (reply.model_extra or {})["rag"]
+    assert reply.choices[0].message.content == rag["answer"] and rag["answer"]
+    assert (rag["evidence"][0]["source"], rag["evidence"][0]["page"]) == ("astronomy.pdf", 2)
+
+    chunks = list(client.chat.completions.create(
+        model="default", stream=True,
+        messages=[{"role": "user", "content": QUESTION},
+                  {"role": "assistant", "content": rag["answer"]},
+                  {"role": "user", "content": "How wide is the mirror of its main telescope?"}],
+    ))  # fmt: skip
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    final = (chunks[-1].model_extra or {})["rag"]
+    assert text.strip() and chunks[-1].choices[0].finish_reason == "stop"
+    assert final["sources"][0]["page"] == 3 and "2.4 metres" in final["evidence"][0]["text"]
+
+    asked = httpx.post(f"{api}/ask", json={"question": QUESTION, "mode": "evidence"}, timeout=300)
+    assert asked.json()["mode"] == "evidence" and "Elena Vasquez" in asked.json()["answer"]
+
+    one_line_error(httpx.post(f"{api}/ask", json={"question": " "}), 400, "the question is empty")
+    one_line_error(
+        httpx.post(f"{api}/v1/chat/completions",
+                   json={"model": "Papers", "messages": [{"role": "user", "content": "x"}]}),
+        400, "knowledge base 'Papers': not found",
+    )  # fmt: skip
+    one_line_error(httpx.post(f"{api}/ask", json={}), 422, "question: Field required")
+    big = {"files": ("big.pdf", b"%PDF-1.7\n" + b"0" * 2_000_000)}
+    one_line_error(httpx.post(f"{api}/documents", files=big), 413, "over the limit of 1 MB")
+
+    deleted = httpx.delete(f"{api}/documents/astronomy.pdf")
+    assert deleted.json() == {"deleted": "astronomy.pdf", "chunks": 3}
+    one_line_error(httpx.delete(f"{api}/documents/astronomy.pdf"), 400, "not in the store")
+
+
+def test_other_machines_need_a_key(tmp_path: Path) -> None:
+    refused = subprocess.run([RAG, "serve", "--host", "0.0.0.0", "--port", str(free_port())],
+                             env=environment(tmp_path), capture_output=True, text=True,
+                             timeout=60)  # fmt: skip
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "refusing to listen on 0.0.0.0 without API keys" in refused.stderr
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = environment(tmp_path, RAG_API__KEYS=json.dumps(["a-long-secret-key"]))
+    command = [RAG, "serve", "--host", "0.0.0.0", "--port", str(port)]
+    with running(command, f"{url}/health", tmp_path / "api.log", env=env, timeout_s=90):
+        with pytest.raises(AuthenticationError):
+            OpenAI(base_url=f"{url}/v1", api_key="wrong").models.list()
+        one_line_error(httpx.get(f"{url}/documents"), 401, "missing or wrong API key")
+        models = OpenAI(base_url=f"{url}/v1", api_key="a-long-secret-key").models.list()
+        assert [m.id for m in models.data] == ["default"]
