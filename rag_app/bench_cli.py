@@ -84,7 +84,7 @@ def retrieval(
             limit=limit,
             out_dir=out_dir,
             cache_root=cache_dir,
-            config_file=config,
+            config_file=config or _global_config(),
             progress=progress,
             notify=lambda message: err.print(message, markup=False),
         )
@@ -94,6 +94,13 @@ def retrieval(
     else:
         out.print(result_table(result.report))
     err.print(f"results: {result.json_path} and {result.markdown_path}", markup=False)
+
+
+def _global_config() -> Path | None:
+    """`rag --config FILE bench ...`: the global option, when the command's own is not given."""
+    from rag_app.cli import State
+
+    return State.config
 
 
 def result_table(report: dict[str, Any]) -> Table:

@@ -159,8 +159,8 @@ Strategy = Literal[
 class RetrievalSettings(BaseModel):
     strategy: Strategy = Field(
         default="hybrid",
-        description="How passages are found: similarity (dense), mmr, hybrid (BM25 + dense), "
-        "multi-query, hyde, hybrid-multi-query. docs/RETRIEVAL.md compares them.",
+        description="How passages are found: similarity (dense), bm25 (keywords), mmr, hybrid "
+        "(BM25 + dense), multi-query, hyde, hybrid-multi-query. docs/RETRIEVAL.md compares them.",
     )
     dense_weight: float | None = Field(
         default=None,

@@ -126,3 +126,14 @@ def test_unusable_data_dir_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(RagError, match="cannot be used") as caught:
         RagService(settings, embeddings=BagOfWordsEmbeddings()).documents()
     assert "RAG_DATA_DIR" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_strategy_setting_lists_exactly_the_strategies() -> None:
+    from typing import get_args
+
+    from rag_app.retrieval import STRATEGIES
+    from rag_app.settings import RetrievalSettings, Strategy
+
+    assert get_args(Strategy) == STRATEGIES
+    description = RetrievalSettings.model_fields["strategy"].description or ""
+    assert all(name in description for name in STRATEGIES)
