@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test browser ocr lint typecheck unit bench clean
+.PHONY: install run test test-fast browser ocr lint typecheck unit bench clean
 
 # torch first, pinned: 2.13.0 is a CPU build; anything looser pulls a multi-GB CUDA build.
 # llama-cpp-python compiles llama.cpp for this CPU (8-9 minutes the first time; pip caches it).
@@ -49,6 +49,10 @@ typecheck:
 
 unit:
 	$(BIN)/python -m pytest
+
+## The fast tier: pure logic only (no model loads, no servers, no browser).
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" -q
 
 ## Performance benchmarks against the raw libraries (docs/BENCHMARKS.md); `make bench QUICK=1`
 ## for a run of a few minutes each. Results: bench/results/*.json (git-ignored).

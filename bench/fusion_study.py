@@ -6,6 +6,10 @@ Run from the project root after `rag bench retrieval` has built the indexes (it 
     .venv/bin/python bench/fusion_study.py --squad ... --config e5.toml   # another embedder
 Each query's dense and BM25 lists (top 30) are fetched once; every fusion is then scored on
 them with the benchmark's own metrics. Results and the choice: docs/RETRIEVAL.md.
+
+`--whole` adds BM25 over whole documents (every page of a document as one text, the app's own
+tokenizer), fused at document level with the dense list taken per document (its best chunk):
+the "whole-abstract BM25" of the SciFact baseline, against the app's chunk-level BM25.
 """
 
 from __future__ import annotations
@@ -68,6 +72,61 @@ def agreeing(alpha: float) -> Callable[[Lists], list[str]]:
     )
 
 
+def per_document(
+    found: list[tuple[str, float]], owner: dict[str, tuple[str, int]]
+) -> list[tuple[str, float]]:
+    """A chunk list as a document list: each document at its best chunk's score."""
+    best: dict[str, float] = {}
+    for chunk, score in found:
+        key = f"doc:{owner[chunk][0]}"
+        best.setdefault(key, score)
+    return list(best.items())
+
+
+def whole_document_bm25(
+    documents: list[tuple[str, list[str]]],
+) -> Callable[[str, int], list[tuple[str, float]]]:
+    """BM25 (bm25s, the app's tokenizer) over whole documents: search(query, k)."""
+    import bm25s
+
+    from rag_app.text import query_tokens, tokenize
+
+    names = [name for name, _ in documents]
+    model = bm25s.BM25()
+    model.index([tokenize(" ".join(pages)) for _, pages in documents], show_progress=False)
+    vocabulary = getattr(model, "vocab_dict", None) or {}
+
+    def search(query: str, k: int) -> list[tuple[str, float]]:
+        terms = [t for t in query_tokens(query) if t in vocabulary]
+        if not terms:
+            return []
+        found, scores = model.retrieve([terms], k=min(k, len(names)), show_progress=False)
+        return [
+            (f"doc:{names[int(i)]}", float(s))
+            for i, s in zip(found[0], scores[0], strict=True)
+            if s > 0
+        ]
+
+    return search
+
+
+WHOLE: dict[str, Callable[[list[tuple[str, float]], list[tuple[str, float]]], list[str]]] = {
+    "whole-doc bm25": lambda dense, bm25: [i for i, _ in bm25],
+    "whole-doc rrf 1:1": lambda dense, bm25: rrf(
+        {"d": [i for i, _ in dense], "b": [i for i, _ in bm25]}
+    ),
+    "whole-doc convex a=0.3": lambda dense, bm25: convex_fusion(
+        {"d": dense, "b": bm25}, {"d": 0.3, "b": 0.7}
+    ),
+    "whole-doc convex a=0.5": lambda dense, bm25: convex_fusion(
+        {"d": dense, "b": bm25}, {"d": 0.5, "b": 0.5}
+    ),
+    "whole-doc convex a=0.7": lambda dense, bm25: convex_fusion(
+        {"d": dense, "b": bm25}, {"d": 0.7, "b": 0.3}
+    ),
+}
+
+
 FUSIONS: dict[str, Callable[[Lists], list[str]]] = {
     "dense": lambda lists: [i for i, _ in lists[0]],
     "bm25": lambda lists: [i for i, _ in lists[1]],
@@ -98,6 +157,7 @@ def main() -> None:
     parser.add_argument("--split", default="train")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--config", type=Path, help="settings file naming the embedder")
+    parser.add_argument("--whole", action="store_true", help="add whole-document BM25 fusions")
     args = parser.parse_args()
     corpus = load_squad(args.squad) if args.squad else load_beir(args.beir, args.split)
     base = load_settings(args.config, data_dir=default_cache_root())
@@ -131,8 +191,24 @@ def main() -> None:
             score_query([owner[i] for i in fuse(lists)[:10]], q.relevant)
             for q, lists in zip(queries, fetched, strict=True)
         ]
-        mean = {m: statistics.fmean(r[m] for r in rows) for m in ("ndcg@10", "recall@5", "mrr@10")}
-        print(f"| {name} | {mean['ndcg@10']:.3f} | {mean['recall@5']:.3f} | {mean['mrr@10']:.3f} |")
+        report(name, rows)
+    if not args.whole:
+        return
+    search = whole_document_bm25(corpus.documents)
+    for name, fuse in WHOLE.items():
+        rows = []
+        for q, lists in zip(queries, fetched, strict=True):
+            ranked = fuse(per_document(lists[0], owner), search(q.text, FETCH))
+            rows.append(score_query([(i.removeprefix("doc:"), 0) for i in ranked[:10]], q.relevant))
+        report(name, rows)
+
+
+def report(name: str, rows: list[dict[str, float]]) -> None:
+    mean = {m: statistics.fmean(r[m] for r in rows) for m in ("ndcg@10", "recall@5", "mrr@10")}
+    print(
+        f"| {name} | {mean['ndcg@10']:.3f} | {mean['recall@5']:.3f} | {mean['mrr@10']:.3f} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

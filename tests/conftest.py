@@ -65,3 +65,21 @@ def real_models() -> tuple[Embeddings, object]:
     embeddings = models.build_embeddings(EmbeddingSettings())
     chat = models.build_chat_model(LLMSettings(temperature=0.0))
     return embeddings, chat
+
+
+# -- two tiers: `make test-fast` runs what needs no model, server, browser or `rag` process ----
+# Fixtures that load the real models or start processes; modules whose tests all do.
+HEAVY_FIXTURES = {"real_models", "app", "app_url", "api", "env", "two_bases"}
+HEAVY_MODULES = {
+    "test_api", "test_chats", "test_chroma_server", "test_cli", "test_llm_endpoint",
+    "test_security", "test_ui_browser", "test_ui_evaluation", "test_ocr", "test_multilingual",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that loads a model or starts a process, so the fast tier
+    (`pytest -m "not slow"`) is the pure-logic one whatever each file remembered to mark."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())) or module in HEAVY_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -53,6 +53,7 @@ def test_k_limits_the_passages(service: RagService) -> None:
     assert len(service.stream("telescope mirror", k=1).sources) == 1
 
 
+@pytest.mark.slow  # a `rag` process, the real model or the UI
 def test_model_loads_and_generates_without_extra_buffer_types() -> None:
     """The AMX workaround path: parameters really reach llama.cpp, and generation works."""
     from rag_app.llm import _without_extra_buffer_types

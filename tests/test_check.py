@@ -92,6 +92,7 @@ def test_check_finds_and_repairs_each_break(service: RagService, tmp_path: Path)
     assert service.check().ok
 
 
+@pytest.mark.slow  # a `rag` process, the real model or the UI
 def test_cli_check_exit_codes(service: RagService, tmp_path: Path) -> None:
     service.store.keyword.add([chunk("ghost0000000000", 0)])
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}

@@ -383,6 +383,7 @@ def rag(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a `rag` process, the real model or the UI
 def test_rag_models_cli(tmp_path: Path, machine: dict[str, Path]) -> None:
     clean = {
         k: v for k, v in os.environ.items() if not k.startswith("RAG_") and k not in TOOL_VARIABLES
@@ -430,6 +431,7 @@ def test_rag_models_cli(tmp_path: Path, machine: dict[str, Path]) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
+@pytest.mark.slow  # a `rag` process, the real model or the UI
 def test_ui_panel_lists_and_switches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The sidebar lists the models; Use saves the choice and the page runs on the new model."""
     from streamlit.testing.v1 import AppTest

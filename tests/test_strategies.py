@@ -99,6 +99,7 @@ def test_follow_up_keeps_working_with_history(service: RagService) -> None:
     assert answer.sources and answer.sources[0].page == 5
 
 
+@pytest.mark.slow  # a `rag` process, the real model or the UI
 def test_cli_strategy_option(tmp_path: Path) -> None:
     import os
     import subprocess
