@@ -75,3 +75,34 @@ def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
     result = rag("docs", env=env)
     assert_one_line_error(result, f"Chroma server http://127.0.0.1:{port}: unreachable")
     assert "chroma run --path DIR" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_running_instance_sees_another_instances_writes(
+    chroma_port: int, real_models: tuple, course_pdf: Path, spanish_pdf: Path, tmp_path: Path
+) -> None:
+    """Two app instances on one Chroma server, each with its own data dir (as on two machines):
+    what one adds, removes or is still writing, the other sees at its next question, keyword
+    search included (its local index catches up when the shared change marker moves)."""
+    a = server_service(tmp_path / "replica-a", chroma_port, real_models)
+    b = server_service(tmp_path / "replica-b", chroma_port, real_models)
+    a.ingest([course_pdf])
+    assert b.retrieve("Elena Vasquez founded the observatory", strategy="bm25")[0].page == 2
+
+    a.ingest([spanish_pdf])  # b has searched already: its keyword index must catch up
+    found = b.retrieve("¿Dónde ocurre la fotosíntesis?", k=3, strategy="bm25")
+    assert found and found[0].source == "biologia.pdf"
+
+    record = a.store.find("biologia.pdf")
+    assert record is not None
+    a.store.begin(record)  # as in the middle of re-writing it: pending for everyone
+    assert record.doc_id in b.store.pending()
+    assert "biologia.pdf" not in {
+        s.source for s in b.retrieve("¿Dónde ocurre la fotosíntesis?", k=5, strategy="hybrid")
+    }
+    a.store.commit(record, previous={})
+
+    a.delete("biologia.pdf")
+    after = b.retrieve("¿Dónde ocurre la fotosíntesis?", k=5, strategy="bm25")
+    assert "biologia.pdf" not in {s.source for s in after}
+    a.delete("astronomy.pdf")

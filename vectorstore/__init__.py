@@ -8,6 +8,7 @@ from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
 
 from vectorstore.chroma import (
+    ChromaMarker,
     ChromaServer,
     ChunkIndex,
     persistent_client,
@@ -60,6 +61,8 @@ def open_store(
         ChunkIndex(client, collection, embeddings, embedder),
         Registry(client, f"{collection}_registry"),
         KeywordIndex(_keyword_file(path, collection)),
+        # Instances sharing a server share no data dir: the marker lives on the server.
+        None if server is None else ChromaMarker(client, f"{collection}_marker"),
     )
 
 
@@ -79,7 +82,7 @@ def drop_store(path: Path, collection: str, server: ChromaServer | None = None) 
     client = _client(path, server)
     names = {c.name for c in client.list_collections()}
     chunks = client.get_collection(collection).count() if collection in names else 0
-    for name in (collection, f"{collection}_registry"):
+    for name in (collection, f"{collection}_registry", f"{collection}_marker"):
         if name in names:
             client.delete_collection(name)
     for suffix in ("", "-wal", "-shm"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from langchain_core.embeddings import Embeddings
 from rag_app.errors import RagError
 
 EMBEDDER_KEY = "embedder"
+_NO_VECTOR: list[Sequence[float]] = [[0.0]]  # records that hold no vector
 
 
 def persistent_client(path: Path) -> ClientAPI:
@@ -192,6 +194,15 @@ class ChunkIndex:
             for text, vector in zip(got["documents"], got["embeddings"], strict=True)
         }
 
+    def document_chunks(self, doc_ids: Sequence[str]) -> list[Document]:
+        """Every chunk of these documents."""
+        if not doc_ids:
+            return []
+        got = self.collection.get(
+            where={"doc_id": {"$in": list(doc_ids)}}, include=["documents", "metadatas"]
+        )
+        return _documents(got["ids"], got["documents"], got["metadatas"])
+
     def all_chunks(self, batch: int = 2000) -> Iterator[Document]:
         offset = 0
         while True:
@@ -202,6 +213,27 @@ class ChunkIndex:
                 return
             yield from _documents(got["ids"], got["documents"], got["metadatas"])
             offset += len(got["ids"])
+
+
+class ChromaMarker:
+    """The registry's change marker kept in Chroma, for instances that share a Chroma server
+    but not a data dir: a random token rewritten on every change (no read-modify-write to
+    race on; any change gives a new value)."""
+
+    ID = "registry"
+
+    def __init__(self, client: ClientAPI, name: str) -> None:
+        self.collection = client.get_or_create_collection(name=name, embedding_function=None)
+
+    def version(self) -> str:
+        got = self.collection.get(ids=[self.ID], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return str(metas[0].get("token", "")) if metas and metas[0] else ""
+
+    def bump(self) -> None:
+        self.collection.upsert(
+            ids=[self.ID], embeddings=_NO_VECTOR, metadatas=[{"token": uuid.uuid4().hex}]
+        )
 
 
 def doc_filter(excluded: Sequence[str], only: Sequence[str] | None) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from langchain_core.documents import Document
 
@@ -12,19 +13,47 @@ from vectorstore.keyword import KeywordIndex
 from vectorstore.registry import DocumentRecord, Registry
 
 
+class Marker(Protocol):
+    """Moves after every change to the registry, by any writer that shares the store."""
+
+    def version(self) -> str: ...
+    def bump(self) -> None: ...
+
+
+class LocalMarker:
+    """The marker in the keyword index's SQLite file: every process using this data dir
+    (the UI, the CLI) shares it, and reading it costs microseconds."""
+
+    def __init__(self, keyword: KeywordIndex) -> None:
+        self.keyword = keyword
+
+    def version(self) -> str:
+        return str(self.keyword.registry_version())
+
+    def bump(self) -> None:
+        self.keyword.bump_registry_version()
+
+
 class DocumentStore:
-    def __init__(self, chunks: ChunkIndex, registry: Registry, keyword: KeywordIndex) -> None:
+    def __init__(
+        self,
+        chunks: ChunkIndex,
+        registry: Registry,
+        keyword: KeywordIndex,
+        marker: Marker | None = None,
+    ) -> None:
         self.chunks = chunks
         self.registry = registry
         self.keyword = keyword
+        self.marker: Marker = marker or LocalMarker(keyword)
         self._keyword_checked = False
         # (registry version, pending ids, registry size): re-read when the version moves.
-        self._registry_state: tuple[int, list[str], int] | None = None
+        self._registry_state: tuple[str, list[str], int] | None = None
 
     # -- writing one document: begin, add batches, commit ---------------------------------
     def begin(self, *records: DocumentRecord) -> None:
         self.registry.put(*(replace(r, status="pending") for r in records))
-        self.keyword.bump_registry_version()
+        self.marker.bump()
 
     def add(self, chunks: Sequence[Document], vectors: Sequence[Sequence[float]]) -> None:
         self.chunks.add(chunks, vectors)
@@ -37,7 +66,7 @@ class DocumentStore:
         other stale version (a crash between these two steps) is left to ``recover``.
         """
         self.registry.put(*(replace(r, status="ready") for r in records))
-        self.keyword.bump_registry_version()
+        self.marker.bump()
         for record in records:
             old = previous.get(record.source)
             if old is not None and old.doc_id != record.doc_id:
@@ -61,10 +90,14 @@ class DocumentStore:
 
     def _registry(self) -> tuple[list[str], int]:
         """Pending ids and registry size, re-read from Chroma only after a registry change
-        (every writer bumps the version after writing, so a reader never keeps stale state)."""
-        version = self.keyword.registry_version()
+        (every writer bumps the version after writing, so a reader never keeps stale state).
+        When it moved, another instance may have added or removed documents: the local keyword
+        index catches up before the next keyword search."""
+        version = self.marker.version()
         state = self._registry_state
         if state is None or state[0] != version:
+            if state is not None:
+                self._keyword_checked = False
             state = (version, self.registry.ids("pending"), self.registry.count())
             self._registry_state = state
         return state[1], state[2]
@@ -107,14 +140,31 @@ class DocumentStore:
 
     # -- repair ---------------------------------------------------------------------------
     def sync_keyword(self) -> str | None:
-        """Rebuild the keyword index from Chroma if it is missing or out of step."""
+        """Bring the keyword index in step with Chroma: rebuilt whole when it is missing,
+        else by document (what other instances added or removed since)."""
         if self._keyword_checked:
             return None
         self._keyword_checked = True
-        if self.keyword.count() == self.chunks.count():
-            return None
-        self.keyword.replace_all(self.chunks.all_chunks())
-        return "keyword index was out of step with the vector store: rebuilt it"
+        if self.keyword.count() == 0 and self.chunks.count():
+            self.keyword.replace_all(self.chunks.all_chunks())
+            return "keyword index was missing: rebuilt it from the vector store"
+        indexed = set(self.keyword.owners().values())
+        ready = {r.doc_id for r in self.registry.all(status="ready")}
+        pending = set(self.pending())
+        gone, missing = indexed - ready - pending, ready - indexed
+        for doc_id in gone:
+            self.keyword.delete_document(doc_id)
+        if missing:
+            self.keyword.add(self.chunks.document_chunks(sorted(missing)))
+        if self.keyword.count() != self.chunks.count():  # a document's chunks half indexed
+            self.keyword.replace_all(self.chunks.all_chunks())
+            return "keyword index was out of step with the vector store: rebuilt it"
+        if gone or missing:
+            return (
+                f"keyword index caught up with the vector store: {len(missing)} document(s) "
+                f"added, {len(gone)} removed"
+            )
+        return None
 
     def recover(self) -> list[str]:
         """Undo what an interrupted run left: pending documents, superseded versions."""
@@ -137,4 +187,4 @@ class DocumentStore:
         self.chunks.delete_document(doc_id)
         self.keyword.delete_document(doc_id)
         self.registry.remove(doc_id)
-        self.keyword.bump_registry_version()
+        self.marker.bump()
