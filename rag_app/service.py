@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from vectorstore import ChromaServer, KnowledgeBase, KnowledgeBases
 
 INGEST_LOCK_WAIT_S = 3600
+INGEST_LEASE_S = 60.0  # a killed instance's hold on a Chroma server's ingest lock lapses after
 GENERATION_CACHE_SIZE = 512
 
 
@@ -144,9 +145,32 @@ class RagService:
                 f"{wait:g} s of waiting; try again when it ends"
             ) from None
         try:
-            yield
+            with self._server_lease(wait):
+                yield
         finally:
             lock.release()
+
+    @contextmanager
+    def _server_lease(self, wait: float) -> Iterator[None]:
+        """With a Chroma server, the data-dir lock is not enough: instances on other machines
+        write there too. A lease on the server makes them take turns; a killed holder's lease
+        expires (``INGEST_LEASE_S``) and the others go on."""
+        _, server = store_location(self.settings)
+        if server is None:
+            yield
+            return
+        from vectorstore import ingest_lease
+
+        lease = ingest_lease(server, self.settings.collection, INGEST_LEASE_S)
+        if not lease.acquire(wait):
+            raise RagError(
+                f"another instance is writing into collection {self.settings.collection!r} on "
+                f"{server.url} after {wait:g} s of waiting; try again when it ends"
+            )
+        try:
+            yield
+        finally:
+            lease.release()
 
     def check(self, repair: bool = False) -> CheckReport:
         """Whether registry, chunks and keyword index agree; with ``repair``, make them agree.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,3 +107,38 @@ def test_a_running_instance_sees_another_instances_writes(
     after = b.retrieve("¿Dónde ocurre la fotosíntesis?", k=5, strategy="bm25")
     assert "biologia.pdf" not in {s.source for s in after}
     a.delete("astronomy.pdf")
+
+
+@pytest.mark.slow
+def test_instances_take_turns_to_write_and_a_killed_one_does_not_block(
+    chroma_port: int, real_models: tuple, course_pdf: Path, tmp_path: Path
+) -> None:
+    """Two instances ingesting the same file at once end with one copy; a holder of the
+    server's ingest lease that dies (stops renewing) is passed over once its lease lapses."""
+    import threading
+
+    from rag_app.service import store_location
+    from vectorstore import ingest_lease
+
+    a = server_service(tmp_path / "turns-a", chroma_port, real_models)
+    b = server_service(tmp_path / "turns-b", chroma_port, real_models)
+    reports = []
+    threads = [threading.Thread(target=lambda s=s: reports.append(s.ingest([course_pdf])))
+               for s in (a, b)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(r.ingested) for r in reports) == [0, 1]  # one wrote, one found it there
+    assert [d.source for d in b.documents()] == ["astronomy.pdf"]
+    assert a.store.chunks.count() == a.documents()[0].chunks
+
+    _, server = store_location(a.settings)
+    dead = ingest_lease(server, a.settings.collection, ttl_s=2)  # type: ignore[arg-type]
+    assert dead.acquire(timeout_s=5)
+    dead._stop.set()  # killed: it renews no more, and never releases
+    started = time.monotonic()
+    assert b.delete("astronomy.pdf") > 0  # deleting needs no lease; ingesting does
+    assert b.ingest([course_pdf]).ingested  # waits for the lapse, then writes
+    assert time.monotonic() - started >= 1.0
+    b.delete("astronomy.pdf")

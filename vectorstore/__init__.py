@@ -8,6 +8,7 @@ from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
 
 from vectorstore.chroma import (
+    ChromaLease,
     ChromaMarker,
     ChromaServer,
     ChunkIndex,
@@ -27,6 +28,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeBases",
     "drop_store",
+    "ingest_lease",
     "knowledge_bases",
     "open_store",
     "stored_embedder",
@@ -70,6 +72,11 @@ def _keyword_file(path: Path, collection: str) -> Path:
     return path / f"{collection}_keywords.sqlite3"
 
 
+def ingest_lease(server: ChromaServer, collection: str, ttl_s: float = 60.0) -> ChromaLease:
+    """The lock every instance on this Chroma server takes to write into ``collection``."""
+    return ChromaLease(server_client(server), f"{collection}_lease", ttl_s)
+
+
 def knowledge_bases(
     path: Path, default_collection: str, server: ChromaServer | None = None
 ) -> KnowledgeBases:
@@ -82,7 +89,7 @@ def drop_store(path: Path, collection: str, server: ChromaServer | None = None) 
     client = _client(path, server)
     names = {c.name for c in client.list_collections()}
     chunks = client.get_collection(collection).count() if collection in names else 0
-    for name in (collection, f"{collection}_registry", f"{collection}_marker"):
+    for name in (collection, *(f"{collection}_{part}" for part in ("registry", "marker", "lease"))):
         if name in names:
             client.delete_collection(name)
     for suffix in ("", "-wal", "-shm"):

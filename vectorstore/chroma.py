@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -255,3 +257,63 @@ def _documents(ids: Sequence[str], texts: Sequence[Any], metas: Sequence[Any]) -
         Document(id=i, page_content=text, metadata=dict(meta or {}))
         for i, text, meta in zip(ids, texts, metas, strict=True)
     ]
+
+
+class ChromaLease:
+    """A lock shared by every instance of a Chroma server, for one writer at a time: a record
+    naming its holder and when the hold expires. The holder renews it while it works; a holder
+    that was killed stops renewing, and after ``ttl_s`` the others may take it.
+
+    Chroma has no compare-and-set, so taking it is: see it free, write it, wait a moment, and
+    read it back; of two instances that wrote at once only the last writer reads itself.
+    """
+
+    ID = "ingest"
+
+    def __init__(self, client: ClientAPI, name: str, ttl_s: float = 60.0) -> None:
+        self.collection = client.get_or_create_collection(name=name, embedding_function=None)
+        self.owner, self.ttl_s = uuid.uuid4().hex, ttl_s
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    def _holder(self) -> tuple[str, float]:
+        got = self.collection.get(ids=[self.ID], include=["metadatas"])
+        metas = got["metadatas"] or []
+        if not metas or not metas[0]:
+            return "", 0.0
+        return str(metas[0].get("owner", "")), float(metas[0].get("expires", 0.0))  # type: ignore[arg-type]
+
+    def _write(self) -> None:
+        self.collection.upsert(
+            ids=[self.ID],
+            embeddings=_NO_VECTOR,
+            metadatas=[{"owner": self.owner, "expires": time.time() + self.ttl_s}],
+        )
+
+    def acquire(self, timeout_s: float, settle_s: float = 0.3) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            owner, expires = self._holder()
+            if not owner or owner == self.owner or expires < time.time():
+                self._write()
+                time.sleep(settle_s)
+                if self._holder()[0] == self.owner:
+                    self._stop.clear()
+                    self._renewer = threading.Thread(target=self._renew, daemon=True)
+                    self._renewer.start()
+                    return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(min(1.0, max(0.1, expires - time.time())) if owner else settle_s)
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.ttl_s / 3):
+            if self._holder()[0] == self.owner:
+                self._write()
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout=5)
+        if self._holder()[0] == self.owner:
+            self.collection.delete(ids=[self.ID])
