@@ -105,3 +105,41 @@ def test_other_machines_need_a_key(tmp_path: Path) -> None:
         one_line_error(httpx.get(f"{url}/documents"), 401, "missing or wrong API key")
         models = OpenAI(base_url=f"{url}/v1", api_key="a-long-secret-key").models.list()
         assert [m.id for m in models.data] == ["default"]
+
+
+def test_two_servers_on_one_chroma_server_see_each_others_documents(tmp_path: Path) -> None:
+    """`chroma run` and two `rag serve` instances with their own data dirs (as on two
+    machines): a file uploaded to A is answerable on B at once, BM25 included; deleted on A,
+    it is gone from B."""
+    from tests.test_chroma_server import CHROMA
+
+    chroma, port_a, port_b = free_port(), free_port(), free_port()
+    chroma_cmd = [CHROMA, "run", "--path", str(tmp_path / "db"), "--host", "127.0.0.1",
+                  "--port", str(chroma)]  # fmt: skip
+    shared = {"RAG_VECTORSTORE__HOST": "127.0.0.1", "RAG_VECTORSTORE__PORT": str(chroma)}
+    pdf = make_pdf(tmp_path / "astronomy.pdf", COURSE_PAGES)
+    heartbeat = f"http://127.0.0.1:{chroma}/api/v2/heartbeat"
+    with running(chroma_cmd, heartbeat, tmp_path / "chroma.log"):
+        a_env = environment(tmp_path / "a", **shared)
+        b_env = environment(tmp_path / "b", **shared)
+        a, b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
+        with (
+            running([RAG, "serve", "--port", str(port_a)], f"{a}/health", tmp_path / "a.log",
+                    env=a_env, timeout_s=90),
+            running([RAG, "serve", "--port", str(port_b)], f"{b}/health", tmp_path / "b.log",
+                    env=b_env, timeout_s=90),
+        ):  # fmt: skip
+            question = {"question": QUESTION, "mode": "evidence", "strategy": "bm25"}
+            assert httpx.post(f"{b}/ask", json=question, timeout=300).status_code == 409  # empty
+            with pdf.open("rb") as handle:
+                up = httpx.post(f"{a}/documents", files={"files": ("astronomy.pdf", handle)},
+                                timeout=300)  # fmt: skip
+            assert up.json()["ingested"][0]["source"] == "astronomy.pdf"
+            seen = httpx.post(f"{b}/ask", json=question, timeout=300).json()
+            assert seen["evidence"][0]["source"] == "astronomy.pdf"
+            assert seen["evidence"][0]["page"] == 2
+
+            assert httpx.delete(f"{a}/documents/astronomy.pdf").status_code == 200
+            assert httpx.get(f"{b}/documents").json() == []
+            gone = httpx.post(f"{b}/ask", json=question, timeout=300)
+            assert gone.status_code == 409, gone.text  # no documents left, on B too
