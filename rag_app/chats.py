@@ -108,26 +108,23 @@ class ChatStore:
                 "update chats set updated = ?, title = ? where id = ?", (_now(), title, chat_id)
             )
 
-    def chats(self, knowledge_base: str) -> list[Chat]:
-        """The knowledge base's chats, the most recently used first."""
+    def _select(self, where: str, value: str) -> list[Chat]:
         with self._db() as db:
             rows = db.execute(
                 "select c.id, c.knowledge_base, c.title, c.updated, count(m.position) "
-                "from chats c left join messages m on m.chat_id = c.id "
-                "where c.knowledge_base = ? group by c.id order by c.updated desc, c.rowid desc",
-                (knowledge_base,),
+                f"from chats c left join messages m on m.chat_id = c.id where c.{where} = ? "
+                "group by c.id order by c.updated desc, c.rowid desc",
+                (value,),
             ).fetchall()
         return [Chat(*row) for row in rows]
 
+    def chats(self, knowledge_base: str) -> list[Chat]:
+        """The knowledge base's chats, the most recently used first."""
+        return self._select("knowledge_base", knowledge_base)
+
     def get(self, chat_id: str) -> Chat | None:
-        with self._db() as db:
-            row = db.execute(
-                "select c.id, c.knowledge_base, c.title, c.updated, count(m.position) "
-                "from chats c left join messages m on m.chat_id = c.id where c.id = ? "
-                "group by c.id",
-                (chat_id,),
-            ).fetchone()
-        return Chat(*row) if row else None
+        found = self._select("id", chat_id)
+        return found[0] if found else None
 
     def messages(self, chat_id: str) -> list[dict[str, Any]]:
         with self._db() as db:
