@@ -232,7 +232,8 @@ def _print_documents(as_json: bool) -> None:
         )
         return
     if not records:
-        out.print("No documents yet: add some with `rag ingest PATH`.", markup=False)
+        kb = f"--kb {State.kb!r} " if State.kb else ""
+        out.print(f"No documents yet: add some with `rag {kb}ingest PATH`.", markup=False)
         return
     table = Table("document", "pages", "chunks", "ingested (UTC)")
     for r in records:

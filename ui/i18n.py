@@ -57,8 +57,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "failed": {"en": "Not added: {line}", "es": "No añadido: {line}"},
     "documents": {"en": "Documents ({n})", "es": "Documentos ({n})"},
     "no_documents": {
-        "en": "No documents yet. Add PDFs above, then ask about them.",
-        "es": "Todavía no hay documentos. Añade PDF arriba y luego pregunta.",
+        "en": "No documents yet. Add documents above, then ask about them.",
+        "es": "Todavía no hay documentos. Añade documentos arriba y luego pregunta.",
     },
     "pages_chunks": {
         "en": "{pages} pages · {chunks} chunks",
