@@ -186,16 +186,15 @@ def create_app(settings: Settings) -> FastAPI:
         history = [(m.role, m.text()) for m in earlier if m.role in ("user", "assistant")]
         question = last.text()
         reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        with generation:
+        with generation:  # the model may be called already here (follow-up condensing)
             stream = service.stream(
                 question,
                 history=history,
                 temperature=request.temperature,
                 max_tokens=request.max_tokens,
             )
-        if not request.stream:
-            with generation:
-                answer = stream.consume()
+            answer = None if request.stream else stream.consume()
+        if answer is not None:
             return {
                 "id": reply_id,
                 "object": "chat.completion",

@@ -73,11 +73,11 @@ class ChatStore:
             db.close()
 
     def create(self, knowledge_base: str, title: str = "") -> str:
-        chat_id = uuid.uuid4().hex
+        chat_id, now = uuid.uuid4().hex, _now()
         with self._db() as db:
             db.execute(
                 "insert into chats values (?, ?, ?, ?, ?)",
-                (chat_id, knowledge_base, title_of(title), _now(), _now()),
+                (chat_id, knowledge_base, title_of(title), now, now),
             )
         return chat_id
 

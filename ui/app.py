@@ -314,13 +314,16 @@ def knowledge_base_choice(language: str) -> None:
     """The knowledge base every page of this session works on, and making a new one."""
     state = st.session_state
     bases = knowledge_bases(load_settings())
-    names = [kb.name for kb in bases.all()]
+    collections = {kb.name: kb.collection for kb in bases.all()}
+    names = list(collections)
     if "pending_kb" in state:  # just created: a widget's value is set before it is drawn
         state.knowledge_base = state.pop("pending_kb")
     if state.get("knowledge_base") not in names:  # deleted meanwhile, or first run
         state.knowledge_base = names[0]
     with st.sidebar:
-        st.selectbox(t("knowledge_base", language), options=names, key="knowledge_base")
+        chosen = st.selectbox(t("knowledge_base", language), options=names, key="knowledge_base")
+        # What get_service opens: the listing is read once per run, here.
+        state.knowledge_base_collection = collections[str(chosen)]
         with st.expander(t("new_knowledge_base", language)):
             name = st.text_input(t("kb_name", language), key="new_kb_name")
             if st.button(t("create", language), key="create_kb") and name.strip():

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from rag_app.models import build_chat_model, build_embeddings
-from rag_app.service import RagService, recorded_embedding, with_knowledge_base
+from rag_app.service import RagService, recorded_embedding
 from rag_app.settings import EmbeddingSettings, LLMSettings, Settings, load_settings
 
 
@@ -36,5 +36,8 @@ def _service(settings_json: str) -> RagService:
 def get_service() -> RagService:
     """One service per settings (and knowledge base: the session's choice), and one copy of
     each model per process, for all sessions."""
-    settings = with_knowledge_base(load_settings(), st.session_state.get("knowledge_base"))
+    settings = load_settings()
+    chosen = st.session_state.get("knowledge_base_collection")  # ui.app.knowledge_base_choice
+    if chosen:
+        settings = settings.model_copy(update={"collection": chosen})
     return _service(settings.model_dump_json())

@@ -92,8 +92,7 @@ def drop_store(path: Path, collection: str, server: ChromaServer | None = None) 
     for name in (collection, *(f"{collection}_{part}" for part in ("registry", "marker", "lease"))):
         if name in names:
             client.delete_collection(name)
+    keywords = _keyword_file(path, collection)
     for suffix in ("", "-wal", "-shm"):
-        _keyword_file(path, collection).with_name(
-            _keyword_file(path, collection).name + suffix
-        ).unlink(missing_ok=True)
+        keywords.with_name(keywords.name + suffix).unlink(missing_ok=True)
     return int(chunks)
