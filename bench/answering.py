@@ -33,7 +33,7 @@ from typing import Any
 
 from bench.lib import SHARED_DATA, print_table, ratio, timed, write_results
 from rag_app import prompts
-from rag_app.benchmark import load_squad
+from rag_app.evaluation.benchmark import load_squad
 from rag_app.llm import _ROLES
 from rag_app.retrieval import select_relevant
 from rag_app.service import RagService

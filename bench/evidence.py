@@ -32,7 +32,7 @@ from typing import Any
 
 from bench.lib import SHARED_DATA, latency_summary, write_results
 from rag_app.answers import Answer
-from rag_app.benchmark import Query, load_squad, run_benchmark
+from rag_app.evaluation.benchmark import Query, load_squad, run_benchmark
 from rag_app.evaluation.generate import spread
 from rag_app.service import RagService
 from rag_app.settings import load_settings

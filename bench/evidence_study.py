@@ -32,7 +32,7 @@ from scipy.optimize import minimize
 
 from bench.evidence import SETS, squad_service, unanswerable
 from bench.lib import SHARED_DATA, write_results
-from rag_app.benchmark import Query, load_squad
+from rag_app.evaluation.benchmark import Query, load_squad
 from rag_app.evidence import KEEP_WITHIN, MOST, SIGNALS, Scored, score_sentences
 from rag_app.text import contains_span
 

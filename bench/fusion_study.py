@@ -20,7 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rag_app import models
-from rag_app.benchmark import cache_key, default_cache_root, load_beir, load_squad, score_query
+from rag_app.evaluation.benchmark import (
+    cache_key,
+    default_cache_root,
+    load_beir,
+    load_squad,
+    score_query,
+)
 from rag_app.retrieval import convex_fusion, rrf
 from rag_app.service import RagService, StoreBackend
 from rag_app.settings import load_settings

@@ -25,7 +25,7 @@ from typing import Any
 from bench.evidence import UNANSWERABLE, unanswerable
 from bench.lib import SHARED_DATA, write_results
 from rag_app import models
-from rag_app.benchmark import load_squad, run_benchmark
+from rag_app.evaluation.benchmark import load_squad, run_benchmark
 from rag_app.service import RagService
 from rag_app.settings import load_settings
 

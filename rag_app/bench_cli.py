@@ -1,4 +1,4 @@
-"""`rag bench ...`: benchmarks, a thin client of ``rag_app.benchmark``.
+"""`rag bench ...`: benchmarks, a thin client of ``rag_app.evaluation.benchmark``.
 
 Errors are raised as ``RagError``; ``rag_app.cli.main`` prints them as one line. The benchmark
 never touches the user's store: each corpus gets its own data dir under the cache dir.
@@ -59,7 +59,7 @@ def retrieval(
     ] = None,
 ) -> None:
     """nDCG@10, recall@5/10, MRR@10 and seconds per query for each strategy."""
-    from rag_app import benchmark
+    from rag_app.evaluation import benchmark
 
     names = list(dict.fromkeys(s.strip() for s in strategies.split(",") if s.strip()))
     if not names:
