@@ -42,6 +42,28 @@ def test_statements_support_and_average_precision() -> None:
     assert metrics.rank_of_hit([("a.pdf", 1)], "a.pdf", 3) is None
 
 
+def test_rank_metrics_shared_by_eval_and_benchmark() -> None:
+    """One hit@k / reciprocal-rank arithmetic: `rag eval` on (source, page) hits and `rag bench
+    retrieval` on units give the same numbers for the same ranking."""
+    ranked = [("a.pdf", 1), ("b.pdf", 2), ("b.pdf", 2), ("c.pdf", 3), ("b.pdf", 5)]
+    ranks = metrics.relevant_ranks(ranked, lambda unit: unit[0] == "b.pdf")
+    assert ranks == [2, 5]  # the repeated ("b.pdf", 2) counts at its first rank only
+    assert metrics.hit_ranks(ranked, "b.pdf", None) == ranks
+    assert metrics.hit_ranks(ranked, "b.pdf", 5) == [5]
+    assert metrics.reciprocal_rank(ranks) == 0.5
+    assert metrics.reciprocal_rank([5], k=4) == 0.0
+    assert metrics.reciprocal_rank([]) == 0.0
+    assert metrics.hit_at(ranks) == 1.0 and metrics.hit_at(ranks, k=1) == 0.0
+    assert metrics.hit_at([]) == 0.0
+
+    from rag_app.evaluation import benchmark
+
+    relevant = {("b.pdf", 2): 1.0, ("b.pdf", 5): 1.0}
+    assert benchmark.mrr_at(ranked, relevant, 10) == metrics.reciprocal_rank(ranks, 10)
+    assert benchmark.recall_at(ranked, relevant, 4) == 0.5
+    assert benchmark.recall_at(ranked, relevant, 5) == 1.0
+
+
 def test_abstention_and_judge_parsing() -> None:
     assert metrics.is_abstention("The documents do not contain an answer to this question.")
     assert metrics.is_abstention("Los documentos no contienen la respuesta.")

@@ -24,6 +24,7 @@ from langchain_core.embeddings import Embeddings
 from ingest.pipeline import ProgressFn, no_progress
 from rag_app import models
 from rag_app.errors import RagError
+from rag_app.evaluation import metrics
 from rag_app.settings import Settings, load_settings
 
 SPLITS = ("test", "train", "dev")
@@ -197,17 +198,18 @@ def ndcg_at(ranked: Sequence[Unit], relevant: Mapping[Unit, float], k: int = 10)
     return dcg / idcg if idcg > 0 else 0.0
 
 
+def _ranks(ranked: Sequence[Unit], relevant: Mapping[Unit, float]) -> list[int]:
+    return metrics.relevant_ranks(ranked, lambda unit: relevant.get(unit, 0.0) > 0)
+
+
 def recall_at(ranked: Sequence[Unit], relevant: Mapping[Unit, float], k: int) -> float:
     if not relevant:
         return 0.0
-    return len({u for u in ranked[:k] if relevant.get(u, 0.0) > 0}) / len(relevant)
+    return sum(rank <= k for rank in _ranks(ranked, relevant)) / len(relevant)
 
 
 def mrr_at(ranked: Sequence[Unit], relevant: Mapping[Unit, float], k: int = 10) -> float:
-    for i, unit in enumerate(ranked[:k], start=1):
-        if relevant.get(unit, 0.0) > 0:
-            return 1.0 / i
-    return 0.0
+    return metrics.reciprocal_rank(_ranks(ranked, relevant), k)
 
 
 def score_query(ranked: Sequence[Unit], relevant: Mapping[Unit, float]) -> dict[str, float]:

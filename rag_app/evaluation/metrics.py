@@ -1,4 +1,5 @@
-"""Pure metric functions: the non-LLM estimators of the Ragas metrics and the SQuAD scores.
+"""Pure metric functions: the non-LLM estimators of the Ragas metrics, the SQuAD scores, and
+the rank metrics (hit@k, reciprocal rank) that `rag eval` and `rag bench retrieval` share.
 
 Nothing here loads a model: embedding vectors come in as lists of floats. docs/EVALUATION.md
 says how each function mirrors its Ragas or SQuAD definition.
@@ -7,7 +8,8 @@ says how each function mirrors its Ragas or SQuAD definition.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TypeVar
 
 from rag_app.evidence import cosine
 from rag_app.text import (
@@ -50,6 +52,7 @@ ABSTENTION_PHRASES = (
 )
 
 normalize_answer = normalize
+Item = TypeVar("Item", bound=Hashable)
 
 
 def exact_match(prediction: str, reference: str) -> float:
@@ -94,13 +97,45 @@ def average_precision(verdicts: Sequence[bool]) -> float:
     return total / relevant if relevant else 0.0
 
 
+# -- rank metrics: one arithmetic for `rag eval` ((source, page) hits) and `rag bench
+# retrieval` (document or page units). Each takes the 1-based ranks of the relevant items.
+def relevant_ranks(ranked: Iterable[Item], is_relevant: Callable[[Item], bool]) -> list[int]:
+    """1-based ranks of the relevant items of a ranking, best first; an item ranked again
+    (another chunk of the same unit) counts at its first rank only."""
+    seen: set[Item] = set()
+    ranks = []
+    for rank, item in enumerate(ranked, start=1):
+        if item not in seen and is_relevant(item):
+            ranks.append(rank)
+        seen.add(item)
+    return ranks
+
+
+def hit_at(ranks: Sequence[int], k: int | None = None) -> float:
+    """1.0 when a relevant item is ranked within the first ``k`` (anywhere when None), else 0."""
+    return float(any(k is None or rank <= k for rank in ranks))
+
+
+def reciprocal_rank(ranks: Sequence[int], k: int | None = None) -> float:
+    """1 / the rank of the first relevant item within the first ``k``; 0.0 when there is none
+    (averaged over queries: MRR)."""
+    first = min((rank for rank in ranks if k is None or rank <= k), default=None)
+    return 1.0 / first if first else 0.0
+
+
+def hit_ranks(retrieved: Iterable[tuple[str, int]], source: str, page: int | None) -> list[int]:
+    """1-based ranks of the retrieved (source, page) pairs that are the expected one; any page
+    of the source counts when the page is unknown."""
+    return relevant_ranks(
+        retrieved, lambda unit: unit[0] == source and (page is None or unit[1] == page)
+    )
+
+
 def rank_of_hit(retrieved: Sequence[tuple[str, int]], source: str, page: int | None) -> int | None:
     """1-based rank of the first retrieved (source, page) that is the expected one; any page of
     the source counts when the page is unknown."""
-    for rank, (name, number) in enumerate(retrieved, start=1):
-        if name == source and (page is None or number == page):
-            return rank
-    return None
+    ranks = hit_ranks(retrieved, source, page)
+    return ranks[0] if ranks else None
 
 
 def is_abstention(response: str) -> bool:

@@ -75,9 +75,9 @@ def score_sample(
         _answer_scores(sample, response, abstained, contexts, embeddings, scores, floor)
     _context_scores(sample, response or "", abstained, contexts, scores)
     if sample.source:
-        rank = metrics.rank_of_hit(retrieved, sample.source, sample.page)
-        scores["hit@k"] = float(rank is not None)
-        scores["mrr"] = 1.0 / rank if rank else 0.0
+        ranks = metrics.hit_ranks(retrieved, sample.source, sample.page)
+        scores["hit@k"] = metrics.hit_at(ranks)
+        scores["mrr"] = metrics.reciprocal_rank(ranks)
 
     judge_calls = unparseable = 0
     if judge is not None:
