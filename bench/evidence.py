@@ -72,7 +72,7 @@ def ask(service: RagService, questions: list[Query], strategy: str, k: int) -> l
 
 def best(answer: Answer) -> float:
     """The evidence confidence the app compared with its bar (the bar is 0 here)."""
-    return float(answer.trace.get("evidence_confidence", 0.0))
+    return float(answer.trace.evidence_confidence or 0.0)
 
 
 def abstention(answerable: list[float], refused: list[float], check: list[float]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from rag_app.evidence import Evidence
 from rag_app.injection import passage_flags
 from rag_app.settings import AnswerMode
 from rag_app.text import cited_numbers, location, supporting_passages
+from rag_app.trace import Trace
 from rag_app.verify import Checked
 
 # answer.mode: quotes only, the model from the passages, or quotes first and the model's
@@ -65,7 +66,7 @@ class Answer:
     sources: list[Source]
     language: str
     timings: dict[str, float] = field(default_factory=dict)
-    trace: dict[str, Any] = field(default_factory=dict)  # what was searched and what was found
+    trace: Trace = field(default_factory=lambda: Trace("", []))  # what was searched and found
     mode: str = "generate"  # answer.mode: evidence, generate or both
     evidence: list[Evidence] = field(default_factory=list)  # quoted sentences, best first
     generated: str | None = None  # the model's text as written, before the check
@@ -106,7 +107,7 @@ class Answer:
             "cited": self.cited,
             "citation_method": self.citation_method,
             "timings": self.timings,
-            "trace": self.trace,
+            "trace": self.trace.to_dict(),
         }
 
 
@@ -126,7 +127,7 @@ class AnswerStream:
         tokens: Iterator[str],
         started: float,
         retrieval_s: float,
-        trace: dict[str, Any],
+        trace: Trace,
         *,
         mode: str = "generate",
         evidence: list[Evidence] | None = None,

@@ -4,16 +4,9 @@ Every strategy returns hits in its own rank order, each with the cosine similari
 to the user's question (the common "relevance" the threshold and margin work on) and, in
 ``scores``/``ranks``, what every underlying retriever said about it: the retrieval trace.
 
-Strategies (``STRATEGIES``):
-- ``similarity``: dense search with the question.
-- ``bm25``: keyword search alone (BM25), mostly a baseline for the benchmark.
-- ``mmr``: dense candidates re-ranked for diversity (maximal marginal relevance).
-- ``hybrid``: BM25 and dense, fused by their min-max-normalised scores (the dense weight is
-  measured per embedder: ``rag_app/calibration.py``).
-- ``multi-query``: the LLM writes rephrasings (one call); dense search with each; rank fusion.
-- ``hyde``: the LLM writes a hypothetical answer passage; its embedding, averaged with the
-  question's, is searched.
-- ``hybrid-multi-query``: BM25 and dense for the question and every rephrasing; fused.
+The strategies are small classes in ``REGISTRY`` (names in ``STRATEGIES``, the order the UI
+and the docs list them in); the settings, the CLI, the UI and the evaluation validate names
+against it. A new strategy is one class and one line there.
 """
 
 from __future__ import annotations
@@ -21,11 +14,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar
 
-from langchain_core.documents import Document
+from rag_app.trace import Trace
 
-STRATEGIES = ("similarity", "bm25", "mmr", "hybrid", "multi-query", "hyde", "hybrid-multi-query")
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
+
 RRF_K = 60
 
 
@@ -98,7 +93,7 @@ class Hit:
 @dataclass
 class Retrieved:
     hits: list[Hit]
-    trace: dict[str, Any]
+    trace: Trace
 
 
 class Backend(Protocol):
@@ -139,6 +134,9 @@ def parse_queries(text: str, question: str, most: int = 3) -> list[str]:
     return queries[:most]
 
 
+Lists = dict[str, list[tuple["Document", float]]]  # ranked (chunk, score) per retriever
+
+
 class Retriever:
     """Runs a named strategy over a backend; LLM text comes from ``generate``."""
 
@@ -149,46 +147,15 @@ class Retriever:
 
     def run(self, strategy: str, question: str, k: int) -> Retrieved:
         vector = self.backend.embed(question)
-        trace: dict[str, Any] = {"strategy": strategy, "queries": [question]}
-        fetch = max(20, 3 * k)
-        lists: dict[str, list[tuple[Document, float]]] = {}
+        trace = Trace(strategy=strategy, queries=[question])
+        return REGISTRY[strategy].run(self, question, vector, k, trace)
 
-        if strategy == "similarity":
-            lists["dense"] = [(d, s) for d, s, _ in self.backend.dense(vector, k)]
-        elif strategy == "bm25":
-            lists["bm25"] = self.backend.keyword(question, k)
-        elif strategy == "mmr":
-            return self._mmr(vector, k, fetch, trace)
-        elif strategy == "hyde":
-            passage = self.generate("hyde", question).strip()
-            trace["hypothetical"] = passage
-            searched = vector
-            if passage:
-                written = self.backend.embed_passage(passage)
-                searched = _normalize([a + b for a, b in zip(vector, written, strict=True)])
-            lists["hyde"] = [(d, s) for d, s, _ in self.backend.dense(searched, k)]
-        elif strategy in ("hybrid", "multi-query", "hybrid-multi-query"):
-            queries = [question]
-            if strategy != "hybrid":
-                queries += parse_queries(self.generate("multi-query", question), question)
-                trace["queries"] = queries
-            for i, query in enumerate(queries):
-                tag = "" if i == 0 else f"#{i}"
-                searched = vector if i == 0 else self.backend.embed(query)
-                lists[f"dense{tag}"] = [(d, s) for d, s, _ in self.backend.dense(searched, fetch)]
-                if strategy != "multi-query":
-                    lists[f"bm25{tag}"] = self.backend.keyword(query, fetch)
-        else:
-            raise ValueError(strategy)
-        return self._fuse(vector, lists, k, trace)
+    def dense(self, vector: Sequence[float], k: int) -> list[tuple[Document, float]]:
+        return [(d, s) for d, s, _ in self.backend.dense(vector, k)]
 
-    def _fuse(
-        self,
-        vector: Sequence[float],
-        lists: dict[str, list[tuple[Document, float]]],
-        k: int,
-        trace: dict[str, Any],
-    ) -> Retrieved:
+    def fuse(self, vector: Sequence[float], lists: Lists, k: int, trace: Trace) -> Retrieved:
+        """The top ``k`` of the lists: score fusion when BM25 is among them (hybrid), rank
+        fusion of dense lists otherwise (one per query)."""
         docs: dict[str, Document] = {}
         scores: dict[str, dict[str, float]] = {}
         ranks: dict[str, dict[str, int]] = {}
@@ -199,13 +166,13 @@ class Retriever:
                 scores.setdefault(key, {})[name] = round(score, 4)
                 ranks.setdefault(key, {})[name] = rank
         ids = {n: [(str(d.id), s) for d, s in found] for n, found in lists.items()}
-        if any(n.startswith("bm25") for n in lists):  # hybrid: keyword and dense scores
+        if any(n.startswith("bm25") for n in lists):
             weights = {
                 n: self.dense_weight if n.startswith("dense") else 1.0 - self.dense_weight
                 for n in lists
             }
             order = convex_fusion(ids, weights)[:k]
-        else:  # dense lists only (one per query): rank fusion
+        else:
             order = rrf({n: [i for i, _ in found] for n, found in ids.items()})[:k]
         chosen = [docs[key] for key in order]
         cosines = self._cosines(vector, chosen, scores)
@@ -213,7 +180,7 @@ class Retriever:
             Hit(doc, cos, scores[str(doc.id)], ranks[str(doc.id)])
             for doc, cos in zip(chosen, cosines, strict=True)
         ]
-        trace["retrievers"] = list(lists)
+        trace.retrievers = list(lists)
         return Retrieved(hits, trace)
 
     def _cosines(
@@ -226,11 +193,55 @@ class Retriever:
         )
         return [scores[str(d.id)].get("dense", computed.get(str(d.id), 0.0)) for d in docs]
 
-    def _mmr(self, vector: Sequence[float], k: int, fetch: int, trace: dict[str, Any]) -> Retrieved:
+
+class Strategy:
+    """One way to find passages. Most name the ranked lists to fuse (``lists``); one that
+    ranks on its own (MMR) overrides ``run``."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]  # one line, for help texts
+    uses_llm: ClassVar[bool] = False  # whether it asks the chat model before searching
+
+    def run(
+        self, retriever: Retriever, question: str, vector: Sequence[float], k: int, trace: Trace
+    ) -> Retrieved:
+        return retriever.fuse(vector, self.lists(retriever, question, vector, k, trace), k, trace)
+
+    def lists(
+        self, retriever: Retriever, question: str, vector: Sequence[float], k: int, trace: Trace
+    ) -> Lists:
+        raise NotImplementedError(f"{self.name}: define lists() or run()")
+
+
+class Similarity(Strategy):
+    name, summary = "similarity", "dense search with the question"
+
+    def lists(
+        self, retriever: Retriever, question: str, vector: Sequence[float], k: int, trace: Trace
+    ) -> Lists:
+        return {"dense": retriever.dense(vector, k)}
+
+
+class Keywords(Strategy):
+    name, summary = "bm25", "keyword search alone (BM25), mostly a baseline"
+
+    def lists(
+        self, retriever: Retriever, question: str, vector: Sequence[float], k: int, trace: Trace
+    ) -> Lists:
+        return {"bm25": retriever.backend.keyword(question, k)}
+
+
+class MaximalMarginalRelevance(Strategy):
+    name, summary = "mmr", "dense candidates re-ranked for diversity"
+
+    def run(
+        self, retriever: Retriever, question: str, vector: Sequence[float], k: int, trace: Trace
+    ) -> Retrieved:
         import numpy as np
         from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
-        found = self.backend.dense(vector, fetch, with_vectors=True)
+        trace.retrievers = ["dense"]
+        found = retriever.backend.dense(vector, fetch_size(k), with_vectors=True)
         if not found:
             return Retrieved([], trace)
         picked = maximal_marginal_relevance(
@@ -240,5 +251,81 @@ class Retriever:
             Hit(found[i][0], found[i][1], {"dense": round(found[i][1], 4)}, {"dense": i + 1})
             for i in picked
         ]
-        trace["retrievers"] = ["dense"]
         return Retrieved(hits, trace)
+
+
+class Hybrid(Strategy):
+    """BM25 and dense for the question (and, in the multi-query strategies, for each of the
+    LLM's rephrasings); fused."""
+
+    name, summary = "hybrid", "BM25 and dense, fused by their normalised scores"
+    rephrase: ClassVar[bool] = False  # search the LLM's rephrasings too
+    keywords: ClassVar[bool] = True  # BM25 beside dense
+
+    def lists(
+        self, retriever: Retriever, question: str, vector: Sequence[float], k: int, trace: Trace
+    ) -> Lists:
+        queries = [question]
+        if self.rephrase:
+            queries += parse_queries(retriever.generate("multi-query", question), question)
+            trace.queries = queries
+        fetch = fetch_size(k)
+        lists: Lists = {}
+        for i, query in enumerate(queries):
+            tag = "" if i == 0 else f"#{i}"
+            searched = vector if i == 0 else retriever.backend.embed(query)
+            lists[f"dense{tag}"] = retriever.dense(searched, fetch)
+            if self.keywords:
+                lists[f"bm25{tag}"] = retriever.backend.keyword(query, fetch)
+        return lists
+
+
+class MultiQuery(Hybrid):
+    name, summary = "multi-query", "the LLM rephrases; dense search with each; rank fusion"
+    rephrase, keywords, uses_llm = True, False, True
+
+
+class HybridMultiQuery(Hybrid):
+    name, summary = "hybrid-multi-query", "BM25 and dense for the question and each rephrasing"
+    rephrase, keywords, uses_llm = True, True, True
+
+
+class HypotheticalDocument(Strategy):
+    name, summary = "hyde", "the LLM writes a hypothetical answer passage, which is searched"
+    uses_llm = True
+
+    def lists(
+        self, retriever: Retriever, question: str, vector: Sequence[float], k: int, trace: Trace
+    ) -> Lists:
+        passage = retriever.generate("hyde", question).strip()
+        trace.hypothetical = passage
+        searched = vector
+        if passage:  # its embedding, averaged with the question's
+            written = retriever.backend.embed_passage(passage)
+            searched = _normalize([a + b for a, b in zip(vector, written, strict=True)])
+        return {"hyde": retriever.dense(searched, k)}
+
+
+def fetch_size(k: int) -> int:
+    """Candidates each list fetches before fusion or re-ranking cut them to ``k``."""
+    return max(20, 3 * k)
+
+
+REGISTRY: dict[str, Strategy] = {
+    s.name: s()
+    for s in (
+        Similarity,
+        Keywords,
+        MaximalMarginalRelevance,
+        Hybrid,
+        MultiQuery,
+        HypotheticalDocument,
+        HybridMultiQuery,
+    )
+}
+STRATEGIES: tuple[str, ...] = tuple(REGISTRY)
+
+
+def strategy_help() -> str:
+    """The strategies, one clause each, for help texts and the settings' description."""
+    return "; ".join(f"{s.name} ({s.summary})" for s in REGISTRY.values())

@@ -38,6 +38,7 @@ from rag_app.evidence import Evidence, confidence, select_evidence
 from rag_app.retrieval import STRATEGIES, Retriever, select_relevant
 from rag_app.settings import EmbeddingSettings, Settings
 from rag_app.text import detect_language, language_of
+from rag_app.trace import Candidate, RetrieverScore, Trace
 from rag_app.verify import Checked, check_answer, evidence_answer
 from vectorstore.check import CheckReport, check_store
 from vectorstore.knowledge import is_created_base
@@ -295,7 +296,7 @@ class RagService:
         strategy: str | None = None,
         documents: Sequence[str] = (),
         checked: Askable | None = None,
-    ) -> tuple[list[Source], dict[str, Any]]:
+    ) -> tuple[list[Source], Trace]:
         checked = checked or self._check_askable(question, strategy, documents)
         retriever = Retriever(
             StoreBackend(self.store, self.embeddings, checked.pending, checked.only),
@@ -306,16 +307,14 @@ class RagService:
         sources = [
             Source.from_hit(i, hit.doc, hit.score) for i, hit in enumerate(found.hits, start=1)
         ]
-        found.trace["candidates"] = [
-            {
-                "rank": source.number,
-                "source": source.source,
-                "page": source.page,
-                "score": source.score,
-                "retrievers": {
-                    r: {"rank": hit.ranks[r], "score": hit.scores[r]} for r in hit.ranks
-                },
-            }
+        found.trace.candidates = [
+            Candidate(
+                rank=source.number,
+                source=source.source,
+                page=source.page,
+                score=source.score,
+                retrievers={r: RetrieverScore(hit.ranks[r], hit.scores[r]) for r in hit.ranks},
+            )
             for source, hit in zip(sources, found.hits, strict=True)
         ]
         return sources, found.trace
@@ -397,17 +396,13 @@ class RagService:
             sources, quoted = [], []
         retrieval_s = time.perf_counter() - started
         used = {s.chunk_id for s in sources}
-        for candidate, source in zip(trace["candidates"], found, strict=True):
-            candidate["used"] = source.chunk_id in used
-        trace.update(
-            question=question,
-            standalone_question=standalone,
-            k=k or wanted.k,
-            relevance_threshold=tuned.relevance_threshold,
-            relevance_margin=tuned.relevance_margin,
-            evidence_threshold=bar,
-            evidence_confidence=round(sure, 4),
-        )
+        for candidate, source in zip(trace.candidates, found, strict=True):
+            candidate.used = source.chunk_id in used
+        trace.question, trace.standalone_question = question, standalone
+        trace.k = k or wanted.k
+        trace.relevance_threshold = tuned.relevance_threshold
+        trace.relevance_margin = tuned.relevance_margin
+        trace.evidence_threshold, trace.evidence_confidence = bar, round(sure, 4)
 
         def answer(tokens: Iterator[str], **how: Any) -> AnswerStream:
             return AnswerStream(

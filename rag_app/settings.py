@@ -28,6 +28,7 @@ from pydantic_settings import (
 )
 
 from rag_app.errors import RagError
+from rag_app.retrieval import STRATEGIES, strategy_help
 
 CONFIG_ENV = "RAG_CONFIG"
 # Read when no config file is given; `rag models use` writes it.
@@ -151,16 +152,19 @@ class ChunkingSettings(BaseModel):
         return self
 
 
-Strategy = Literal[
-    "similarity", "bm25", "mmr", "hybrid", "multi-query", "hyde", "hybrid-multi-query"
-]
+def _known_strategy(name: str) -> str:
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; use one of {', '.join(STRATEGIES)}")
+    return name
+
+
+Strategy = Annotated[str, AfterValidator(_known_strategy)]  # a name in retrieval.REGISTRY
 
 
 class RetrievalSettings(BaseModel):
     strategy: Strategy = Field(
         default="hybrid",
-        description="How passages are found: similarity (dense), bm25 (keywords), mmr, hybrid "
-        "(BM25 + dense), multi-query, hyde, hybrid-multi-query. docs/RETRIEVAL.md compares them.",
+        description=f"How passages are found: {strategy_help()}. docs/RETRIEVAL.md compares them.",
     )
     dense_weight: float | None = Field(
         default=None,

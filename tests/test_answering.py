@@ -30,10 +30,10 @@ def test_english_answer_streams_and_cites_the_right_page(service: RagService) ->
     assert answer.language == "en"
     assert 1 in answer.cited
     assert answer.timings["tokens"] == len(parts) and answer.timings["first_token_s"] > 0
-    candidates = answer.trace["candidates"]
-    assert answer.trace["queries"] == ["Who founded the Lumora Observatory?"]
-    assert [c["rank"] for c in candidates] == list(range(1, len(candidates) + 1))
-    assert sum(c["used"] for c in candidates) == len(answer.sources)
+    candidates = answer.trace.candidates
+    assert answer.trace.queries == ["Who founded the Lumora Observatory?"]
+    assert [c.rank for c in candidates] == list(range(1, len(candidates) + 1))
+    assert sum(bool(c.used) for c in candidates) == len(answer.sources)
 
 
 def test_spanish_question_gets_a_spanish_answer(service: RagService) -> None:

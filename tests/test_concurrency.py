@@ -62,4 +62,4 @@ def test_sessions_at_once_keep_their_own_history(
         history = SESSIONS[name]
         assert answer.question == FOLLOW_UP and answer.answer
         expected = fresh.standalone_question(FOLLOW_UP, history)
-        assert answer.trace["standalone_question"] == expected, name
+        assert answer.trace.standalone_question == expected, name

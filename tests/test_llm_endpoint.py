@@ -73,7 +73,7 @@ def test_streamed_answer_through_endpoint(
     # A per-question override reaches the server; HyDE's own short call (invoke) goes there too.
     short = service.ask(QUESTION, max_tokens=5, strategy="hyde")
     assert 1 <= short.timings["tokens"] <= 5
-    assert short.trace["hypothetical"]
+    assert short.trace.hypothetical
 
     info = service.describe()
     assert info["llm"] == f"endpoint {endpoint}" and info["gpu_offload_active"] is None

@@ -53,12 +53,12 @@ def test_spanish_questions_find_their_page_first(service: RagService) -> None:
 def test_hybrid_trace_shows_each_retriever(service: RagService) -> None:
     answer = service.ask("¿Quién donó el manuscrito?", strategy="hybrid")
     trace = answer.trace
-    assert trace["strategy"] == "hybrid" and trace["retrievers"] == ["dense", "bm25"]
-    first = trace["candidates"][0]
-    assert (first["source"], first["page"], first["rank"]) == ("ciudad", 3, 1)
-    assert set(first["retrievers"]) == {"dense", "bm25"}
-    assert all({"rank", "score"} <= set(r) for r in first["retrievers"].values())
-    assert sum(c["used"] for c in trace["candidates"]) == len(answer.sources)
+    assert trace.strategy == "hybrid" and trace.retrievers == ["dense", "bm25"]
+    first = trace.candidates[0]
+    assert (first.source, first.page, first.rank) == ("ciudad", 3, 1)
+    assert set(first.retrievers) == {"dense", "bm25"}
+    assert all(r.rank >= 1 for r in first.retrievers.values())
+    assert sum(bool(c.used) for c in trace.candidates) == len(answer.sources)
 
 
 def test_mmr_returns_distinct_chunks(service: RagService) -> None:
@@ -72,9 +72,9 @@ def test_llm_strategies_trace_and_cache_their_generation(
 ) -> None:
     question = "¿Quién fundó la universidad?"
     sources, trace = service._retrieve(question, 3, strategy)
-    assert sources and trace["queries"][0] == question
+    assert sources and trace.queries[0] == question
     if strategy == "hyde":
-        assert trace["hypothetical"]
+        assert trace.hypothetical
     cached = dict(service._generated)
     again, _ = service._retrieve(question, 3, strategy)
     assert service._generated == cached  # no second LLM call for the same question
@@ -94,8 +94,8 @@ def test_follow_up_keeps_working_with_history(service: RagService) -> None:
         ("assistant", "La fundó el obispo Gelmírez [1]."),
     ]
     answer = service.ask("¿Y qué facultades tiene la universidad?", history=history)
-    assert answer.trace["question"] == "¿Y qué facultades tiene la universidad?"
-    assert answer.trace["standalone_question"]
+    assert answer.trace.question == "¿Y qué facultades tiene la universidad?"
+    assert answer.trace.standalone_question
     assert answer.sources and answer.sources[0].page == 5
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from rag_app.injection import describe
 from rag_app.text import highlight_spans, location
+from rag_app.trace import Trace
 from rag_app.verify import FALLBACKS
 from ui.i18n import t
 
@@ -202,33 +203,33 @@ def render_timings(answer: dict[str, Any], language: str) -> None:
 
 def render_trace(answer: dict[str, Any], language: str) -> None:
     """What was searched and every candidate's score, used or not: on demand, folded."""
-    trace = answer.get("trace") or {}
-    if not trace.get("candidates"):
+    trace = Trace.from_dict(answer.get("trace") or {})  # as saved, so a resumed chat too
+    if not trace.candidates:
         return
     with st.expander(t("trace", language)):
         st.caption(
-            f"strategy: {trace.get('strategy')} · k={trace.get('k')} · "
-            f"threshold={trace.get('relevance_threshold')} · margin={trace.get('relevance_margin')}"
+            f"strategy: {trace.strategy} · k={trace.k} · "
+            f"threshold={trace.relevance_threshold} · margin={trace.relevance_margin}"
         )
-        if trace.get("standalone_question") not in (None, trace.get("question")):
-            st.caption(f"standalone question: {escape_md(trace['standalone_question'])}")
-        for query in trace.get("queries", []):
+        if trace.standalone_question not in (None, trace.question):
+            st.caption(f"standalone question: {escape_md(trace.standalone_question or '')}")
+        for query in trace.queries:
             st.caption(f"query: {escape_md(query)}")
-        if trace.get("hypothetical"):
-            st.caption(f"hypothetical passage: {escape_md(trace['hypothetical'])}")
+        if trace.hypothetical:
+            st.caption(f"hypothetical passage: {escape_md(trace.hypothetical)}")
         rows = [
             {
-                "rank": c["rank"],
-                "source": c["source"],
-                "page": c["page"],
-                "cosine": c["score"],
-                "used": c.get("used", False),
+                "rank": c.rank,
+                "source": c.source,
+                "page": c.page,
+                "cosine": c.score,
+                "used": bool(c.used),
                 **{
-                    f"{name} rank/score": f"{r['rank']} / {r['score']}"
-                    for name, r in c.get("retrievers", {}).items()
+                    f"{name} rank/score": f"{r.rank} / {r.score}"
+                    for name, r in c.retrievers.items()
                 },
             }
-            for c in trace["candidates"]
+            for c in trace.candidates
         ]
         st.dataframe(rows, hide_index=True)  # full width by default
 

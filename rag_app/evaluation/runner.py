@@ -97,11 +97,8 @@ def _ask(
         answer = service.ask(sample.question, k, strategy=strategy, mode=mode)
         response, timings, used = answer.answer, answer.timings, answer.sources
         # Hit@k/MRR look at every retrieved chunk, not only those kept for the prompt.
-        retrieved_sources = answer.trace.get("candidates") or []
-    retrieved = [
-        (s["source"], s["page"]) if isinstance(s, dict) else (s.source, s.page)
-        for s in retrieved_sources
-    ]
+        retrieved_sources = answer.trace.candidates
+    retrieved = [(s.source, s.page) for s in retrieved_sources]
     row = _row(sample, strategy, response or "", [s.text for s in used])
     row["sources"] = [{"source": s.source, "page": s.page, "score": s.score} for s in used]
     if answer is not None:
