@@ -6,11 +6,10 @@ import json
 import re
 import subprocess
 from collections.abc import Iterable
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
 
 from ingest.loaders import load_pdf
 from rag_app.evaluation.dataset import load_qa
@@ -31,6 +30,7 @@ from rag_app.evaluation.model_questions import (
 )
 from rag_app.evaluation.questions import answer_spans, fallback_question
 from rag_app.text import detect_language
+from tests.fakes import QueuedChatModel
 from tests.pdfs import make_pdf
 from tests.test_cli import RAG, env, rag  # noqa: F401 (env: a fixture)
 
@@ -105,9 +105,9 @@ def notes(tmp_path: Path) -> Path:
     return folder
 
 
-def fake_model(replies: Iterable[str]) -> GenericFakeChatModel:
+def fake_model(replies: Iterable[str]) -> QueuedChatModel:
     """A chat model with queued replies, the seam the real one implements."""
-    return GenericFakeChatModel(messages=iter(AIMessage(r) for r in replies))
+    return QueuedChatModel(replies=list(replies))
 
 
 def flat(text: str) -> str:
@@ -315,6 +315,33 @@ def test_failing_model_still_fills_n(notes: Path) -> None:
     assert {r["generated_by"] for r in rows} <= KINDS
     assert {r["source"] for r in rows} == set(NOTES)  # every file
     assert len({r["question"] for r in rows}) == 10
+
+
+def test_the_models_good_question_is_kept_and_the_others_fall_back(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "corto.pdf", [SHORT])
+    definition, year, plain = (c.sentence for c in pick_sentences(candidate_sentences([pdf]), 3))
+    assert year.endswith("por Rico Sennrich en 2016.")  # the order the replies are asked in
+    good = (
+        "¿En qué año fue adaptada la codificación por pares de bytes al procesamiento del lenguaje?"
+    )
+    chat = fake_model(["GPT-3 has 96 layers.", f"{good}\nFue en 2016.", "Sí."])
+    rows, report = generate_qa([pdf], 3, chat, "fake.gguf")
+    made = [(r["question"], r["answer_span"], r["generated_by"]) for r in rows]
+    assert made == [
+        astuple(fallback_question(definition, "es")),
+        (good, "2016", "model:fake.gguf"),
+        astuple(fallback_question(plain, "es")),
+    ]
+    assert [r["answer"] for r in rows] == [definition, year, plain]
+    assert report.made == {"template": 1, "model": 1, "cloze": 1} and report.rejected == 2
+    # each sentence asked once, deterministically, one line, with its answer when it has one
+    assert [c.kwargs for c in chat.calls] == [{"temperature": 0.0, "max_tokens": 40}] * 3
+    assert [c.stop for c in chat.calls] == [["\n"]] * 3
+    assert [c.messages[-1].text for c in chat.calls] == [
+        f"Frase: {definition}",
+        f"Frase: {year}\nRespuesta: 2016",
+        f"Frase: {plain}",
+    ]
 
 
 def test_fewer_sentences_than_asked_gives_them_all(tmp_path: Path) -> None:
