@@ -30,14 +30,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from rag_app.components import recorded_embedding
 from rag_app.errors import RagError
-from rag_app.service import (
-    EmptyStoreError,
-    RagService,
-    knowledge_bases,
-    recorded_embedding,
-    with_knowledge_base,
-)
+from rag_app.service import EmptyStoreError, RagService, knowledge_bases, with_knowledge_base
 from rag_app.settings import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -164,10 +164,8 @@ def generate(
 
     chat_model, name = None, ""
     if not no_model:
-        from rag_app import models
-
         service = _service()
-        chat_model, name = service.chat_model, models.gguf_location(service.settings.llm).name
+        chat_model, name = service.chat_model, service.chat_model_name
     with progress_display(err, LABELS) as progress:
         rows, report = generate_qa([docs], n, chat_model, name, progress)
     write_jsonl(out_file, rows)

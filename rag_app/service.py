@@ -30,7 +30,7 @@ from ingest.formats import FORMATS
 from ingest.loaders import LoadOptions, text_document
 from ingest.ocr import ocr_engine
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn, no_progress
-from rag_app import models, prompts
+from rag_app import components, models, prompts
 from rag_app.answers import ANSWER_MODES, Answer, AnswerStream, Source
 from rag_app.calibration import Calibration, calibration
 from rag_app.errors import RagError
@@ -46,7 +46,7 @@ from vectorstore.registry import DocumentRecord
 from vectorstore.store import DocumentStore
 
 if TYPE_CHECKING:
-    from vectorstore import ChromaServer, KnowledgeBase, KnowledgeBases
+    from vectorstore import KnowledgeBase, KnowledgeBases
 
 INGEST_LOCK_WAIT_S = 3600
 INGEST_LEASE_S = 60.0  # a killed instance's hold on a Chroma server's ingest lock lapses after
@@ -77,12 +77,12 @@ class RagService:
     @cached_property
     def embedding(self) -> EmbeddingSettings:
         """The embedder's settings, with the one this store was built with filled in when none
-        is named (see ``recorded_embedding``)."""
-        return recorded_embedding(self.settings)
+        is named (see ``components.recorded_embedding``)."""
+        return components.recorded_embedding(self.settings)
 
     @cached_property
     def embeddings(self) -> Embeddings:
-        return models.build_embeddings(self.embedding)
+        return components.build_embeddings(self.embedding)
 
     @cached_property
     def sentence_embeddings(self) -> Embeddings:
@@ -91,19 +91,17 @@ class RagService:
 
     @cached_property
     def chat_model(self) -> BaseChatModel:
-        return models.build_chat_model(self.settings.llm)
+        return components.build_chat_model(self.settings.llm)
+
+    @property
+    def chat_model_name(self) -> str:
+        """What reports call the chat model: the GGUF file, or the endpoint's model (loads it)."""
+        return components.chat_model_name(self.settings.llm, self.chat_model)
 
     @cached_property
     def store(self) -> DocumentStore:
-        from vectorstore import open_store
-
-        folder, server = store_location(self.settings)
-        return open_store(
-            folder,
-            self.settings.collection,
-            models.LazyEmbeddings(lambda: self.embeddings),
-            models.embedder_name(self.embedding),
-            server,
+        return components.open_document_store(
+            self.settings, self.embedding, lambda: self.embeddings
         )
 
     # -- documents ------------------------------------------------------------------------
@@ -156,7 +154,7 @@ class RagService:
         """With a Chroma server, the data-dir lock is not enough: instances on other machines
         write there too. A lease on the server makes them take turns; a killed holder's lease
         expires (``INGEST_LEASE_S``) and the others go on."""
-        _, server = store_location(self.settings)
+        _, server = components.store_location(self.settings)
         if server is None:
             yield
             return
@@ -530,7 +528,7 @@ def knowledge_bases(settings: Settings) -> KnowledgeBases:
     """The knowledge bases of this data dir (or Chroma server)."""
     from vectorstore import knowledge_bases as listed
 
-    folder, server = store_location(settings)
+    folder, server = components.store_location(settings)
     return listed(folder, settings.collection, server)
 
 
@@ -552,41 +550,10 @@ def delete_knowledge_base(settings: Settings, name: str) -> tuple[KnowledgeBase,
     target = settings.model_copy(update={"collection": kb.collection})
     with RagService(target)._ingest_lock(wait_s=5):  # not while it is being ingested into
         kbs.forget(kb.name)
-        folder, server = store_location(settings)
+        folder, server = components.store_location(settings)
         chunks = drop_store(folder, kb.collection, server)
         shutil.rmtree(uploads_folder(target), ignore_errors=True)
     return kb, chunks
-
-
-def store_location(settings: Settings) -> tuple[Path, ChromaServer | None]:
-    """The store's local folder, and its Chroma server when one is configured (then only the
-    keyword index is local: one folder per server)."""
-    from vectorstore import ChromaServer
-
-    remote = settings.vectorstore
-    if not remote.host:
-        return settings.data_dir / "chroma", None
-    server = ChromaServer(remote.host, remote.port, remote.ssl, remote.token)
-    return settings.data_dir / re.sub(
-        r"[^\w.-]", "_", f"chroma-{remote.host}-{remote.port}"
-    ), server
-
-
-def recorded_embedding(settings: Settings) -> EmbeddingSettings:
-    """The embedding settings to use. A named embedder is used as named. With none named, a
-    store built by one of the bundled embedders keeps it (a data dir made before the default
-    changed goes on working, and is not silently mixed with another embedder's vectors); a new
-    store gets the default."""
-    chosen = settings.embedding
-    if chosen.model:
-        return chosen
-    from vectorstore import stored_embedder
-
-    folder, server = store_location(settings)
-    recorded = stored_embedder(folder, settings.collection, server)
-    bundled = {name: model for model, name in models.BUNDLED_EMBEDDERS.items()}
-    found = bundled.get((recorded or "").removesuffix(":int8"), models.default_embedder())
-    return chosen.model_copy(update={"model": found})
 
 
 def safe_upload_name(name: str) -> str:

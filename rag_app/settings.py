@@ -308,8 +308,9 @@ class EvaluationSettings(BaseModel):
     )
     judge_model_path: GgufPath = Field(
         default="",
-        description="GGUF model that judges answers in rag eval. Empty means the bundled "
-        "SmolLM2-135M-Instruct, a weak judge: use a larger model for judgements you trust.",
+        description="GGUF model that judges answers in rag eval, run in this process. Empty: "
+        "the chat model judges (llm.model_path, or the endpoint); the bundled 135M model is a "
+        "weak judge: use a larger one for judgements you trust.",
     )
 
 

@@ -117,7 +117,7 @@ def test_instances_take_turns_to_write_and_a_killed_one_does_not_block(
     server's ingest lease that dies (stops renewing) is passed over once its lease lapses."""
     import threading
 
-    from rag_app.service import store_location
+    from rag_app.components import store_location
     from vectorstore import ingest_lease
 
     a = server_service(tmp_path / "turns-a", chroma_port, real_models)

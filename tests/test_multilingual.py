@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from rag_app import e5, models
+from rag_app.components import recorded_embedding
 from rag_app.errors import RagError
 from rag_app.retrieval import Retriever
-from rag_app.service import RagService, recorded_embedding
+from rag_app.service import RagService
 from rag_app.settings import EmbeddingSettings, Settings, load_settings
 from tests.pdfs import COURSE_PAGES, LLM_NOTES_PAGES, SPANISH_PAGES, make_pdf
 

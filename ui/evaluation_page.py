@@ -32,7 +32,6 @@ def qa_set(language: str) -> tuple[list[EvalSample], str] | None:
     left, right = st.columns([1, 2])
     n = left.number_input(t("eval_n", language), 1, 200, 5, key="generate_n")
     if right.button(t("eval_generate", language), key="generate"):
-        from rag_app import models
         from rag_app.evaluation.generate import generate_qa
 
         service = get_service()
@@ -40,8 +39,7 @@ def qa_set(language: str) -> tuple[list[EvalSample], str] | None:
         if not paths:
             raise RagError(t("eval_no_docs", language))
         with st.spinner(t("eval_generating", language)):
-            name = models.gguf_location(service.settings.llm).name
-            rows, _ = generate_qa(paths, int(n), service.chat_model, name)
+            rows, _ = generate_qa(paths, int(n), service.chat_model, service.chat_model_name)
         state.generated_qa = rows
     if state.get("generated_qa"):
         rows = state.generated_qa

@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from rag_app.models import build_chat_model, build_embeddings
-from rag_app.service import RagService, recorded_embedding
+from rag_app.components import build_chat_model, build_embeddings, recorded_embedding
+from rag_app.service import RagService
 from rag_app.settings import EmbeddingSettings, LLMSettings, Settings, load_settings
 
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -19,6 +19,9 @@ from rag_app.evaluation.dataset import EvalSample
 from rag_app.evaluation.judge import Judge
 from rag_app.evaluation.scoring import METHODS, evidence_scores, judged_methods, score_sample
 from rag_app.retrieval import STRATEGIES
+
+if TYPE_CHECKING:
+    from rag_app.service import RagService
 
 SCORED = "scored"  # the "strategy" name of rows read from a scored dataset
 TIMINGS = ("first_token_s", "total_s", "tokens_per_s")
@@ -240,18 +243,11 @@ def worst_first(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=key)
 
 
-def build_judge(service: Any) -> Judge:
-    """The judge from settings; the chat model itself when it is the same file (loaded once)."""
-    from rag_app import models
-    from rag_app.settings import LLMSettings
+def build_judge(service: RagService) -> Judge:
+    """The judge the settings name (``components.build_judge_model``)."""
+    from rag_app.components import build_judge_model
 
-    path = service.settings.evaluation.judge_model_path
-    llm = service.settings.llm
-    if path == llm.model_path:
-        model = service.chat_model
-    else:
-        model = models.build_chat_model(llm.model_copy(update={"model_path": path}))
-    name = models.gguf_location(LLMSettings(model_path=path)).name
+    model, name = build_judge_model(service.settings, lambda: service.chat_model)
     return Judge(model, service.embeddings, name, service.tuned().cosine_floor)
 
 
@@ -293,7 +289,7 @@ def evaluate(
             check_modes(modes) if modes else (),
         )
         if not retrieval_only:
-            model_names["chat_model"] = models.gguf_location(settings.llm).name
+            model_names["chat_model"] = service.chat_model_name
     return build_report(
         rows,
         mode=SCORED if scored else "retrieval-only" if retrieval_only else "pipeline",

@@ -1,0 +1,109 @@
+"""The composition root: which components these settings call for, built in one place.
+
+``rag_app.models`` knows how to build a model; this module decides what to build for a set of
+settings: the embedder a store was made with, where the store lives (a folder, or a Chroma
+server), the chat model and the name reports give it, and the judge of `rag eval`. The service,
+the UI, the API, the evaluation and the benchmark all build through here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rag_app.models import (
+    BUNDLED_EMBEDDERS,
+    LazyEmbeddings,
+    build_chat_model,
+    build_embeddings,
+    default_embedder,
+    embedder_name,
+    gguf_location,
+)
+from rag_app.settings import EmbeddingSettings, LLMSettings, Settings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
+
+    from vectorstore import ChromaServer
+    from vectorstore.store import DocumentStore
+
+__all__ = [
+    "build_chat_model",
+    "build_embeddings",
+    "build_judge_model",
+    "chat_model_name",
+    "open_document_store",
+    "recorded_embedding",
+    "store_location",
+]
+
+
+def store_location(settings: Settings) -> tuple[Path, ChromaServer | None]:
+    """The store's local folder, and its Chroma server when one is configured (then only the
+    keyword index is local: one folder per server)."""
+    from vectorstore import ChromaServer
+
+    remote = settings.vectorstore
+    if not remote.host:
+        return settings.data_dir / "chroma", None
+    server = ChromaServer(remote.host, remote.port, remote.ssl, remote.token)
+    return settings.data_dir / re.sub(
+        r"[^\w.-]", "_", f"chroma-{remote.host}-{remote.port}"
+    ), server
+
+
+def recorded_embedding(settings: Settings) -> EmbeddingSettings:
+    """The embedding settings to use. A named embedder is used as named. With none named, a
+    store built by one of the bundled embedders keeps it (a data dir made before the default
+    changed goes on working, and is not silently mixed with another embedder's vectors); a new
+    store gets the default."""
+    chosen = settings.embedding
+    if chosen.model:
+        return chosen
+    from vectorstore import stored_embedder
+
+    folder, server = store_location(settings)
+    recorded = stored_embedder(folder, settings.collection, server)
+    bundled = {name: model for model, name in BUNDLED_EMBEDDERS.items()}
+    found = bundled.get((recorded or "").removesuffix(":int8"), default_embedder())
+    return chosen.model_copy(update={"model": found})
+
+
+def open_document_store(
+    settings: Settings, embedding: EmbeddingSettings, embeddings: Callable[[], Embeddings]
+) -> DocumentStore:
+    """The store of ``settings.collection``; ``embeddings`` is called only when a text must be
+    embedded (listing or deleting documents loads no model)."""
+    from vectorstore import open_store
+
+    folder, server = store_location(settings)
+    return open_store(
+        folder, settings.collection, LazyEmbeddings(embeddings), embedder_name(embedding), server
+    )
+
+
+def chat_model_name(llm: LLMSettings, model: BaseChatModel | None = None) -> str:
+    """The chat model's name in reports: the GGUF file's, or, with an endpoint, the model it
+    answers with (the built client knows it when the settings leave it to the server)."""
+    if not llm.base_url:
+        return gguf_location(llm).name
+    built = str(getattr(model, "model_name", "") or "") if model is not None else ""
+    return built or llm.model or llm.base_url
+
+
+def build_judge_model(
+    settings: Settings, chat_model: Callable[[], BaseChatModel]
+) -> tuple[BaseChatModel, str]:
+    """The judge of `rag eval` and its name. ``evaluation.judge_model_path`` names a GGUF run
+    in this process (whatever answers the questions, an endpoint included); empty, the chat
+    model judges (``chat_model`` gives it, loaded once)."""
+    path, llm = settings.evaluation.judge_model_path, settings.llm
+    if not path or (path == llm.model_path and not llm.base_url):
+        model = chat_model()
+        return model, chat_model_name(llm, model)
+    local = llm.model_copy(update={"model_path": path, "base_url": "", "model": ""})
+    return build_chat_model(local), gguf_location(local).name
