@@ -378,12 +378,8 @@ def markdown(report: Mapping[str, Any]) -> str:
 
 
 def write_reports(report: Mapping[str, Any], out_dir: Path, when: datetime) -> tuple[Path, Path]:
-    stem = f"{report['corpus']}-{when.strftime('%Y%m%dT%H%M%SZ')}"
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        json_path, markdown_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
-        json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-        markdown_path.write_text(markdown(report), encoding="utf-8")
-    except OSError as exc:
-        raise RagError(f"results folder {out_dir}: cannot be written ({exc}); pass --out") from None
-    return json_path, markdown_path
+    """<corpus>-<when>Z.json and .md, by the evaluation's own writer."""
+    from rag_app.evaluation.report import write_files
+
+    paths = write_files(report, out_dir, report["corpus"], when, {"md": markdown})
+    return paths["json"], paths["md"]

@@ -7,10 +7,11 @@ file opens offline in any browser, and nothing in it points outside the file.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rag_app.errors import RagError
 from rag_app.evaluation.runner import overall, worst_first
@@ -40,6 +41,7 @@ QUALITY = (
 TIMING = ("evidence_sentences", "first_token_s", "total_s", "tokens_per_s")
 COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#9c755f")
 WORST_SHOWN = 20
+R = TypeVar("R", bound=Mapping[str, Any])  # a report: what its renderers read
 
 
 def shown_metrics(report: dict[str, Any]) -> list[str]:
@@ -248,15 +250,31 @@ def legend(strategies: Sequence[str]) -> str:
     )
 
 
-def write_reports(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
-    stem = "eval-" + report["created_at"].replace(":", "").replace("-", "").split("+")[0]
-    paths = {ext: out_dir / f"{stem}.{ext}" for ext in ("json", "md", "html")}
+def write_files(
+    report: R,
+    out_dir: Path,
+    name: str,
+    when: datetime,
+    renderers: Mapping[str, Callable[[R], str]],
+    stamp: str = "%Y%m%dT%H%M%SZ",
+) -> dict[str, Path]:
+    """Write ``<out_dir>/<name>-<when as stamp>.json`` (the whole report) and one file more per
+    renderer (extension -> text); returns the paths by extension, "json" first. Shared by
+    `rag eval` and `rag bench retrieval`; a folder that cannot be written is one ``RagError``."""
+    stem = f"{name}-{when.strftime(stamp)}"
+    paths = {ext: out_dir / f"{stem}.{ext}" for ext in ("json", *renderers)}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(report, indent=2, ensure_ascii=False)
-        paths["json"].write_text(text, encoding="utf-8")
-        paths["md"].write_text(markdown(report), encoding="utf-8")
-        paths["html"].write_text(html(report), encoding="utf-8")
+        paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        for ext, render in renderers.items():
+            paths[ext].write_text(render(report), encoding="utf-8")
     except OSError as exc:
         raise RagError(f"report folder {out_dir}: cannot be written ({exc}); pass --out") from None
     return paths
+
+
+def write_reports(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """eval-<created_at>.json, .md and .html (the stamp without a trailing Z, as always)."""
+    when = datetime.fromisoformat(report["created_at"])
+    renderers = {"md": markdown, "html": html}
+    return write_files(report, out_dir, "eval", when, renderers, stamp="%Y%m%dT%H%M%S")
