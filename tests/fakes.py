@@ -121,3 +121,26 @@ def service_with(
     report = service.ingest_texts(documents)
     assert not report.failed and len(report.ingested) == len(documents)
     return service
+
+
+class RecordingChatModel(BaseChatModel):
+    """A real chat model, with the text of each reply it gave kept in ``replies``: a test on
+    the real model can then assert what the code made of whatever the model said."""
+
+    inner: BaseChatModel
+    replies: list[str] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return f"recording-{self.inner._llm_type}"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        reply = self.inner.invoke(messages, stop=stop, **kwargs)
+        self.replies.append(reply.text)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply.content))])

@@ -1,4 +1,5 @@
-"""Evaluation metrics: pure logic, then validity on the real bundled embedder (and judge)."""
+"""Evaluation metrics: pure logic, the LLM judge on queued replies, then validity on the real
+bundled embedder and judge."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_app import models
+from rag_app import models, prompts
 from rag_app.calibration import calibration
 from rag_app.errors import RagError
 from rag_app.evaluation import metrics
@@ -15,6 +16,8 @@ from rag_app.evaluation.judge import Judge, clean_question, parse_verdict
 from rag_app.evaluation.runner import aggregate, worst_first
 from rag_app.evaluation.scoring import score_sample
 from rag_app.settings import EmbeddingSettings
+from tests.conftest import BagOfWordsEmbeddings
+from tests.fakes import QueuedChatModel, RecordingChatModel
 from tests.pdfs import COURSE_PAGES, SPANISH_PAGES
 
 
@@ -135,7 +138,7 @@ def test_malformed_qa_files_name_the_line(
         load_qa(path)
 
 
-# -- validity on the real bundled embedder ------------------------------------------------
+# -- one question, scored -------------------------------------------------------------------
 QUESTION = "How wide is the mirror of the main telescope?"
 REFERENCE = "The mirror of the main telescope is 2.4 metres wide."
 UNRELATED = "Bananas are rich in potassium and grow well in warm, humid places."
@@ -149,6 +152,80 @@ def _sample(tmp_path: Path) -> object:
         encoding="utf-8",
     )
     return load_qa(path)[0]
+
+
+# -- the LLM judge, on queued replies ---------------------------------------------------------
+MIRROR = "The mirror of the main telescope is 2.4 metres wide [1]. It was cast on Mars."
+
+
+def test_llm_judge_scores_what_the_model_says() -> None:
+    chat = QueuedChatModel(
+        replies=[
+            "Yes.",  # faithfulness: the width is in the context
+            "No, it cannot.",  # ...Mars is not
+            f"Question: {QUESTION}\nThat is all.",  # answer relevancy: the same question back
+            "yes",  # context precision: the instruments page is useful
+            "no",  # ...the history page is not
+            "Sí",  # context recall: the reference is in the context
+        ]
+    )
+    result = Judge(chat, BagOfWordsEmbeddings(), "fake").score(
+        QUESTION, MIRROR, [COURSE_PAGES[2], COURSE_PAGES[1]], REFERENCE
+    )
+    assert result.scores == {
+        "faithfulness": 0.5,
+        "answer_relevancy": pytest.approx(1.0),
+        "context_precision": 1.0,  # the useful chunk ranked first
+        "context_recall": 1.0,
+    }
+    assert (result.calls, result.unparseable) == (6, 0)
+    assert all(c.kwargs == {"temperature": 0.0, "max_tokens": 24} for c in chat.calls)
+    assert (
+        chat.calls[0].messages[0].text
+        == "You are a strict grader. Reply with exactly one word: yes or no."
+    )
+    assert "Statement: The mirror of the main telescope is 2.4 metres wide." in chat.calls[0].prompt
+    assert "Statement: It was cast on Mars." in chat.calls[1].prompt
+    assert f"Answer: {MIRROR}" in chat.calls[2].prompt
+    assert f"Passage:\n{COURSE_PAGES[1]}" in chat.calls[4].prompt
+
+
+def test_llm_judge_leaves_out_what_it_cannot_parse(tmp_path: Path) -> None:
+    chat = QueuedChatModel(
+        replies=[
+            "maybe yes, maybe no",  # faithfulness: both words, no verdict
+            "It is 2.4 metres wide.",  # answer relevancy: no question in it
+            "<passage> 42",  # context precision: neither word
+            "No",  # context recall: parsed
+        ]
+    )
+    embeddings = BagOfWordsEmbeddings()
+    result = score_sample(
+        _sample(tmp_path), REFERENCE, [COURSE_PAGES[2]], [("astronomy.pdf", 3)], embeddings,
+        Judge(chat, embeddings, "fake"),
+    )  # fmt: skip
+    assert (result["judge_calls"], result["judge_unparseable"]) == (4, 3)
+    judged = {m: result["scores"][f"{m}_llm"] for m in ("faithfulness", "answer_relevancy",
+              "context_precision", "context_recall")}  # fmt: skip
+    assert judged == {
+        "faithfulness": None,  # never turned into a score
+        "answer_relevancy": None,
+        "context_precision": None,
+        "context_recall": 0.0,
+    }
+    assert result["scores"]["faithfulness"] == 1.0  # the token metric is unaffected
+
+
+def test_llm_judge_asks_nothing_about_an_abstention() -> None:
+    chat = QueuedChatModel(replies=["yes", "no"])  # precision and recall only
+    result = Judge(chat, BagOfWordsEmbeddings(), "fake").score(
+        QUESTION, prompts.NO_ANSWER["en"], [COURSE_PAGES[2]], REFERENCE
+    )
+    assert result.scores == {"context_precision": 1.0, "context_recall": 0.0}
+    assert result.calls == 2 and "Is this passage useful" in chat.calls[0].prompt
+
+
+# -- validity on the real bundled embedder ------------------------------------------------
 
 
 @pytest.mark.slow
@@ -189,19 +266,26 @@ def test_invented_claim_lowers_faithfulness(real_models, tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_llm_judge_counts_what_it_cannot_parse(real_models, tmp_path: Path) -> None:
+    """The real small judge: whatever it replies, each reply is read the way parse_verdict and
+    clean_question read it (the scores follow from its replies), and none is guessed."""
     embeddings, chat = real_models
+    judge_model = RecordingChatModel(inner=chat)
     sample = _sample(tmp_path)
     result = score_sample(
         sample, REFERENCE, [COURSE_PAGES[2]], [("astronomy.pdf", 3)], embeddings,
-        Judge(chat, embeddings, "bundled"),
+        Judge(judge_model, embeddings, "bundled"),
     )  # fmt: skip
     # one faithfulness sentence, one question, one chunk, one reference sentence
-    assert result["judge_calls"] == 4
-    assert 0 <= result["judge_unparseable"] <= 4
-    judged = [result["scores"][f"{m}_llm"] for m in ("faithfulness", "answer_relevancy",
-              "context_precision", "context_recall")]  # fmt: skip
-    assert all(v is None or 0.0 <= v <= 1.0 for v in judged)
-    assert sum(v is None for v in judged) <= result["judge_unparseable"]
+    assert result["judge_calls"] == 4 and len(judge_model.replies) == 4
+    faithful, asked, useful, attributed = judge_model.replies
+    verdicts = [parse_verdict(r) for r in (faithful, useful, attributed)]
+    question = clean_question(asked)
+    assert result["judge_unparseable"] == verdicts.count(None) + (question is None)
+    scores = result["scores"]
+    assert [
+        scores[f"{m}_llm"] for m in ("faithfulness", "context_precision", "context_recall")
+    ] == [None if v is None else float(v) for v in verdicts]
+    assert (scores["answer_relevancy_llm"] is None) == (question is None)
     rows = [{"strategy": "s", **result, "id": "q1"}]
     assert aggregate(rows)["s"]["judge_calls"] == 4
     assert worst_first(rows) == rows
