@@ -115,7 +115,8 @@ class LLMSettings(BaseModel):
     model_dirs: list[str] = Field(
         default_factory=list,
         description="Folders searched (recursively) for .gguf models by `rag models` and the UI, "
-        "besides the caches of LM Studio, GPT4All, the Hugging Face hub and Ollama.",
+        "besides the caches of LM Studio, GPT4All, the Hugging Face hub and Ollama. As an "
+        "environment variable: a JSON list.",
     )
     base_url: str = Field(
         default="",
@@ -250,7 +251,7 @@ class IngestSettings(BaseModel):
     json_text_fields: list[str] = Field(
         default_factory=list,
         description="JSON/JSONL records: the fields that hold their text. Empty: every string "
-        "in the record.",
+        "in the record. As an environment variable: a JSON list, e.g. [\"text\"].",
     )
 
 
@@ -264,7 +265,7 @@ class APISettings(BaseModel):
         default_factory=list,
         repr=False,
         description="API keys clients send as `Authorization: Bearer KEY`. Empty: no key "
-        "(loopback only).",
+        "(loopback only). As an environment variable: a JSON list.",
     )
 
 
@@ -326,7 +327,7 @@ class Settings(BaseSettings):
         description="Where the vector store and document registry live.",
     )
     collection: str = Field(
-        default="documents", min_length=3, max_length=60, description="Chroma collection name."
+        default="documents", min_length=3, max_length=60, description="Chroma collection name (3-60 characters)."
     )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
