@@ -48,8 +48,13 @@ def retrieval(
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="Chunks per query.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result JSON.")] = False,
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder for the .json and .md results.")
-    ] = Path("bench/results"),
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for the .json and .md results (default: <data dir>/bench-results, "
+            "e.g. ~/.local/share/rag-app/bench-results).",
+        ),
+    ] = None,
     cache_dir: Annotated[
         Path | None,
         typer.Option(help="Where cached indexes live (default: the user cache dir)."),
@@ -76,6 +81,9 @@ def retrieval(
     def per_strategy(stage: str, name: str) -> str:
         return f"{stage}:{name}" if stage == "query" else stage
 
+    config_file = config or _global_config()
+    if out_dir is None:
+        out_dir = benchmark.default_out_dir(config_file, _global_data_dir())
     with progress_display(err, STAGE_LABELS, task_key=per_strategy) as progress:
         result = benchmark.run_benchmark(
             corpus,
@@ -84,7 +92,7 @@ def retrieval(
             limit=limit,
             out_dir=out_dir,
             cache_root=cache_dir,
-            config_file=config or _global_config(),
+            config_file=config_file,
             progress=progress,
             notify=lambda message: err.print(message, markup=False),
         )
@@ -101,6 +109,13 @@ def _global_config() -> Path | None:
     from rag_app.cli import State
 
     return State.config
+
+
+def _global_data_dir() -> Path | None:
+    """`rag --data-dir DIR bench ...`: where the results go by default."""
+    from rag_app.cli import State
+
+    return State.data_dir
 
 
 def result_table(report: dict[str, Any]) -> Table:

@@ -234,6 +234,27 @@ def test_end_to_end_and_cache_reuse(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert any("reusing the cached index" in note for note in notes)
 
 
+def test_results_go_to_the_data_dir_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never into the folder it is run from (a checkout): <data dir>/bench-results."""
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("RAG_CONFIG", raising=False)
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    result = run_benchmark(
+        tiny_corpus(),
+        ["similarity"],
+        limit=1,
+        cache_root=tmp_path / "cache",
+        embeddings=BagOfWordsEmbeddings(),
+    )
+    assert result.json_path.parent == tmp_path / "data" / "bench-results"
+    assert result.markdown_path.is_file()
+    assert list((tmp_path / "cwd").iterdir()) == []
+    assert benchmark.default_out_dir(data_dir=tmp_path / "d") == tmp_path / "d" / "bench-results"
+
+
 def test_cache_key_follows_chunking_and_text(tmp_path: Path) -> None:
     from rag_app.settings import load_settings
 

@@ -30,6 +30,7 @@ from rag_app.settings import Settings, load_settings
 SPLITS = ("test", "train", "dev")
 METRICS = ("ndcg@10", "recall@5", "recall@10", "mrr@10", "s_per_query")
 COMPLETE_MARKER = "complete.json"
+RESULTS_FOLDER = "bench-results"  # inside the data dir: the default --out, outside any checkout
 
 Unit = tuple[str, int]  # (document name, page); page 0 when the unit is the whole document
 # Progress stages reported here: "embed" while ingesting, "query" while retrieving.
@@ -227,6 +228,13 @@ def default_cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("rag-app", appauthor=False))
 
 
+def default_out_dir(config_file: Path | None = None, data_dir: Path | None = None) -> Path:
+    """``<data dir>/bench-results``: the data dir of ``data_dir`` (the global --data-dir), else
+    of the settings (RAG_DATA_DIR, the config file, the user data dir)."""
+    folder = data_dir or load_settings(config_file).data_dir
+    return folder.expanduser() / RESULTS_FOLDER
+
+
 def cache_key(embedder: str, settings: Settings, documents: Iterable[tuple[str, list[str]]]) -> str:
     """Same embedder, chunking and corpus text: same index, so it can be reused."""
     digest = hashlib.sha256()
@@ -247,14 +255,15 @@ def run_benchmark(
     *,
     k: int = 10,
     limit: int | None = None,
-    out_dir: Path = Path("bench/results"),
+    out_dir: Path | None = None,
     cache_root: Path | None = None,
     config_file: Path | None = None,
     embeddings: Embeddings | None = None,
     progress: ProgressFn | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> BenchResult:
-    """Ingest ``corpus`` (or reuse its cached index), run every strategy, write JSON and Markdown.
+    """Ingest ``corpus`` (or reuse its cached index), run every strategy, write JSON and Markdown
+    to ``out_dir`` (default: ``<data dir>/bench-results``, see ``default_out_dir``).
 
     A strategy that raises ``RagError`` is reported in ``errors`` and skipped; the others run.
     ``embeddings`` replaces the configured embedder (tests); its class then names the cache key,
@@ -328,7 +337,8 @@ def run_benchmark(
         "strategies": results,
         "errors": errors,
     }
-    json_path, markdown_path = write_reports(report, out_dir, started)
+    folder = out_dir if out_dir is not None else default_out_dir(config_file)
+    json_path, markdown_path = write_reports(report, folder, started)
     return BenchResult(report, reused, cache_dir, json_path, markdown_path, errors)
 
 
