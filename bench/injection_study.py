@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from langchain_core.messages import HumanMessage
 from rich.console import Console
 
+from bench.lib import with_hidden_text
 from rag_app import prompts
 from rag_app.progress import progress_display
 from rag_app.service import RagService
 from rag_app.settings import load_settings
-from tests.bad_pdfs import with_hidden_text
 
 # (file stem, fact sentence, question, word of the true answer, language)
 FACTS = [

@@ -1,6 +1,7 @@
 """Shared helpers of the performance benchmarks: statistics, result files, test PDFs.
 
-The statistics are pure (unit-tested in tests/test_bench_lib.py); the rest touches disk.
+The statistics are pure (unit-tested in tests/test_bench_lib.py); the rest touches disk. The
+PDF makers here are shared with the tests (tests import bench, never the other way round).
 Benchmarks run from the project root as modules, e.g. ``.venv/bin/python -m bench.ingest``.
 """
 
@@ -161,3 +162,26 @@ def make_pdfs(
         pdf.save()
         files.append(path)
     return files
+
+
+def with_hidden_text(path: Path, visible: str, hidden: str, how: str) -> Path:
+    """A page of ordinary text plus ``hidden`` drawn in white ("white"), at 1 pt ("tiny"), or
+    plainly ("visible"), on its own line below it: bench/injection_study.py and
+    tests/test_injection.py."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72, 760, visible)
+    if how == "white":
+        pdf.setFillColorRGB(1, 1, 1)
+    pdf.setFont("Helvetica", 1 if how == "tiny" else 11)
+    pdf.drawString(72, 740, hidden)
+    pdf.setFillColorRGB(0, 0, 0)
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72, 720, "End of the notice.")
+    pdf.showPage()
+    pdf.save()
+    return path

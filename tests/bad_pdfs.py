@@ -1,5 +1,6 @@
 """Generators of the awkward inputs a real folder of PDFs holds: broken, encrypted, scanned,
-enormous, odd text, and documents carrying instructions aimed at the model."""
+enormous, odd text. (Documents carrying hidden instructions aimed at the model are made by
+``bench.lib.with_hidden_text``, which bench/injection_study.py uses too.)"""
 
 from __future__ import annotations
 
@@ -185,25 +186,6 @@ def unicode_pdf(path: Path, lines: list[str]) -> Path:
     pdf.setFont("DejaVu", 12)
     for i, line in enumerate(lines):
         pdf.drawString(72, 760 - 20 * i, line)
-    pdf.showPage()
-    pdf.save()
-    return path
-
-
-def with_hidden_text(path: Path, visible: str, hidden: str, how: str) -> Path:
-    """A page of ordinary text plus ``hidden`` drawn in white ("white"), at 1 pt ("tiny"), or
-    plainly ("visible"), on its own line below it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf = canvas.Canvas(str(path), pagesize=A4)
-    pdf.setFont("Helvetica", 11)
-    pdf.drawString(72, 760, visible)
-    if how == "white":
-        pdf.setFillColorRGB(1, 1, 1)
-    pdf.setFont("Helvetica", 1 if how == "tiny" else 11)
-    pdf.drawString(72, 740, hidden)
-    pdf.setFillColorRGB(0, 0, 0)
-    pdf.setFont("Helvetica", 11)
-    pdf.drawString(72, 720, "End of the notice.")
     pdf.showPage()
     pdf.save()
     return path
