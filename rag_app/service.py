@@ -617,7 +617,7 @@ class ServiceRetriever(BaseRetriever):
     adapter gives LangChain users the usual seam. Metadata: source, page, score (cosine).
     """
 
-    service: Any
+    service: RagService
     strategy: str | None = None
     k: int | None = None
 

@@ -251,7 +251,7 @@ class IngestSettings(BaseModel):
     json_text_fields: list[str] = Field(
         default_factory=list,
         description="JSON/JSONL records: the fields that hold their text. Empty: every string "
-        "in the record. As an environment variable: a JSON list, e.g. [\"text\"].",
+        'in the record. As an environment variable: a JSON list, e.g. ["text"].',
     )
 
 
@@ -327,7 +327,10 @@ class Settings(BaseSettings):
         description="Where the vector store and document registry live.",
     )
     collection: str = Field(
-        default="documents", min_length=3, max_length=60, description="Chroma collection name (3-60 characters)."
+        default="documents",
+        min_length=3,
+        max_length=60,
+        description="Chroma collection name (3-60 characters).",
     )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -15,6 +15,9 @@ from rag_app.text import highlight_spans, location
 from rag_app.trace import Trace
 from rag_app.verify import FALLBACKS
 from ui.i18n import t
+
+if TYPE_CHECKING:
+    from rag_app.service import RagService
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 
@@ -39,7 +42,7 @@ def highlighted(question: str, passage: str) -> str:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def page_png(
-    _service: Any, source: str, page: int, doc_id: str, highlight: tuple[str, ...] = ()
+    _service: RagService, source: str, page: int, doc_id: str, highlight: tuple[str, ...] = ()
 ) -> bytes | None:
     """Rendered once per (document version, page, marked sentences); doc_id keys the cache,
     so a re-uploaded file is drawn anew. ``highlight``: the evidence quoted from this page."""
@@ -69,7 +72,7 @@ def where(item: Mapping[str, Any], language: str) -> str:
     return f"{name}, {escape_md(place)}" if place else name
 
 
-def render_sources(service: Any, answer: dict[str, Any], turn: int, language: str) -> None:
+def render_sources(service: RagService, answer: dict[str, Any], turn: int, language: str) -> None:
     sources = answer.get("sources") or []
     if not sources:
         return

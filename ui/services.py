@@ -3,9 +3,9 @@ so each model is loaded once per server process."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
 
 from rag_app.components import build_chat_model, build_embeddings, recorded_embedding
 from rag_app.service import RagService
@@ -13,12 +13,12 @@ from rag_app.settings import EmbeddingSettings, LLMSettings, Settings, load_sett
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
-def _embeddings(config: str) -> Any:
+def _embeddings(config: str) -> Embeddings:
     return build_embeddings(EmbeddingSettings.model_validate_json(config))
 
 
 @st.cache_resource(show_spinner="Loading the chat model…")
-def _chat_model(config: str) -> Any:
+def _chat_model(config: str) -> BaseChatModel:
     return build_chat_model(LLMSettings.model_validate_json(config))
 
 
