@@ -7,7 +7,7 @@ answers made elsewhere, `rag eval generate` writes a synthetic QA set from the u
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,6 +15,9 @@ from rich.table import Table
 from rag_app.console import err, out
 from rag_app.errors import RagError
 from rag_app.progress import progress_display
+
+if TYPE_CHECKING:
+    from rag_app.evaluation.schema import ReportLike
 
 eval_app = typer.Typer(
     help="Score the pipeline on a QA set (Ragas-style metrics), or write a synthetic QA set.",
@@ -128,15 +131,16 @@ def evaluate(
     err.print(f"reports: {paths['json']}, {paths['md']}, {paths['html']}", markup=False)
 
 
-def summary_table(result: dict[str, Any]) -> Table:
+def summary_table(result: ReportLike) -> Table:
     """Metrics as rows, strategies as columns: fits a terminal however many metrics apply."""
     from rag_app.evaluation.report import shown_metrics
+    from rag_app.evaluation.schema import metric_mean
 
     aggregate = result["aggregate"]
     title = f"{result['questions']} questions, judge {result['judge']}, k={result['k']}"
     table = Table("metric", *aggregate, "method", title=title)
     for name in shown_metrics(result):
-        means = [aggregate[s].get(name, {}).get("mean") for s in aggregate]
+        means = [metric_mean(aggregate[s], name) for s in aggregate]
         cells = ["-" if m is None else f"{m:.3f}" for m in means]
         table.add_row(name, *cells, result["methods"].get(name, "").split(":")[0])
     unparseable = [

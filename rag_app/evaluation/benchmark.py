@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 from langchain_core.embeddings import Embeddings
@@ -26,6 +26,9 @@ from rag_app import models
 from rag_app.errors import RagError
 from rag_app.evaluation import metrics
 from rag_app.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from rag_app.service import RagService
 
 SPLITS = ("test", "train", "dev")
 METRICS = ("ndcg@10", "recall@5", "recall@10", "mrr@10", "s_per_query")
@@ -343,7 +346,7 @@ def run_benchmark(
 
 
 def _run_strategy(
-    service: Any,
+    service: RagService,
     corpus: Corpus,
     queries: Sequence[Query],
     strategy: str,

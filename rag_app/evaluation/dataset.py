@@ -11,9 +11,12 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag_app.errors import RagError
+
+if TYPE_CHECKING:
+    from rag_app.evaluation.schema import SampleFields
 
 # field -> accepted column names, first preferred. `answer` is the reference answer (as in the
 # issue); Ragas calls it `reference`. `contexts` are reference (gold) passages; what a system
@@ -46,7 +49,7 @@ class EvalSample:
     page: int | None = None
     unanswerable: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SampleFields:
         return {
             "id": self.id,
             "question": self.question,

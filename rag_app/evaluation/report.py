@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from rag_app.errors import RagError
 from rag_app.evaluation.runner import overall, worst_first
+from rag_app.evaluation.schema import ReportLike, metric_mean
 
 # Metrics on a 0..1 scale, in chart and table order; latency columns follow in tables.
 QUALITY = (
@@ -44,7 +45,7 @@ WORST_SHOWN = 20
 R = TypeVar("R", bound=Mapping[str, Any])  # a report: what its renderers read
 
 
-def shown_metrics(report: dict[str, Any]) -> list[str]:
+def shown_metrics(report: ReportLike) -> list[str]:
     """Metrics with at least one value in some strategy, in display order."""
     present = {
         name
@@ -59,18 +60,18 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def summary_rows(report: dict[str, Any]) -> list[list[str]]:
+def summary_rows(report: ReportLike) -> list[list[str]]:
     """[strategy, value per shown metric, judge unparseable] for tables (terminal included)."""
     names = shown_metrics(report)
     rows = []
     for strategy, means in report["aggregate"].items():
-        cells = [_fmt(means[n]["mean"]) if n in means else "-" for n in names]
+        cells = [_fmt(metric_mean(means, n)) for n in names]
         judged = f"{means['judge_unparseable']}/{means['judge_calls']}"
         rows.append([strategy, *cells, judged])
     return rows
 
 
-def markdown(report: dict[str, Any]) -> str:
+def markdown(report: ReportLike) -> str:
     names = shown_metrics(report)
     lines = [
         f"# Evaluation {report['created_at']}",
@@ -103,7 +104,7 @@ def _md_cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def bars_svg(report: dict[str, Any], names: Sequence[str]) -> str:
+def bars_svg(report: ReportLike, names: Sequence[str]) -> str:
     """Grouped bars: one group per metric, one bar per strategy, 0..1."""
     strategies = list(report["aggregate"])
     bar, gap, height, top = 14, 18, 180, 10
@@ -121,7 +122,7 @@ def bars_svg(report: dict[str, Any], names: Sequence[str]) -> str:
     for g, name in enumerate(names):
         x0 = 40 + g * group
         for s, strategy in enumerate(strategies):
-            value = report["aggregate"][strategy].get(name, {}).get("mean")
+            value = metric_mean(report["aggregate"][strategy], name)
             if value is None:
                 continue
             h = max(0.0, min(1.0, value)) * height
@@ -147,7 +148,7 @@ def bars_svg(report: dict[str, Any], names: Sequence[str]) -> str:
     return "".join(parts)
 
 
-def strip_svg(report: dict[str, Any], name: str) -> str:
+def strip_svg(report: ReportLike, name: str) -> str:
     """Per-question distribution of one metric: a row of dots per strategy, 0..1."""
     strategies = list(report["aggregate"])
     width, row_h, left = 520, 26, 150
@@ -182,7 +183,7 @@ def strip_svg(report: dict[str, Any], name: str) -> str:
     return "".join(parts)
 
 
-def html(report: dict[str, Any]) -> str:
+def html(report: ReportLike) -> str:
     names = shown_metrics(report)
     quality = [n for n in names if n in QUALITY]
     header = "".join(
@@ -273,7 +274,7 @@ def write_files(
     return paths
 
 
-def write_reports(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+def write_reports(report: ReportLike, out_dir: Path) -> dict[str, Path]:
     """eval-<created_at>.json, .md and .html (the stamp without a trailing Z, as always)."""
     when = datetime.fromisoformat(report["created_at"])
     renderers = {"md": markdown, "html": html}

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.embeddings import Embeddings
 
@@ -17,11 +17,14 @@ from rag_app.answers import ANSWER_MODES
 from rag_app.errors import RagError
 from rag_app.evaluation.dataset import EvalSample
 from rag_app.evaluation.judge import Judge
+from rag_app.evaluation.schema import EvalReport, EvalRow, MetricMean, StrategyMeans
 from rag_app.evaluation.scoring import METHODS, evidence_scores, judged_methods, score_sample
 from rag_app.retrieval import STRATEGIES
 
 if TYPE_CHECKING:
+    from rag_app.answers import Source
     from rag_app.service import RagService
+    from rag_app.trace import Candidate
 
 SCORED = "scored"  # the "strategy" name of rows read from a scored dataset
 TIMINGS = ("first_token_s", "total_s", "tokens_per_s")
@@ -52,7 +55,7 @@ def run_label(strategy: str, mode: str, modes: Sequence[str]) -> str:
 
 
 def run_pipeline(
-    service: Any,
+    service: RagService,
     samples: Sequence[EvalSample],
     strategies: Sequence[str],
     k: int | None = None,
@@ -60,7 +63,7 @@ def run_pipeline(
     progress: ProgressFn = no_progress,
     retrieval_only: bool = False,
     modes: Sequence[str] = (),
-) -> list[dict[str, Any]]:
+) -> list[EvalRow]:
     """Ask every question with every strategy (and answer mode) through the real pipeline
     and score it. ``retrieval_only``: retrieve without generating; only the context metrics
     are scored. ``modes`` empty: the configured answer mode."""
@@ -82,15 +85,16 @@ def run_pipeline(
 
 
 def _ask(
-    service: Any,
+    service: RagService,
     sample: EvalSample,
     strategy: str,
     k: int | None,
     judge: Judge | None,
     retrieval_only: bool,
     mode: str | None = None,
-) -> dict[str, Any]:
+) -> EvalRow:
     answer = None
+    retrieved_sources: Sequence[Source | Candidate]  # what hit@k/MRR rank
     if retrieval_only:
         clock = time.perf_counter()
         sources = service.retrieve(sample.question, k, strategy)
@@ -139,7 +143,7 @@ def score_existing(
     judge: Judge | None = None,
     progress: ProgressFn = no_progress,
     floor: float = 0.0,
-) -> list[dict[str, Any]]:
+) -> list[EvalRow]:
     """Score a dataset that already holds responses and retrieved contexts."""
     missing = [s.id for s in samples if s.response is None]
     if missing:
@@ -169,23 +173,24 @@ def score_existing(
     return rows
 
 
-def _row(sample: EvalSample, strategy: str, response: str, contexts: list[str]) -> dict[str, Any]:
+def _row(sample: EvalSample, strategy: str, response: str, contexts: list[str]) -> EvalRow:
     return {"strategy": strategy, **sample.to_dict(), "response": response, "contexts": contexts}
 
 
-def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def aggregate(rows: Sequence[EvalRow]) -> dict[str, StrategyMeans]:
     """Per strategy: each metric's mean and the number of questions it applied to."""
-    result: dict[str, dict[str, Any]] = {}
+    result: dict[str, StrategyMeans] = {}
     for strategy in dict.fromkeys(r["strategy"] for r in rows):
         mine = [r for r in rows if r["strategy"] == strategy]
         names = dict.fromkeys(n for r in mine for n in r["scores"])
-        means: dict[str, Any] = {}
+        means: StrategyMeans = {}
         for name in names:
-            values = [r["scores"][name] for r in mine if r["scores"].get(name) is not None]
-            means[name] = {
+            values = [v for r in mine if (v := r["scores"].get(name)) is not None]
+            mean: MetricMean = {
                 "mean": round(statistics.fmean(values), 4) if values else None,
                 "n": len(values),
             }
+            means[name] = mean
         means["judge_calls"] = sum(r["judge_calls"] for r in mine)
         means["judge_unparseable"] = sum(r["judge_unparseable"] for r in mine)
         result[strategy] = means
@@ -193,7 +198,7 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def build_report(
-    rows: list[dict[str, Any]],
+    rows: list[EvalRow],
     *,
     mode: str,
     qa_file: Path,
@@ -203,17 +208,19 @@ def build_report(
     judge_name: str | None,
     started: datetime,
 ) -> dict[str, Any]:
+    """The report, an ``EvalReport`` (its shape checked here). Declared ``dict[str, Any]``
+    while ``evaluate``, which returns it, still declares that; then it can say ``EvalReport``."""
     methods = dict(METHODS)
     if judge_name:
         methods.update(judged_methods(judge_name))
-    return {
+    report: EvalReport = {
         "created_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": mode,
         "qa_file": str(qa_file),
         "questions": len({r["id"] for r in rows}),
         "strategies": list(dict.fromkeys(r["strategy"] for r in rows)),
-        "modes": list(dict.fromkeys(r["mode"] for r in rows if r.get("mode"))),
+        "modes": list(dict.fromkeys(m for r in rows if (m := r.get("mode")))),
         "k": k,
         "models": models,
         "judge": judge_name or "none",
@@ -222,21 +229,22 @@ def build_report(
         "aggregate": aggregate(rows),
         "rows": rows,
     }
+    return cast("dict[str, Any]", report)
 
 
 OVERALL = ("faithfulness", "answer_relevancy", "context_precision", "context_recall", "answer_f1")
 
 
-def overall(row: dict[str, Any]) -> float | None:
+def overall(row: EvalRow) -> float | None:
     """Mean of the Ragas four and token F1 that apply to a row: how the worst rows are found."""
-    values = [row["scores"][n] for n in OVERALL if row["scores"].get(n) is not None]
+    values = [v for n in OVERALL if (v := row["scores"].get(n)) is not None]
     return statistics.fmean(values) if values else None
 
 
-def worst_first(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def worst_first(rows: Sequence[EvalRow]) -> list[EvalRow]:
     """Lowest overall score first; rows with no score at all last."""
 
-    def key(row: dict[str, Any]) -> tuple[bool, float]:
+    def key(row: EvalRow) -> tuple[bool, float]:
         value = overall(row)
         return value is None, value or 0.0
 

@@ -6,13 +6,13 @@ Non-LLM metrics are always computed; ``<metric>_llm`` ones only when a judge is 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
 from rag_app.evaluation import metrics
 from rag_app.evaluation.dataset import EvalSample
 from rag_app.evaluation.judge import Judge
+from rag_app.evaluation.schema import SampleScores, Scores
 from rag_app.evidence import rescaled
 from rag_app.text import detect_language, language_of
 
@@ -64,13 +64,13 @@ def score_sample(
     embeddings: Embeddings,
     judge: Judge | None = None,
     floor: float = 0.0,
-) -> dict[str, Any]:
+) -> SampleScores:
     """Scores for one question (None where a metric does not apply), plus judge counts.
     ``response`` None means retrieval only: no answer was generated, answer metrics are None.
     Cosines are rescaled from the embedder's ``floor`` (its level for unrelated text), so the
     embedding metrics mean the same with every embedder."""
     abstained = response is not None and metrics.is_abstention(response)
-    scores: dict[str, float | None] = dict.fromkeys(METHODS)
+    scores: Scores = dict.fromkeys(METHODS)
     if response is not None:
         _answer_scores(sample, response, abstained, contexts, embeddings, scores, floor)
     _context_scores(sample, response or "", abstained, contexts, scores)
@@ -99,7 +99,7 @@ def _answer_scores(
     abstained: bool,
     contexts: Sequence[str],
     embeddings: Embeddings,
-    scores: dict[str, float | None],
+    scores: Scores,
     floor: float,
 ) -> None:
     reference = sample.reference
@@ -128,7 +128,7 @@ def _context_scores(
     response: str,
     abstained: bool,
     contexts: Sequence[str],
-    scores: dict[str, float | None],
+    scores: Scores,
 ) -> None:
     reference, gold = sample.reference, sample.reference_contexts
     if reference:
@@ -151,9 +151,9 @@ def _context_scores(
 
 def evidence_scores(
     sample: EvalSample, evidence: Sequence[str], generated: str | None, unsupported: Sequence[str]
-) -> dict[str, float | None]:
+) -> Scores:
     """How good the quoted evidence is, and how the model's own text fared in the check."""
-    scores: dict[str, float | None] = {}
+    scores: Scores = {}
     quoted = " ".join(evidence)
     if sample.reference and not sample.unanswerable:
         scores["evidence_hit"] = float(metrics.contains_span(quoted, sample.reference))
