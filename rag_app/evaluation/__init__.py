@@ -2,6 +2,7 @@
 
 ``dataset`` reads QA sets, ``metrics`` holds the pure (non-LLM) estimators, ``judge`` the
 LLM-judged ones, ``runner`` asks the questions through ``RagService`` and scores them,
-``report`` writes JSON, Markdown and HTML, ``generate`` makes a synthetic QA set.
+``report`` writes JSON, Markdown and HTML, ``schema`` types the rows and the report,
+``generate`` makes a synthetic QA set.
 ``benchmark`` measures retrieval alone on public corpora (BEIR, SQuAD): ``rag bench retrieval``.
 """
