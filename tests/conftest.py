@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag_app.settings import Settings, load_settings
 from tests.pdfs import COURSE_PAGES, SPANISH_PAGES, make_pdf
+from tests.servers import llama_server
 
 
 class BagOfWordsEmbeddings(Embeddings):
@@ -67,12 +69,22 @@ def real_models() -> tuple[Embeddings, object]:
     return embeddings, chat
 
 
+@pytest.fixture(scope="session")
+def llm_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real llama.cpp server on the bundled GGUF (key ``tests.servers.LLM_KEY``), started once
+    for every module that talks to an endpoint; its base URL."""
+    pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
+    with llama_server(tmp_path_factory.mktemp("llm-server")) as base_url:
+        yield base_url
+
+
 # -- two tiers: `make test-fast` runs what needs no model, server, browser or `rag` process ----
 # Fixtures that load the real models or start processes; modules whose tests all do.
-HEAVY_FIXTURES = {"real_models", "app", "app_url", "api", "env", "two_bases"}
+HEAVY_FIXTURES = {"real_models", "llm_endpoint", "app", "app_url", "api", "env", "two_bases"}
 HEAVY_MODULES = {
     "test_api", "test_chats", "test_chroma_server", "test_cli", "test_llm_endpoint",
-    "test_security", "test_ui_browser", "test_ui_evaluation", "test_ocr", "test_multilingual",
+    "test_chat_contract", "test_security", "test_ui_browser", "test_ui_evaluation", "test_ocr",
+    "test_multilingual",
 }  # fmt: skip
 
 
