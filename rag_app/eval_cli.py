@@ -7,7 +7,7 @@ answers made elsewhere, `rag eval generate` writes a synthetic QA set from the u
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -17,7 +17,8 @@ from rag_app.errors import RagError
 from rag_app.progress import progress_display
 
 if TYPE_CHECKING:
-    from rag_app.evaluation.schema import ReportLike
+    from rag_app.evaluation.schema import EvalReport
+    from rag_app.service import RagService
 
 eval_app = typer.Typer(
     help="Score the pipeline on a QA set (Ragas-style metrics), or write a synthetic QA set.",
@@ -34,7 +35,7 @@ LABELS = {
 }
 
 
-def _service() -> Any:
+def _service() -> RagService:
     from rag_app.cli import _service  # the global --config/--data-dir options live there
 
     return _service()
@@ -85,14 +86,20 @@ def evaluate(
         ),
     ] = False,
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder for the .json, .md and .html reports.")
-    ] = Path("eval-results"),
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for the .json, .md and .html reports (default: <data dir>/eval-results, "
+            "e.g. ~/.local/share/rag-app/eval-results).",
+        ),
+    ] = None,
 ) -> None:
     """Run every question through the pipeline per strategy, score it, write reports."""
     if ctx.invoked_subcommand is not None:
         return
     from rag_app.evaluation import dataset, report, runner
     from rag_app.evaluation.generate import spread
+    from rag_app.evaluation.schema import judge_count
 
     if (qa is None) == (scored is None):
         raise RagError("rag eval: pass exactly one of --qa FILE or --scored FILE")
@@ -106,6 +113,7 @@ def evaluate(
     chosen = runner.check_strategies(strategies.split(",")) if strategies else None
     answer_modes = runner.check_modes(modes.split(",")) if modes else None
     service = _service()
+    out_dir = out_dir or service.settings.data_dir / "eval-results"  # never into a checkout
     with progress_display(err, LABELS, task_key=_by_strategy) as progress:
         if docs is not None:
             ingested = service.ingest([docs], progress)
@@ -125,13 +133,13 @@ def evaluate(
         )
     paths = report.write_reports(result, out_dir)
     out.print(summary_table(result))
-    unparseable = sum(m["judge_unparseable"] for m in result["aggregate"].values())
+    unparseable = sum(judge_count(m, "judge_unparseable") for m in result["aggregate"].values())
     if unparseable:
         err.print(f"note: {unparseable} judge replies were unparseable and left out", markup=False)
     err.print(f"reports: {paths['json']}, {paths['md']}, {paths['html']}", markup=False)
 
 
-def summary_table(result: ReportLike) -> Table:
+def summary_table(result: EvalReport) -> Table:
     """Metrics as rows, strategies as columns: fits a terminal however many metrics apply."""
     from rag_app.evaluation.report import shown_metrics
     from rag_app.evaluation.schema import metric_mean

@@ -98,6 +98,11 @@ def test_eval_scored_dataset_needs_no_pipeline(
     assert bad["scores"]["faithfulness"] == 0.0 and bad["scores"]["answer_f1"] == 0.0
     assert not (Path(env["RAG_DATA_DIR"]) / "chroma").exists()  # the store was never opened
 
+    # Without --out, the reports go under the data dir, never into the working folder.
+    default = rag("eval", "--scored", str(scored), env=env)
+    assert default.returncode == 0, default.stderr
+    assert reports(Path(env["RAG_DATA_DIR"]) / "eval-results")[".json"].is_file()
+
 
 def test_eval_malformed_line_is_one_line_error(
     env: dict[str, str],  # noqa: F811

@@ -6,7 +6,6 @@ The same ``rag_app.evaluation.runner.evaluate`` as `rag eval`; this page only la
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +15,7 @@ from rag_app.errors import RagError
 from rag_app.evaluation import report as reports
 from rag_app.evaluation.dataset import EvalSample, parse_qa, sample_from_row
 from rag_app.evaluation.runner import evaluate, overall, worst_first
+from rag_app.evaluation.schema import EvalReport, metric_mean
 from rag_app.retrieval import STRATEGIES
 from ui.i18n import t
 from ui.services import get_service
@@ -75,17 +75,17 @@ def run(samples: list[EvalSample], name: str, language: str) -> None:
     bar.empty()
 
 
-def show(report: dict[str, Any], language: str) -> None:
+def show(report: EvalReport, language: str) -> None:
     names = reports.shown_metrics(report)
     quality = [n for n in names if n in reports.QUALITY]
     means = pd.DataFrame(
-        {s: [m.get(n, {}).get("mean") for n in quality] for s, m in report["aggregate"].items()},
+        {s: [metric_mean(m, n) for n in quality] for s, m in report["aggregate"].items()},
         index=quality,
     )
     st.subheader(t("eval_chart", language))
     st.bar_chart(means, stack=False)
     table = pd.DataFrame(
-        {s: [m.get(n, {}).get("mean") for n in names] for s, m in report["aggregate"].items()},
+        {s: [metric_mean(m, n) for n in names] for s, m in report["aggregate"].items()},
         index=names,
     )
     table["method"] = [report["methods"].get(n, "") for n in names]

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from rag_app.errors import RagError
 from rag_app.evaluation.runner import overall, worst_first
-from rag_app.evaluation.schema import ReportLike, metric_mean
+from rag_app.evaluation.schema import EvalReport, metric_mean
 
 # Metrics on a 0..1 scale, in chart and table order; latency columns follow in tables.
 QUALITY = (
@@ -45,7 +45,7 @@ WORST_SHOWN = 20
 R = TypeVar("R", bound=Mapping[str, Any])  # a report: what its renderers read
 
 
-def shown_metrics(report: ReportLike) -> list[str]:
+def shown_metrics(report: EvalReport) -> list[str]:
     """Metrics with at least one value in some strategy, in display order."""
     present = {
         name
@@ -60,7 +60,7 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def summary_rows(report: ReportLike) -> list[list[str]]:
+def summary_rows(report: EvalReport) -> list[list[str]]:
     """[strategy, value per shown metric, judge unparseable] for tables (terminal included)."""
     names = shown_metrics(report)
     rows = []
@@ -71,7 +71,7 @@ def summary_rows(report: ReportLike) -> list[list[str]]:
     return rows
 
 
-def markdown(report: ReportLike) -> str:
+def markdown(report: EvalReport) -> str:
     names = shown_metrics(report)
     lines = [
         f"# Evaluation {report['created_at']}",
@@ -104,7 +104,7 @@ def _md_cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def bars_svg(report: ReportLike, names: Sequence[str]) -> str:
+def bars_svg(report: EvalReport, names: Sequence[str]) -> str:
     """Grouped bars: one group per metric, one bar per strategy, 0..1."""
     strategies = list(report["aggregate"])
     bar, gap, height, top = 14, 18, 180, 10
@@ -148,7 +148,7 @@ def bars_svg(report: ReportLike, names: Sequence[str]) -> str:
     return "".join(parts)
 
 
-def strip_svg(report: ReportLike, name: str) -> str:
+def strip_svg(report: EvalReport, name: str) -> str:
     """Per-question distribution of one metric: a row of dots per strategy, 0..1."""
     strategies = list(report["aggregate"])
     width, row_h, left = 520, 26, 150
@@ -183,7 +183,7 @@ def strip_svg(report: ReportLike, name: str) -> str:
     return "".join(parts)
 
 
-def html(report: ReportLike) -> str:
+def html(report: EvalReport) -> str:
     names = shown_metrics(report)
     quality = [n for n in names if n in QUALITY]
     header = "".join(
@@ -274,7 +274,7 @@ def write_files(
     return paths
 
 
-def write_reports(report: ReportLike, out_dir: Path) -> dict[str, Path]:
+def write_reports(report: EvalReport, out_dir: Path) -> dict[str, Path]:
     """eval-<created_at>.json, .md and .html (the stamp without a trailing Z, as always)."""
     when = datetime.fromisoformat(report["created_at"])
     renderers = {"md": markdown, "html": html}

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -207,9 +207,8 @@ def build_report(
     k: int | None,
     judge_name: str | None,
     started: datetime,
-) -> dict[str, Any]:
-    """The report, an ``EvalReport`` (its shape checked here). Declared ``dict[str, Any]``
-    while ``evaluate``, which returns it, still declares that; then it can say ``EvalReport``."""
+) -> EvalReport:
+    """The report: what was run, with which models and settings, the means and every row."""
     methods = dict(METHODS)
     if judge_name:
         methods.update(judged_methods(judge_name))
@@ -229,7 +228,7 @@ def build_report(
         "aggregate": aggregate(rows),
         "rows": rows,
     }
-    return cast("dict[str, Any]", report)
+    return report
 
 
 OVERALL = ("faithfulness", "answer_relevancy", "context_precision", "context_recall", "answer_f1")
@@ -260,7 +259,7 @@ def build_judge(service: RagService) -> Judge:
 
 
 def evaluate(
-    service: Any,
+    service: RagService,
     samples: Sequence[EvalSample],
     *,
     qa_file: Path,
@@ -271,7 +270,7 @@ def evaluate(
     retrieval_only: bool = False,
     modes: Sequence[str] | None = None,
     progress: ProgressFn = no_progress,
-) -> dict[str, Any]:
+) -> EvalReport:
     """The whole evaluation as the CLI and the UI run it; returns the report."""
     from rag_app import models
 

@@ -95,9 +95,10 @@ class EvalReport(TypedDict):
     rows: list[EvalRow]
 
 
-# What the report's readers accept: the typed report, or one whose type is not known (a report
-# read back from JSON, or passed on by code that still declares ``dict[str, Any]``).
-ReportLike = EvalReport | dict[str, Any]
+def judge_count(means: StrategyMeans, name: str) -> int:
+    """``judge_calls`` or ``judge_unparseable`` of a strategy's means (0 when absent)."""
+    value = means.get(name, 0)
+    return value if isinstance(value, int) else 0
 
 
 def metric_mean(means: StrategyMeans, name: str) -> float | None:
