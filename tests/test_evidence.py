@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag_app.evidence import Evidence, answer_type, confidence, select_evidence
+from rag_app.evidence import KEEP_WITHIN, Evidence, answer_type, confidence, select_evidence
 from rag_app.verify import check_answer, evidence_answer
 from tests.conftest import BagOfWordsEmbeddings
 
@@ -89,8 +89,10 @@ def test_answer_types() -> None:
 def test_evidence_is_verbatim_and_scored() -> None:
     found = select_evidence("How wide is the mirror?", ASTRONOMY, BagOfWordsEmbeddings())
     assert found and all(e.text in " ".join(ASTRONOMY[1].text.split()) for e in found)
-    assert all(0.0 <= e.score <= 1.0 for e in found)
+    assert found[0].text.endswith("whose mirror is 2.4 metres wide.") and found[0].score > 0
     assert found == sorted(found, key=lambda e: -e.score)
+    # the others only while close to the best (a 0..1 bound held for any score: it is clamped)
+    assert all(e.score >= KEEP_WITHIN * found[0].score for e in found)
     assert select_evidence("anything", []) == []
 
 
