@@ -66,10 +66,19 @@ class EndpointChat(BaseChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        empty = True
         try:
-            yield from super()._stream(messages, stop, run_manager, **kwargs)
+            for chunk in super()._stream(messages, stop, run_manager, **kwargs):
+                empty = False
+                yield chunk
         except openai.APIError as exc:
             raise endpoint_error(str(self.openai_api_base), exc) from None
+        if empty:  # llama.cpp's server answers an over-long prompt with an empty stream
+            raise RagError(
+                f"LLM endpoint {self.openai_api_base}: answered with an empty stream (see the "
+                "server's log; a prompt longer than its context window does this); ask with "
+                "fewer passages (retrieval.k) or use a model with a larger context"
+            )
 
     def served_models(self) -> list[str]:
         """What the endpoint serves (``GET /models``): a reachability check, and the default."""

@@ -8,6 +8,7 @@ thread-safe, so a lock serializes callers: CLI, UI sessions, evaluation).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
+
+from rag_app.errors import RagError
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 _LOAD_LOCK = threading.Lock()
@@ -85,6 +88,7 @@ class ChatLlamaCpp(BaseChatModel):
     max_tokens: int = 384
     top_p: float = 0.95
     repeat_penalty: float = 1.1
+    seed: int = 0  # sent with every request: the same question gets the same text
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
@@ -103,7 +107,15 @@ class ChatLlamaCpp(BaseChatModel):
             "top_p": self.top_p,
             "repeat_penalty": self.repeat_penalty,
             "stop": stop or [],
+            "seed": kw.get("seed", self.seed),
         }
+
+    def _refused(self, exc: ValueError) -> RagError:
+        """llama.cpp refuses a prompt longer than the context window with a ValueError."""
+        return RagError(
+            f"chat model {self.model_name}: {exc}; ask with fewer passages (retrieval.k) or a "
+            "larger context window (llm.n_ctx)"
+        )
 
     def _generate(
         self,
@@ -113,7 +125,10 @@ class ChatLlamaCpp(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         with self._lock:
-            out = self.llama.create_chat_completion(**self._request(messages, stop, **kwargs))
+            try:
+                out = self.llama.create_chat_completion(**self._request(messages, stop, **kwargs))
+            except ValueError as exc:
+                raise self._refused(exc) from None
         choice = out["choices"][0]
         usage = out.get("usage") or {}
         message = AIMessage(
@@ -136,7 +151,12 @@ class ChatLlamaCpp(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         with self._lock:
             request = self._request(messages, stop, **kwargs)
-            for part in self.llama.create_chat_completion(stream=True, **request):
+            try:
+                parts = iter(self.llama.create_chat_completion(stream=True, **request))
+                first = next(parts, None)  # the prompt is checked before the first token
+            except ValueError as exc:
+                raise self._refused(exc) from None
+            for part in itertools.chain([first] if first else [], parts):
                 choice = part["choices"][0]
                 text = choice.get("delta", {}).get("content") or ""
                 finish = choice.get("finish_reason")

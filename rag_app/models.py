@@ -199,6 +199,7 @@ def build_local_chat_model(settings: LLMSettings) -> ChatLlamaCpp:
         model_name=path.name,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
+        seed=settings.seed,
     )
 
 

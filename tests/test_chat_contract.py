@@ -21,7 +21,6 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Sys
 
 from rag_app.endpoint import build_endpoint_chat
 from rag_app.errors import RagError
-from rag_app.llm import ChatLlamaCpp
 from rag_app.settings import LLMSettings
 from tests.servers import LLM_KEY
 
@@ -50,12 +49,6 @@ def free(chat: BaseChatModel) -> str:
     text = chat.invoke(COUNT, temperature=0.0, max_tokens=FREE_TOKENS).text
     assert "5" in text, text  # the stop tests need it to reach the stop string
     return text
-
-
-def known_bug(request: pytest.FixtureRequest, reason: str) -> None:
-    """This model breaks this part of the contract (a reported bug): strict, so the test fails
-    once it is fixed and the marker must go."""
-    request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def generate(chat: BaseChatModel, method: str, messages: list, **how: Any) -> str:
@@ -110,37 +103,16 @@ def test_max_tokens_bounds_the_text(chat: BaseChatModel, free: str, method: str)
     assert text and len(text) < len(free) and free.startswith(text)
 
 
-def test_a_seed_makes_sampled_text_repeatable(
-    chat: BaseChatModel, request: pytest.FixtureRequest
-) -> None:
+def test_a_seed_makes_sampled_text_repeatable(chat: BaseChatModel) -> None:
     """llm.seed: "so answers are repeatable", at the default temperature (0.1) too."""
-    if isinstance(chat, ChatLlamaCpp):
-        known_bug(
-            request,
-            "rag_app/llm.py seeds llama.cpp once at load and passes no seed per request: two "
-            "identical questions at temperature > 0 get different text",
-        )
     first, second = (chat.invoke(SEA, temperature=1.0, max_tokens=12).text for _ in range(2))
     assert first == second
 
 
 @pytest.mark.parametrize("method", ["invoke", "stream"])
 def test_a_prompt_over_the_context_window_is_a_one_line_rag_error(
-    chat: BaseChatModel, request: pytest.FixtureRequest, method: str
+    chat: BaseChatModel, method: str
 ) -> None:
-    if isinstance(chat, ChatLlamaCpp):
-        known_bug(
-            request,
-            "rag_app/llm.py lets llama.cpp's ValueError ('Requested tokens ... exceed context "
-            "window') through instead of a RagError",
-        )
-    elif method == "stream":
-        known_bug(
-            request,
-            "llama-cpp-python's server answers 200 with an empty event stream (the error is only "
-            "in its log); rag_app/endpoint.py then lets LangChain's ValueError('No generation "
-            "chunks were returned') through instead of a RagError",
-        )
     with pytest.raises(RagError) as failed:
         generate(chat, method, TOO_LONG, max_tokens=5)
     assert "\n" not in str(failed.value)
