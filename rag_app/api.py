@@ -22,18 +22,21 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.types import Receive, Scope, Send
 
+from rag_app.answers import AnswerStream
 from rag_app.components import recorded_embedding
 from rag_app.errors import RagError
 from rag_app.service import EmptyStoreError, RagService, knowledge_bases, with_knowledge_base
 from rag_app.settings import Settings
+from rag_app.turns import FifoLock
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -105,6 +108,37 @@ class Services:
         )
 
 
+def once(action: Callable[[], None]) -> Callable[[], None]:
+    """``action``, done at the first call only (later calls do nothing)."""
+    done = threading.Lock()
+
+    def run() -> None:
+        if done.acquire(blocking=False):
+            action()
+
+    return run
+
+
+class TurnStream(StreamingResponse):
+    """A streamed reply that holds the model's turn. Starlette stops iterating when the client
+    leaves but does not close the generator (only the garbage collector would, some time
+    later, and until then the turn stays taken): closed here, and the turn given back, as soon
+    as the reply is over, whichever way it ended."""
+
+    def __init__(self, events: Generator[str, None, None], give_back: Callable[[], None]) -> None:
+        super().__init__(events, media_type="text/event-stream")
+        self._events, self._give_back = events, give_back
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            try:
+                self._events.close()  # no worker runs it now: a cancelled step is waited for
+            finally:
+                self._give_back()
+
+
 def error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
 
@@ -118,7 +152,7 @@ def create_app(settings: Settings) -> FastAPI:
     services = Services(settings)
     keys = [k.encode() for k in settings.api.keys if k]
     limit = settings.ui.max_upload_mb * 1_000_000
-    generation = threading.Lock()  # one generation at a time, in arrival order (FIFO waits)
+    generation = FifoLock()  # one generation at a time, in arrival order
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Any:
@@ -181,15 +215,14 @@ def create_app(settings: Settings) -> FastAPI:
         history = [(m.role, m.text()) for m in earlier if m.role in ("user", "assistant")]
         question = last.text()
         reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        with generation:  # the model may be called already here (follow-up condensing)
-            stream = service.stream(
-                question,
-                history=history,
-                temperature=request.temperature,
-                max_tokens=request.max_tokens,
-            )
-            answer = None if request.stream else stream.consume()
-        if answer is not None:
+
+        def start() -> AnswerStream:  # the model may be called already here (follow-ups)
+            return service.stream(question, history=history, temperature=request.temperature,
+                                  max_tokens=request.max_tokens)  # fmt: skip
+
+        if not request.stream:
+            with generation:
+                answer = start().consume()
             return {
                 "id": reply_id,
                 "object": "chat.completion",
@@ -217,8 +250,19 @@ def create_app(settings: Settings) -> FastAPI:
             }
             return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
-        def events() -> Iterator[str]:
-            with generation:
+        # One turn for the whole streamed reply (retrieval, then every token): taken here, so
+        # errors before the first byte are still JSON, and given back when the reply ends, fails
+        # or its client leaves (see TurnStream).
+        generation.acquire()
+        give_back = once(generation.release)
+        try:
+            stream = start()
+        except BaseException:
+            give_back()
+            raise
+
+        def events() -> Generator[str, None, None]:
+            try:
                 yield chunk({"role": "assistant", "content": ""})
                 if stream.mode == "evidence" or not stream.sources:
                     answer = stream.consume()  # quotes or the no-answer line: all at once
@@ -229,9 +273,11 @@ def create_app(settings: Settings) -> FastAPI:
                     answer = stream.consume()
                 # The checked answer (it may be the evidence instead of the model's text).
                 yield chunk({}, "stop", rag=answer.to_dict())
+            finally:
+                give_back()
             yield "data: [DONE]\n\n"
 
-        return StreamingResponse(events(), media_type="text/event-stream")
+        return TurnStream(events(), give_back)
 
     @app.post("/ask")
     def ask(request: AskRequest) -> dict[str, Any]:
