@@ -336,6 +336,10 @@ def serve(
 
 def _check_port(address: str, number: int, setting: str) -> None:
     with socket.socket() as probe:
+        # As the servers bind (uvicorn, tornado): a port whose last server was just killed,
+        # its connections still in TIME_WAIT, is free; one another program listens on is not.
+        if os.name == "posix":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((address, number))
         except OSError as exc:
