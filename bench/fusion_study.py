@@ -10,6 +10,10 @@ them with the benchmark's own metrics. Results and the choice: docs/RETRIEVAL.md
 `--whole` adds BM25 over whole documents (every page of a document as one text, the app's own
 tokenizer), fused at document level with the dense list taken per document (its best chunk):
 the "whole-abstract BM25" of the SciFact baseline, against the app's chunk-level BM25.
+
+`--pages` adds BM25 over pages (every page one text; for SciFact a page is the whole abstract,
+for XQuAD a paragraph), its score handed to every chunk of the page, fused at chunk level with
+the dense and chunk-BM25 lists: what the app itself could do, since it ranks chunks.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import statistics
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rag_app import models
 from rag_app.evaluation.benchmark import (
@@ -87,6 +92,48 @@ def per_document(
         key = f"doc:{owner[chunk][0]}"
         best.setdefault(key, score)
     return list(best.items())
+
+
+def page_bm25(
+    documents: list[tuple[str, list[str]]], by_page: bool
+) -> Callable[[str, int], list[tuple[tuple[str, int], float]]]:
+    """BM25 over pages: search(query, k) -> ((source, page), score), pages numbered from 1."""
+    import bm25s
+
+    from rag_app.text import query_tokens, tokenize
+
+    units = [(name, n) for name, pages in documents for n in range(1, len(pages) + 1)]
+    model = bm25s.BM25()
+    model.index([tokenize(page) for _, pages in documents for page in pages], show_progress=False)
+    vocabulary = getattr(model, "vocab_dict", None) or {}
+
+    def search(query: str, k: int) -> list[tuple[tuple[str, int], float]]:
+        terms = [t for t in query_tokens(query) if t in vocabulary]
+        if not terms:
+            return []
+        found, scores = model.retrieve([terms], k=min(k, len(units)), show_progress=False)
+        return [
+            ((units[int(i)][0], units[int(i)][1] if by_page else 0), float(s))
+            for i, s in zip(found[0], scores[0], strict=True)
+            if s > 0
+        ]
+
+    return search
+
+
+PAGE_WEIGHTS = {  # (dense, chunk BM25, page BM25)
+    "chunks: dense 0.7 + bm25 0.3 (e5 default)": (0.7, 0.3, 0.0),
+    "chunks: dense 0.3 + bm25 0.7 (MiniLM default)": (0.3, 0.7, 0.0),
+    "pages: dense 0.7 + page 0.3": (0.7, 0.0, 0.3),
+    "pages: dense 0.5 + page 0.5": (0.5, 0.0, 0.5),
+    "pages: dense 0.3 + page 0.7": (0.3, 0.0, 0.7),
+    "both: dense 0.7 + bm25 0.15 + page 0.15": (0.7, 0.15, 0.15),
+    "both: dense 0.6 + bm25 0.2 + page 0.2": (0.6, 0.2, 0.2),
+    "both: dense 0.5 + bm25 0.25 + page 0.25": (0.5, 0.25, 0.25),
+    "both: dense 0.5 + bm25 0.15 + page 0.35": (0.5, 0.15, 0.35),
+    "both: dense 0.4 + bm25 0.3 + page 0.3": (0.4, 0.3, 0.3),
+    "both: dense 0.3 + bm25 0.35 + page 0.35": (0.3, 0.35, 0.35),
+}
 
 
 def whole_document_bm25(
@@ -164,6 +211,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--config", type=Path, help="settings file naming the embedder")
     parser.add_argument("--whole", action="store_true", help="add whole-document BM25 fusions")
+    parser.add_argument("--pages", action="store_true", help="add page-level BM25 fusions")
     args = parser.parse_args()
     corpus = load_squad(args.squad) if args.squad else load_beir(args.beir, args.split)
     base = load_settings(args.config, data_dir=default_cache_root())
@@ -198,6 +246,8 @@ def main() -> None:
             for q, lists in zip(queries, fetched, strict=True)
         ]
         report(name, rows)
+    if args.pages:
+        study_pages(corpus, service, queries, fetched, owner)
     if not args.whole:
         return
     search = whole_document_bm25(corpus.documents)
@@ -206,6 +256,34 @@ def main() -> None:
         for q, lists in zip(queries, fetched, strict=True):
             ranked = fuse(per_document(lists[0], owner), search(q.text, FETCH))
             rows.append(score_query([(i.removeprefix("doc:"), 0) for i in ranked[:10]], q.relevant))
+        report(name, rows)
+
+
+def study_pages(
+    corpus: Any,
+    service: RagService,
+    queries: list[Any],
+    fetched: list[Lists],
+    owner: dict[str, tuple[str, int]],
+) -> None:
+    """Chunk-level fusion of dense, chunk BM25 and page BM25 (each chunk scored by its page)."""
+    on_page: dict[tuple[str, int], list[str]] = {}
+    for chunk in service.store.chunks.all_chunks():
+        page = int(chunk.metadata["page"]) if corpus.by_page else 0
+        unit = (str(chunk.metadata["source"]), page)
+        owner[str(chunk.id)] = unit
+        on_page.setdefault(unit, []).append(str(chunk.id))
+    search = page_bm25(corpus.documents, corpus.by_page)
+    pages = [
+        [(c, score) for unit, score in search(q.text, FETCH) for c in on_page.get(unit, [])]
+        for q in queries
+    ]
+    for name, (dense, chunk, page) in PAGE_WEIGHTS.items():
+        rows = []
+        for q, lists, paged in zip(queries, fetched, pages, strict=True):
+            found = {"d": lists[0], "c": lists[1], "p": paged}
+            ranked = convex_fusion(found, {"d": dense, "c": chunk, "p": page})
+            rows.append(score_query([owner[i] for i in ranked[:10]], q.relevant))
         report(name, rows)
 
 
