@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from vectorstore import KnowledgeBase, KnowledgeBases
 
 INGEST_LOCK_WAIT_S = 3600
-INGEST_LEASE_S = 60.0  # a killed instance's hold on a Chroma server's ingest lock lapses after
 GENERATION_CACHE_SIZE = 512
 
 
@@ -153,14 +152,16 @@ class RagService:
     def _server_lease(self, wait: float) -> Iterator[None]:
         """With a Chroma server, the data-dir lock is not enough: instances on other machines
         write there too. A lease on the server makes them take turns; a killed holder's lease
-        expires (``INGEST_LEASE_S``) and the others go on."""
+        expires (``vectorstore.ingest_lease_s``) and the others go on."""
         _, server = components.store_location(self.settings)
         if server is None:
             yield
             return
         from vectorstore import ingest_lease
 
-        lease = ingest_lease(server, self.settings.collection, INGEST_LEASE_S)
+        lease = ingest_lease(
+            server, self.settings.collection, self.settings.vectorstore.ingest_lease_s
+        )
         if not lease.acquire(wait):
             raise RagError(
                 f"another instance is writing into collection {self.settings.collection!r} on "

@@ -292,6 +292,14 @@ class VectorStoreSettings(BaseModel):
         description="Sent as `Authorization: Bearer <token>` (for a proxy or Chroma deployment "
         "that checks it). Empty: no header.",
     )
+    ingest_lease_s: float = Field(
+        default=60.0,
+        ge=2.0,
+        le=3600.0,
+        description="Seconds an instance's hold on the Chroma server's ingest lease lasts "
+        "unless renewed (it renews a third of the way through while writing): how long an "
+        "instance killed mid-ingest blocks the others' ingests.",
+    )
 
     @field_validator("host")
     @classmethod

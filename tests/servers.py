@@ -32,6 +32,20 @@ def running(
 ) -> Iterator[str]:
     """Start ``command`` in its own process group, wait until ``ready_url`` answers 200, yield
     it; always stop the whole group at the end, so no server outlives the test."""
+    with started(command, ready_url, log, headers, timeout_s, env):
+        yield ready_url
+
+
+@contextlib.contextmanager
+def started(
+    command: list[str],
+    ready_url: str,
+    log: Path,
+    headers: dict[str, str] | None = None,
+    timeout_s: float = 120,
+    env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``running``, yielding the process (for a test that kills it itself)."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
@@ -51,7 +65,7 @@ def running(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{command[0]} not ready in {timeout_s}s: {log.read_text()}")
             time.sleep(0.3)
-        yield ready_url
+        yield process
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
