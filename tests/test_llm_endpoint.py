@@ -98,3 +98,42 @@ def test_server_errors_are_one_line() -> None:
     )
     message = str(endpoint_error("http://llm:8080/v1", failed))
     assert "error 500 (model crashed)" in message and "\n" not in message
+
+
+def test_two_streams_at_once_both_finish(llm_endpoint: str) -> None:
+    """Two app instances sharing the server ask at once: llama_cpp.server's default
+    (interrupt_requests) cut the first stream off when the second arrived (its client saw the
+    connection close mid-answer); rag_app.llm_server turns that off."""
+    import threading
+    import time
+
+    from openai import OpenAI
+
+    client = OpenAI(base_url=llm_endpoint, api_key=KEY, max_retries=0, timeout=300)
+    finished: dict[int, str | None] = {}
+
+    def ask(n: int) -> None:
+        time.sleep(n * 1.0)  # the second arrives while the first streams
+        parts = client.chat.completions.create(
+            model="any", stream=True, max_tokens=48, temperature=0,
+            messages=[{"role": "user", "content": "Tell a long story about a lighthouse."}],
+        )  # fmt: skip
+        finished[n] = [p.choices[0].finish_reason for p in parts if p.choices][-1]
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert finished == {0: "length", 1: "length"}
+
+
+def test_the_launcher_keeps_the_callers_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag_app.llm_server import arguments
+
+    monkeypatch.delenv("INTERRUPT_REQUESTS", raising=False)
+    assert arguments(["--port", "8080"]) == ["--port", "8080", "--interrupt_requests", "false"]
+    assert arguments(["--interrupt_requests", "true"]) == ["--interrupt_requests", "true"]
+    assert arguments(["--interrupt_requests=true"]) == ["--interrupt_requests=true"]
+    monkeypatch.setenv("INTERRUPT_REQUESTS", "true")
+    assert arguments(["--port", "8080"]) == ["--port", "8080"]
