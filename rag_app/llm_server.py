@@ -8,9 +8,9 @@ models its own way, so this launcher applies the same switch for its whole life.
 
 It also turns off llama_cpp.server's ``interrupt_requests`` (on by default there): with it on, a
 request that arrives while another is being answered cuts the first one's stream off (it ends
-early without a finish reason, or its connection closes mid-answer). One app instance sends one request at a time,
-but several instances (or the UI and `rag serve`) sharing the server do not. Pass
-``--interrupt_requests true`` to have it back.
+early without a finish reason, or its connection closes mid-answer). One app instance sends
+one request at a time, but several instances (or the UI and `rag serve`) sharing the server
+do not. Pass ``--interrupt_requests true`` to have it back.
 """
 
 from __future__ import annotations
