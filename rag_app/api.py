@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import threading
@@ -282,7 +283,9 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/ask")
     def ask(request: AskRequest) -> dict[str, Any]:
         service = services.get(request.kb)
-        with generation:
+        # Quotes alone need no turn of the model: they run side by side with generations.
+        needed = service.needs_model(request.mode, request.strategy)
+        with generation if needed else contextlib.nullcontext():
             answer = service.ask(
                 request.question,
                 request.k,

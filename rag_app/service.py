@@ -35,7 +35,7 @@ from rag_app.answers import ANSWER_MODES, Answer, AnswerStream, Source
 from rag_app.calibration import Calibration, calibration
 from rag_app.errors import RagError
 from rag_app.evidence import Evidence, confidence, select_evidence
-from rag_app.retrieval import STRATEGIES, Retriever, select_relevant
+from rag_app.retrieval import REGISTRY, STRATEGIES, Retriever, select_relevant
 from rag_app.settings import EmbeddingSettings, Settings
 from rag_app.text import detect_language, language_of
 from rag_app.trace import Candidate, RetrieverScore, Trace
@@ -513,6 +513,12 @@ class RagService:
         (lower when question and evidence are in different languages)."""
         tuned = self.tuned()
         return tuned.evidence_bar_across if across_languages else tuned.evidence_bar
+
+    def needs_model(self, mode: str | None = None, strategy: str | None = None) -> bool:
+        """Whether answering in ``mode`` with ``strategy`` (the settings' when None) calls the
+        chat model: evidence with a strategy that writes nothing needs none."""
+        found = REGISTRY.get(strategy or self.settings.retrieval.strategy)
+        return (mode or self.settings.answer.mode) != "evidence" or found is None or found.uses_llm
 
     def ask(self, question: str, k: int | None = None, **overrides: Any) -> Answer:
         return self.stream(question, k, **overrides).consume()

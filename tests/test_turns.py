@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from rag_app import api
-from rag_app.settings import load_settings
+from rag_app.service import RagService
+from rag_app.settings import Settings, load_settings
 from rag_app.turns import FifoLock
 from tests.servers import free_port
 
@@ -135,6 +136,9 @@ class StubService:
     def ask(self, question: str, *_: Any, **__: Any) -> Reply:
         return Reply()
 
+    def needs_model(self, *_: Any) -> bool:
+        return True  # its answers are generated: they wait for the turn
+
 
 @pytest.fixture
 def stub_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, StubService]]:
@@ -169,3 +173,16 @@ def test_a_client_that_leaves_mid_stream_gives_the_model_back(
     asked = httpx.post(f"{url}/ask", json={"question": "next"}, timeout=10)
     assert asked.status_code == 200 and asked.json() == {"answer": "short"}
     assert service.streams[0].closed.wait(5) and service.streams[0].sent < 10_000
+
+
+def test_only_answers_that_call_the_model_wait_for_its_turn(settings: Settings) -> None:
+    """`rag serve` skips the generation queue for these (quotes from a strategy that writes
+    nothing), so evidence answers are not held behind a long generation."""
+    service = RagService(settings)
+    assert not service.needs_model("evidence", "hybrid")
+    assert not service.needs_model("evidence", "bm25")
+    assert service.needs_model("evidence", "hyde")  # the model writes the passage searched
+    assert service.needs_model("evidence", "multi-query")
+    assert service.needs_model("both", "similarity") and service.needs_model("generate", "mmr")
+    assert service.needs_model()  # the defaults: both, hybrid
+    assert service.needs_model("evidence", "bogus")  # an unknown name fails inside the turn
