@@ -11,14 +11,13 @@ from typing import Any
 
 import streamlit as st
 
-from ingest.formats import FORMATS
 from rag_app.answers import ANSWER_MODES, AnswerStream
 from rag_app.chats import ChatStore
 from rag_app.errors import RagError
 from rag_app.retrieval import STRATEGIES
 from rag_app.service import RagService, knowledge_bases
 from rag_app.settings import load_settings
-from ui import components, models_panel
+from ui import components, models_panel, uploads
 from ui.i18n import LANGUAGES, default_language, t
 from ui.services import get_service
 
@@ -75,48 +74,6 @@ def sidebar(service: RagService, language: str) -> dict[str, Any]:
         components.models_panel(service.describe(), language)
         models_panel.catalog_panel(service.settings, language)
     return options
-
-
-def uploads(service: RagService, language: str) -> None:
-    state = st.session_state
-    state.setdefault("processed_uploads", set())
-    files = st.file_uploader(
-        t("upload", language),
-        type=[suffix.lstrip(".") for suffix in FORMATS],
-        accept_multiple_files=True,
-        key="uploader",
-    )
-    new = [f for f in files or [] if f.file_id not in state.processed_uploads]
-    if not new:
-        return
-    bar = st.progress(0.0, text=t("ingesting", language, n=len(new)))
-
-    def progress(stage: str, done: int, total: int, name: str) -> None:
-        share = done / total if total else 1.0
-        value = 0.1 * share if stage == "parse" else 0.1 + 0.9 * share
-        bar.progress(min(value, 1.0), text=f"{t('ingesting', language, n=len(new))} {name}")
-
-    report = service.ingest_uploads(((f.name, f.getvalue()) for f in new), progress)
-    bar.empty()
-    state.processed_uploads.update(f.file_id for f in new)
-    if report.ingested:
-        st.success(
-            t(
-                "ingest_done",
-                language,
-                files=len(report.ingested),
-                pages=report.pages,
-                chunks=report.chunks,
-            )
-        )
-    if report.reused:
-        st.caption(t("reused", language, chunks=report.reused))
-    for name in report.unchanged:
-        st.info(t("unchanged", language, name=name))
-    for line in report.failed:
-        st.error(t("failed", language, line=components.escape_md(line)))
-    for note in report.notes:  # pages read by OCR, or skipped for lack of it
-        st.info(components.escape_md(note))
 
 
 def documents_panel(service: RagService, language: str) -> None:
@@ -284,12 +241,17 @@ def answer_details(service: RagService, answer: dict[str, Any], turn: int, langu
 
 def chat_page() -> None:
     language = st.session_state.language
+    # The uploader first, before the models and the store are opened: a file dropped while
+    # they load is taken by the run the drop starts (ui/uploads.py), and ingested below.
+    st.title(t("title", language))
+    st.caption(t("caption", language))
+    uploads.uploader(language)
+    results = st.container()
     service = get_service()
     options = sidebar(service, language)
     conversations_panel(service, language)
-    st.title(t("title", language))
-    st.caption(t("caption", language))
-    uploads(service, language)
+    with results:
+        uploads.ingest_waiting(service, language)
     documents_panel(service, language)
     chat(service, language, options)
 
@@ -333,16 +295,18 @@ def knowledge_base_choice(language: str) -> None:
 
 
 def main() -> None:
+    uploads.take_early()  # before any st call: no stop between the drop and this
     st.set_page_config(page_title="rag-app", page_icon="📚", layout="wide")
     language = st.session_state.get("language", "en")
     try:
         language = language_choice()
         knowledge_base_choice(language)
+        chat = st.Page(
+            chat_page, title=t("nav_chat", language), icon=":material/chat:", default=True
+        )
         page = st.navigation(
             [
-                st.Page(
-                    chat_page, title=t("nav_chat", language), icon=":material/chat:", default=True
-                ),
+                chat,
                 st.Page(
                     "evaluation_page.py",
                     title=t("eval_title", language),
@@ -351,6 +315,8 @@ def main() -> None:
                 ),
             ]
         )
+        if page.url_path != chat.url_path:
+            uploads.waiting_note(language)
         page.run()
     except RagError as exc:
         st.error(t("error", language, message=str(exc)))

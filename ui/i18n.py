@@ -55,6 +55,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "{name} ya está indexado y no ha cambiado: no se añade nada.",
     },
     "failed": {"en": "Not added: {line}", "es": "No añadido: {line}"},
+    "uploads_waiting": {
+        "en": "Not indexed yet: {names}. They will be when you go back to Chat.",
+        "es": "Aún sin indexar: {names}. Se indexarán al volver al Chat.",
+    },
     "documents": {"en": "Documents ({n})", "es": "Documentos ({n})"},
     "no_documents": {
         "en": "No documents yet. Add documents above, then ask about them.",

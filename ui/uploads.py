@@ -1,0 +1,181 @@
+"""The chat page's uploads, taken so that no dropped file is lost and each says once what
+came of it.
+
+When the browser asks for a rerun (a drop, a question, a click on another page), Streamlit
+starts a new run of the script at once and stops the old one at its next ``st`` call (its
+``runner.fastReruns``). A file is therefore taken in three steps, none of which such a stop can
+cut in two:
+
+1. ``take`` copies each new upload's name and bytes into the session the moment a run sees it,
+   in plain Python (no ``st`` call, so no stop in between): at the top of every run, from the
+   widget's state, and again from the uploader itself. A run stopped before the ingest, or one
+   that goes on to another page, leaves the file waiting, not lost.
+2. ``ingest_waiting`` hands the waiting files to a ``Job``: a thread of its own, which a stop
+   does not end. It removes its files from the waiting ones and keeps its report only once the
+   store has them, so a stop can neither lose a file nor make the next run ingest it again and
+   call it "already indexed". A run that finds a job under way waits for it (with its progress
+   bar), then starts the next with what was dropped meanwhile.
+3. The reports are kept until a run has drawn them whole, and dropped by the run after: each
+   upload's lines ("indexed", "already indexed and unchanged", failures) appear once, not again
+   after the next question.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from ingest.formats import FORMATS
+from ui import components
+from ui.i18n import t
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
+    from rag_app.service import RagService
+
+KEY = "uploader"
+POLL_S = 0.25
+_STARTING = threading.Lock()  # two runs of one session (an old one not yet stopped) start one job
+
+
+@dataclass
+class Job:
+    """One ingest of waiting uploads, in its own thread: it goes on when the run that started
+    it is stopped, and only it moves its files from ``waiting`` to a report in ``reports``."""
+
+    files: dict[str, tuple[str, bytes]]
+    stage: tuple[str, int, int, str] = ("parse", 0, 0, "")
+    error: BaseException | None = None
+    thread: threading.Thread = field(init=False)
+
+    def start(
+        self,
+        service: RagService,
+        waiting: dict[str, tuple[str, bytes]],
+        reports: list[IngestReport],
+    ) -> Job:
+        def run() -> None:
+            try:
+                report = service.ingest_uploads(self.files.values(), self.progress)
+            except BaseException as exc:  # the files stay waiting; a run shows the error
+                self.error = exc
+                return
+            for file_id in self.files:
+                waiting.pop(file_id, None)
+            reports.append(report)
+
+        self.thread = threading.Thread(target=run, name="rag-ui-ingest", daemon=True)
+        self.thread.start()
+        return self
+
+    def progress(self, stage: str, done: int, total: int, name: str) -> None:
+        self.stage = (stage, done, total, name)
+
+    @property
+    def share(self) -> float:
+        stage, done, total, _ = self.stage
+        share = done / total if total else 0.0
+        return min(0.1 * share if stage == "parse" else 0.1 + 0.9 * share, 1.0)
+
+
+def take(files: Iterable[Any] | None) -> None:
+    """Each upload not seen before, its name and bytes, into the session's waiting files."""
+    state = st.session_state
+    seen: set[str] = state.setdefault("seen_uploads", set())
+    waiting: dict[str, tuple[str, bytes]] = state.setdefault("waiting_uploads", {})
+    for upload in files or []:
+        if upload.file_id not in seen:
+            waiting[upload.file_id] = (upload.name, upload.getvalue())
+            seen.add(upload.file_id)
+
+
+def take_early() -> None:
+    """At the top of every run, before any ``st`` call: the uploader's value as the browser
+    sent it, so that a run stopped before the uploader is drawn (a click on another page while
+    the first run still loads the models) does not lose a file just dropped."""
+    take(st.session_state.get(KEY))
+
+
+def uploader(language: str) -> None:
+    """The uploader; the chat page draws it before anything slow (models, store), so a file can
+    be dropped while the first run still loads them: the run its drop starts takes it."""
+    take(
+        st.file_uploader(
+            t("upload", language),
+            type=[suffix.lstrip(".") for suffix in FORMATS],
+            accept_multiple_files=True,
+            key=KEY,
+        )
+    )
+
+
+def ingest_waiting(service: RagService, language: str) -> None:
+    """Ingest the waiting uploads (or wait for the job already at it) with a progress bar,
+    then draw the reports not drawn yet."""
+    state = st.session_state
+    reports: list[IngestReport] = state.setdefault("upload_reports", [])
+    if state.get("upload_reports_drawn"):  # a run drew them whole: this one does not
+        reports.clear()  # in place: a job holds this list
+        state.upload_reports_drawn = False
+    waiting: dict[str, tuple[str, bytes]] = state.setdefault("waiting_uploads", {})
+    while True:
+        with _STARTING:
+            job: Job | None = state.get("upload_job")
+            if job is None and waiting:
+                job = state.upload_job = Job(dict(waiting)).start(service, waiting, reports)
+        if job is None:
+            break
+        follow(job, language)
+        state.upload_job = None
+        if job.error is not None:
+            raise job.error
+    for report in list(reports):
+        draw_report(report, language)
+    state.upload_reports_drawn = bool(reports)
+
+
+def follow(job: Job, language: str) -> None:
+    """Wait for ``job``, its progress drawn. A stop here leaves the job going; the next run
+    follows it."""
+    text = t("ingesting", language, n=len(job.files))
+    bar = st.progress(job.share, text=text)
+    shown = job.stage
+    while job.thread.is_alive():
+        job.thread.join(POLL_S)
+        if job.stage != shown:
+            shown = job.stage
+            bar.progress(job.share, text=f"{text} {shown[3]}")
+    bar.empty()
+
+
+def draw_report(report: IngestReport, language: str) -> None:
+    if report.ingested:
+        st.success(
+            t(
+                "ingest_done",
+                language,
+                files=len(report.ingested),
+                pages=report.pages,
+                chunks=report.chunks,
+            )
+        )
+    if report.reused:
+        st.caption(t("reused", language, chunks=report.reused))
+    for name in report.unchanged:
+        st.info(t("unchanged", language, name=name))
+    for line in report.failed:
+        st.error(t("failed", language, line=components.escape_md(line)))
+    for note in report.notes:  # pages read by OCR, or skipped for lack of it
+        st.info(components.escape_md(note))
+
+
+def waiting_note(language: str) -> None:
+    """On another page: files dropped but not indexed yet say so (the chat page indexes them)."""
+    names = [name for name, _ in st.session_state.get("waiting_uploads", {}).values()]
+    if names:
+        with st.sidebar:
+            st.info(t("uploads_waiting", language, names=components.escape_md(", ".join(names))))
