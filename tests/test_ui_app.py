@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ingest.pipeline import IngestReport
+from rag_app.errors import RagError
 from tests.pdfs import COURSE_PAGES, make_pdf
 from ui.components import marked_answer, unsupported_spans
+from ui.uploads import Job
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
 
@@ -89,7 +93,10 @@ def test_upload_ask_reupload_delete(app: AppTest, tmp_path: Path) -> None:
     assert "astronomy.pdf, page 2" in block_text(app, "evidence-3")
 
     upload(app, "astronomy.pdf", data)  # a second upload of the same, unchanged file
-    assert "already indexed and unchanged" in all_text(app)
+    assert all_text(app).count("already indexed and unchanged") == 1
+    assert "Indexed 1 file(s)" not in all_text(app)  # the first upload's line is gone
+    ask(app, "Who directed the Lumora Observatory?")
+    assert "already indexed and unchanged" not in all_text(app)  # once per upload
 
     edited = make_pdf(tmp_path / "v2.pdf", [*COURSE_PAGES[:2], "Instruments, revised."])
     upload(app, "astronomy.pdf", edited.read_bytes())  # the same file, its last page edited
@@ -252,3 +259,48 @@ def test_knowledge_bases_and_the_document_filter(app: AppTest, tmp_path: Path) -
     ask(app, question)
     sources = app.session_state["messages"][-1]["answer"]["sources"]
     assert "astronomy.pdf" not in {s["source"] for s in sources}
+
+
+class _BlockedIngest:
+    """A service whose ingest reports the files unchanged once ``go`` is set."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.go, self.error = threading.Event(), error
+
+    def ingest_uploads(self, files: Any, progress: Any) -> IngestReport:
+        names = [name for name, _ in files]
+        progress("embed", 1, 2, names[0])
+        self.go.wait(30)
+        if self.error is not None:
+            raise self.error
+        return IngestReport(unchanged=names)
+
+
+def test_an_upload_job_gives_up_its_files_only_once_they_are_stored() -> None:
+    waiting = {"a": ("a.md", b"# A"), "b": ("b.md", b"# B")}
+    reports: list[IngestReport] = []
+    service = _BlockedIngest()
+    job = Job(dict(waiting)).start(service, waiting, reports)  # type: ignore[arg-type]
+    waiting["c"] = ("c.md", b"# C")  # dropped while the job runs: not its file
+    assert set(waiting) == {"a", "b", "c"} and not reports  # nothing stored yet
+    service.go.set()
+    job.thread.join(30)
+    assert set(waiting) == {"c"} and reports[0].unchanged == ["a.md", "b.md"]
+    assert job.stage == ("embed", 1, 2, "a.md") and job.share == pytest.approx(0.55)
+
+    failing = _BlockedIngest(RagError("the store is gone"))
+    failing.go.set()
+    job = Job(dict(waiting)).start(failing, waiting, reports)  # type: ignore[arg-type]
+    job.thread.join(30)
+    assert isinstance(job.error, RagError) and set(waiting) == {"c"} and len(reports) == 1
+
+
+def test_another_page_names_the_uploads_not_indexed_yet(app: AppTest) -> None:
+    """Dropped, then the page left before the chat page could index them: the other page says
+    so, and leaves them waiting."""
+    app.session_state["waiting_uploads"] = {"id-1": ("notes_v2.md", b"# Notes")}
+    app.switch_page("evaluation_page.py").run()
+    assert not app.exception
+    notes = [str(i.value).replace("\\", "") for i in app.sidebar.info]
+    assert "Not indexed yet: notes_v2.md. They will be when you go back to Chat." in notes
+    assert set(app.session_state["waiting_uploads"]) == {"id-1"}
