@@ -56,13 +56,10 @@ def test_upload_ask_and_see_cited_page(app_url: str, tmp_path: Path) -> None:
         page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
         page.set_default_timeout(120_000)
         page.goto(app_url)
-        page.get_by_text("Ask your PDFs").wait_for()
-        # The chat input is drawn last: the first run is over, so the upload is not lost in it
-        # (seen twice at load 14: the uploader then showed no file and nothing was indexed).
-        page.locator(".st-key-chat_input textarea").wait_for()
-
-        page.locator(".st-key-uploader input[type=file]").set_input_files(str(pdf))
+        uploader = drop_in_first_run(page)
+        uploader.set_input_files(str(pdf))  # once: nobody drops it again
         page.get_by_text("Indexed 1 file(s): 3 pages").wait_for()
+        page.get_by_text("Documents (1)").wait_for()
 
         chat = page.locator(".st-key-chat_input textarea")
         chat.fill("Who founded the Lumora Observatory?")
@@ -91,11 +88,99 @@ def test_upload_ask_and_see_cited_page(app_url: str, tmp_path: Path) -> None:
         marked = yellow_pixels(Image.open(io.BytesIO(served)))
         assert marked > 500  # the evidence sentence, marked on the page
 
+        # Each upload says once what came of it: the line above went with the question, and a
+        # second upload of the same file says it is already indexed, until the next question.
+        expect = playwright_api.expect
+        expect(page.get_by_text("Indexed 1 file(s)")).to_have_count(0)
+        # The same file from another folder: Chromium fires no change for a file input set to
+        # the very paths it already holds.
+        again = tmp_path / "again" / pdf.name
+        again.parent.mkdir()
+        shutil.copy(pdf, again)
+        uploader.set_input_files(str(again))
+        unchanged = page.get_by_text("astronomy.pdf is already indexed and unchanged")
+        unchanged.wait_for()
+        expect(unchanged).to_have_count(1)
+        chat.fill("How wide is the mirror of the main telescope?")
+        chat.press("Enter")
+        page.locator(".st-key-source-3-1").wait_for()
+        expect(unchanged).to_have_count(0)
+        expect(page.get_by_text("Indexed 1 file(s)")).to_have_count(0)
+
         # The evaluation page is one click away, in the same session and language.
         page.get_by_role("link", name="Evaluate answers").click()
         page.get_by_role("heading", name="Evaluate answers").wait_for()
         assert "/evaluation" in page.url
         browser.close()
+
+
+def drop_in_first_run(page: Any) -> Any:
+    """The uploader's file input, as soon as it is in the page: the first run is still going
+    (the models load after the uploader is drawn; the chat input, drawn last, is not there yet),
+    so a file set now is dropped during it, the case that once lost uploads."""
+    uploader = page.locator(".st-key-uploader input[type=file]")
+    uploader.wait_for(state="attached")
+    assert page.locator(".st-key-chat_input").count() == 0, "the first run was over already"
+    return uploader
+
+
+def test_an_upload_survives_leaving_the_page_or_asking_during_it(
+    app_url: str, tmp_path: Path
+) -> None:
+    """A file dropped in the first run, then the page left at once for the evaluation page:
+    indexed once the chat page is back. A file asked about while it is being embedded: reported
+    as indexed, not as 'already indexed' (what the run the question started said when it
+    stopped the ingesting one after the store had the file), and the answer comes from it."""
+    pdf = make_pdf(tmp_path / "astronomy.pdf", COURSE_PAGES)
+    bridge = make_pdf(tmp_path / "bridge.pdf", BRIDGE_PAGES)
+    expect = playwright_api.expect
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
+        page.set_default_timeout(120_000)
+        page.goto(app_url)
+        uploader = drop_in_first_run(page)
+        uploader.set_input_files(str(pdf))
+        # Sent: its chip's spinner is gone (a page left while the browser still sends a file
+        # loses it in the browser; the app never hears of it). Then leave at once.
+        page.locator(".st-key-uploader [data-testid=stFileChip]").wait_for()
+        page.locator(".st-key-uploader [data-testid=stFileChipIconSpinner]").wait_for(
+            state="detached"
+        )
+        page.get_by_role("link", name="Evaluate answers").click()
+        page.get_by_role("heading", name="Evaluate answers").wait_for()
+        page.get_by_role("link", name="Chat").click()
+        page.get_by_text("Documents (1)").wait_for()
+        expect(page.get_by_text("already indexed")).to_have_count(0)
+
+        uploader.set_input_files(str(bridge))
+        # Ask once it is read and being embedded (or, on a machine too quick to see that, done).
+        page.wait_for_function(EMBEDDING_OR_DONE)
+        chat = page.locator(".st-key-chat_input textarea")
+        chat.fill("How long is the Kestrel bridge?")
+        chat.press("Enter")
+        evidence = page.locator(".st-key-evidence-1")
+        evidence.wait_for()
+        page.get_by_text("Indexed 1 file(s): 4 pages").wait_for()
+        expect(page.get_by_text("already indexed")).to_have_count(0)
+        page.get_by_text("Documents (2)").wait_for()
+        assert "bridge.pdf" in evidence.inner_text() and "40 metres" in evidence.inner_text()
+        browser.close()
+
+
+BRIDGE_PAGES = [
+    "The Kestrel bridge crosses the river Alder at the harbour of Brindlemoor.",
+    "The Kestrel bridge is 40 metres long and was opened in 1932.",
+    "Ferries ran across the river Alder before the bridge was built; the last one stopped in "
+    "1933, a year after the opening.",
+    "The harbour master keeps a log of every ship that passes under the bridge at high tide.",
+]
+# The progress bar past its reading tenth (the file is being embedded), or the file indexed.
+EMBEDDING_OR_DONE = """() => {
+  const bar = document.querySelector('[data-testid=stProgress] [role=progressbar]');
+  return (bar !== null && Number(bar.getAttribute('aria-valuenow')) >= 10)
+    || document.body.innerText.includes('Indexed 1 file(s): 4 pages');
+}"""
 
 
 def evidence_comes_first(page: Any) -> bool:
