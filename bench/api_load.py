@@ -37,16 +37,11 @@ import contextlib
 import os
 import random
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +49,7 @@ from typing import Any
 
 import httpx
 
-from bench.lib import latency_summary, print_table, write_results
+from bench.lib import free_port, latency_summary, print_table, server_process, write_results
 
 BIN = Path(sys.executable).parent
 LLM_KEY = "bench-" + secrets.token_hex(8)
@@ -62,53 +57,6 @@ TIMEOUT_S = 600.0
 
 
 # -- processes ------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def served(
-    command: list[str],
-    ready_url: str,
-    log: Path,
-    env: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-    timeout_s: float = 300,
-) -> Iterator[None]:
-    """Start a server in its own process group, wait until ``ready_url`` answers, stop the
-    whole group at the end."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
-        )
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"{command[0]} exited: {log.read_text()[-2000:]}")
-            try:
-                request = urllib.request.Request(ready_url, headers=headers or {})
-                with urllib.request.urlopen(request, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{command[0]} not ready in {timeout_s:g} s; see {log}")
-            time.sleep(0.3)
-        yield
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=20)
-
-
 def app_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     return {**env, "RAG_DATA_DIR": str(data_dir), "RAG_ANSWER__MODE": "both", **extra}
@@ -119,7 +67,7 @@ def rag_serve(folder: Path, name: str, env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [str(BIN / "rag"), "serve", "--port", str(port)]
-    with served(command, f"{url}/health", folder / f"{name}.log", env=env):
+    with server_process(command, f"{url}/health", folder / f"{name}.log", env=env):
         yield url
 
 
@@ -149,8 +97,10 @@ def shared(folder: Path) -> Iterator[list[str]]:
     }
     auth = {"Authorization": f"Bearer {LLM_KEY}"}
     with (
-        served(chroma_cmd, f"http://127.0.0.1:{chroma}/api/v2/heartbeat", folder / "chroma.log"),
-        served(llm_cmd, f"{base}/models", folder / "llm.log", headers=auth),
+        server_process(
+            chroma_cmd, f"http://127.0.0.1:{chroma}/api/v2/heartbeat", folder / "chroma.log"
+        ),
+        server_process(llm_cmd, f"{base}/models", folder / "llm.log", headers=auth),
         rag_serve(folder, "app-a", app_env(folder / "a", **servers)) as a,
         rag_serve(folder, "app-b", app_env(folder / "b", **servers)) as b,
     ):

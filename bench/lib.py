@@ -7,13 +7,19 @@ Benchmarks run from the project root as modules, e.g. ``.venv/bin/python -m benc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import platform
+import signal
+import socket
 import statistics
+import subprocess
 import textwrap
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -185,3 +191,51 @@ def with_hidden_text(path: Path, visible: str, hidden: str, how: str) -> Path:
     pdf.showPage()
     pdf.save()
     return path
+
+
+# -- server processes (the benchmarks' and the tests') -------------------------------
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server_process(
+    command: list[str],
+    ready_url: str,
+    log: Path,
+    headers: dict[str, str] | None = None,
+    timeout_s: float = 120,
+    env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``command`` in its own process group, wait until ``ready_url`` answers 200, yield
+    the process; always stop the whole group at the end, so no server outlives its user."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited early: {log.read_text()[-2000:]}")
+            try:
+                ready = urllib.request.Request(ready_url, headers=headers or {})
+                with urllib.request.urlopen(ready, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]} not ready in {timeout_s}s: {log.read_text()}")
+            time.sleep(0.3)
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.lib import free_port, server_process
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+__all__ = ["LLM_KEY", "free_port", "llama_server", "running", "started"]
+started = server_process  # a test that kills the server itself takes the process
 
 
 @contextlib.contextmanager
@@ -34,46 +26,6 @@ def running(
     it; always stop the whole group at the end, so no server outlives the test."""
     with started(command, ready_url, log, headers, timeout_s, env):
         yield ready_url
-
-
-@contextlib.contextmanager
-def started(
-    command: list[str],
-    ready_url: str,
-    log: Path,
-    headers: dict[str, str] | None = None,
-    timeout_s: float = 120,
-    env: dict[str, str] | None = None,
-) -> Iterator[subprocess.Popen[bytes]]:
-    """``running``, yielding the process (for a test that kills it itself)."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
-        )
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{command[0]} exited early: {log.read_text()[-2000:]}")
-            try:
-                ready = urllib.request.Request(ready_url, headers=headers or {})
-                with urllib.request.urlopen(ready, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{command[0]} not ready in {timeout_s}s: {log.read_text()}")
-            time.sleep(0.3)
-        yield process
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
 
 
 LLM_KEY = "test-key-1234"  # the llama.cpp server checks it: the deployment's bearer token, tested
