@@ -154,7 +154,12 @@ def test_an_upload_survives_leaving_the_page_or_asking_during_it(
         expect(page.get_by_text("already indexed")).to_have_count(0)
 
         uploader.set_input_files(str(bridge))
-        # Ask once it is read and being embedded (or, on a machine too quick to see that, done).
+        # Sent (its chip's spinner gone: on a loaded machine the upload itself takes a while),
+        # then asked about once it is read and being embedded (or, on a machine too quick to
+        # see that, done).
+        chip = page.locator(".st-key-uploader [data-testid=stFileChip]", has_text="bridge.pdf")
+        chip.wait_for()
+        chip.locator("[data-testid=stFileChipIconSpinner]").wait_for(state="detached")
         page.wait_for_function(EMBEDDING_OR_DONE)
         chat = page.locator(".st-key-chat_input textarea")
         chat.fill("How long is the Kestrel bridge?")
