@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import json
 import threading
@@ -155,6 +154,17 @@ def create_app(settings: Settings) -> FastAPI:
     limit = settings.ui.max_upload_mb * 1_000_000
     generation = FifoLock()  # one generation at a time, in arrival order
 
+    def turn(
+        service: RagService, mode: str | None = None, strategy: str | None = None
+    ) -> Callable[[], None]:
+        """Wait for the model's turn when the answer needs the model (quotes from a strategy
+        that writes nothing run side by side with generations); returns what gives it back,
+        which acts once."""
+        if not service.needs_model(mode, strategy):
+            return lambda: None
+        generation.acquire()
+        return once(generation.release)
+
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Any:
         if keys and request.url.path not in ("/health",):
@@ -222,8 +232,11 @@ def create_app(settings: Settings) -> FastAPI:
                                   max_tokens=request.max_tokens)  # fmt: skip
 
         if not request.stream:
-            with generation:
+            give_back = turn(service)
+            try:
                 answer = start().consume()
+            finally:
+                give_back()
             return {
                 "id": reply_id,
                 "object": "chat.completion",
@@ -254,8 +267,7 @@ def create_app(settings: Settings) -> FastAPI:
         # One turn for the whole streamed reply (retrieval, then every token): taken here, so
         # errors before the first byte are still JSON, and given back when the reply ends, fails
         # or its client leaves (see TurnStream).
-        generation.acquire()
-        give_back = once(generation.release)
+        give_back = turn(service)
         try:
             stream = start()
         except BaseException:
@@ -283,9 +295,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/ask")
     def ask(request: AskRequest) -> dict[str, Any]:
         service = services.get(request.kb)
-        # Quotes alone need no turn of the model: they run side by side with generations.
-        needed = service.needs_model(request.mode, request.strategy)
-        with generation if needed else contextlib.nullcontext():
+        give_back = turn(service, request.mode, request.strategy)
+        try:
             answer = service.ask(
                 request.question,
                 request.k,
@@ -293,6 +304,8 @@ def create_app(settings: Settings) -> FastAPI:
                 mode=request.mode,
                 documents=request.documents,
             )
+        finally:
+            give_back()
         return answer.to_dict()
 
     @app.get("/documents")
