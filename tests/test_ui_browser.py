@@ -52,9 +52,7 @@ def test_upload_ask_and_see_cited_page(app_url: str, tmp_path: Path) -> None:
     pdf = make_pdf(tmp_path / "astronomy.pdf", COURSE_PAGES)
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
-        page.set_default_timeout(120_000)
+        browser, page = open_page(p)
         page.goto(app_url)
         uploader = drop_in_first_run(page)
         uploader.set_input_files(str(pdf))  # once: nobody drops it again
@@ -114,6 +112,22 @@ def test_upload_ask_and_see_cited_page(app_url: str, tmp_path: Path) -> None:
         browser.close()
 
 
+def open_page(playwright: Any) -> tuple[Any, Any]:
+    """Debian's Chromium and a page in it, English, 2 minutes for anything to show."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
+    page.set_default_timeout(120_000)
+    return browser, page
+
+
+def wait_sent(page: Any, name: str) -> None:
+    """The uploaded file's chip has lost its spinner: the browser has sent it (a page left
+    while the browser still sends a file loses it in the browser; the app never hears of it)."""
+    chip = page.locator(".st-key-uploader [data-testid=stFileChip]", has_text=name)
+    chip.wait_for()
+    chip.locator("[data-testid=stFileChipIconSpinner]").wait_for(state="detached")
+
+
 def drop_in_first_run(page: Any) -> Any:
     """The uploader's file input, as soon as it is in the page: the first run is still going
     (the models load after the uploader is drawn; the chat input, drawn last, is not there yet),
@@ -135,18 +149,11 @@ def test_an_upload_survives_leaving_the_page_or_asking_during_it(
     bridge = make_pdf(tmp_path / "bridge.pdf", BRIDGE_PAGES)
     expect = playwright_api.expect
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
-        page.set_default_timeout(120_000)
+        browser, page = open_page(p)
         page.goto(app_url)
         uploader = drop_in_first_run(page)
         uploader.set_input_files(str(pdf))
-        # Sent: its chip's spinner is gone (a page left while the browser still sends a file
-        # loses it in the browser; the app never hears of it). Then leave at once.
-        page.locator(".st-key-uploader [data-testid=stFileChip]").wait_for()
-        page.locator(".st-key-uploader [data-testid=stFileChipIconSpinner]").wait_for(
-            state="detached"
-        )
+        wait_sent(page, "astronomy.pdf")  # then leave at once
         page.get_by_role("link", name="Evaluate answers").click()
         page.get_by_role("heading", name="Evaluate answers").wait_for()
         page.get_by_role("link", name="Chat").click()
@@ -154,12 +161,9 @@ def test_an_upload_survives_leaving_the_page_or_asking_during_it(
         expect(page.get_by_text("already indexed")).to_have_count(0)
 
         uploader.set_input_files(str(bridge))
-        # Sent (its chip's spinner gone: on a loaded machine the upload itself takes a while),
-        # then asked about once it is read and being embedded (or, on a machine too quick to
-        # see that, done).
-        chip = page.locator(".st-key-uploader [data-testid=stFileChip]", has_text="bridge.pdf")
-        chip.wait_for()
-        chip.locator("[data-testid=stFileChipIconSpinner]").wait_for(state="detached")
+        # Sent (on a loaded machine the upload itself takes a while), then asked about once it
+        # is read and being embedded (or, on a machine too quick to see that, done).
+        wait_sent(page, "bridge.pdf")
         page.wait_for_function(EMBEDDING_OR_DONE)
         chat = page.locator(".st-key-chat_input textarea")
         chat.fill("How long is the Kestrel bridge?")
@@ -208,9 +212,7 @@ def test_a_conversation_survives_a_restart_of_the_server_and_exports(tmp_path: P
     env.update(RAG_DATA_DIR=str(tmp_path / "data"), RAG_LLM__TEMPERATURE="0")
     question = "Who founded the Lumora Observatory?"
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
-        page.set_default_timeout(120_000)
+        browser, page = open_page(p)
         url, command = served_at(free_port())
         with running(command, f"{url}/_stcore/health", tmp_path / "ui1.log", env=env, timeout_s=90):
             page.goto(url)
