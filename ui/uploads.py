@@ -118,9 +118,10 @@ def ingest_waiting(service: RagService, language: str) -> None:
     then draw the reports not drawn yet."""
     state = st.session_state
     reports: list[IngestReport] = state.setdefault("upload_reports", [])
-    if state.get("upload_reports_drawn"):  # a run drew them whole: this one does not
-        reports.clear()  # in place: a job holds this list
-        state.upload_reports_drawn = False
+    # The reports an earlier run drew whole go; one a job added since is still to draw (a
+    # job appends, so the drawn ones are the first ones). In place: a job holds this list.
+    del reports[: state.get("upload_reports_drawn", 0)]
+    state.upload_reports_drawn = 0
     waiting: dict[str, tuple[str, bytes]] = state.setdefault("waiting_uploads", {})
     while True:
         with _STARTING:
@@ -133,9 +134,10 @@ def ingest_waiting(service: RagService, language: str) -> None:
         state.upload_job = None
         if job.error is not None:
             raise job.error
-    for report in list(reports):
+    drawn = list(reports)
+    for report in drawn:
         draw_report(report, language)
-    state.upload_reports_drawn = bool(reports)
+    state.upload_reports_drawn = len(drawn)
 
 
 def follow(job: Job, language: str) -> None:
