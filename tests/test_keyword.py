@@ -1,14 +1,16 @@
 """BM25 over the chunks: tokenization, and staying in step with Chroma through every change."""
 
+import sqlite3
 from pathlib import Path
 
 import pytest
+from langchain_core.documents import Document
 
 from rag_app.service import RagService
 from rag_app.settings import Settings
 from tests.conftest import BagOfWordsEmbeddings
 from tests.pdfs import make_pdf
-from vectorstore.keyword import tokenize
+from vectorstore.keyword import KeywordIndex, tokenize
 
 
 def test_tokenize_spanish_and_english() -> None:
@@ -82,3 +84,46 @@ def test_any_strategy_as_a_langchain_retriever(service: RagService, course_pdf: 
     docs = service.as_retriever("bm25", k=2).invoke("Brindlemoor")
     assert docs and (docs[0].metadata["source"], docs[0].metadata["page"]) == ("astronomy.pdf", 2)
     assert 0 < len(docs) <= 2 and "score" in docs[0].metadata
+
+
+def _chunk(doc_id: str, index: int, page: int, text: str) -> Document:
+    return Document(
+        id=f"{doc_id}-{index:06d}",
+        page_content=text,
+        metadata={"doc_id": doc_id, "page": page, "source": f"{doc_id}.pdf"},
+    )
+
+
+def test_page_search_scores_a_page_by_all_its_chunks(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "keywords.sqlite")
+    index.add(
+        [
+            # page 1 of "a": the title in one chunk, the finding in the next
+            _chunk("a", 0, 1, "Vitamin D deficiency and bone density in older adults."),
+            _chunk("a", 1, 1, "Fracture rates fell after supplementation in the cohort."),
+            _chunk("a", 2, 2, "Funding and acknowledgements."),
+            # "b" mentions one of the words, in a single short chunk
+            _chunk("b", 0, 1, "Fracture fracture healing in athletes."),
+        ]
+    )
+    pages = index.search_pages("vitamin D supplementation fracture", 5)
+    assert pages[0][0] == ["a-000000", "a-000001"]  # the page, as its chunks in order
+    assert ["a-000002"] not in [chunks for chunks, _ in pages]  # the other page has no word
+    assert index.search_pages("vitamin", 5, excluded=["a"]) == []
+    assert [c for c, _ in index.search_pages("fracture", 5, only=["b"])] == [["b-000000"]]
+    index.close()
+
+
+def test_an_index_from_before_page_search_is_rebuilt(settings: Settings, course_pdf: Path) -> None:
+    first = RagService(settings, embeddings=BagOfWordsEmbeddings())
+    first.ingest([course_pdf])
+    db = first.store.keyword.path
+    first.store.keyword.close()
+    with sqlite3.connect(db) as old:  # what an earlier version wrote: no page column
+        old.execute("ALTER TABLE chunks DROP COLUMN page")
+
+    again = RagService(settings, embeddings=BagOfWordsEmbeddings())
+    assert "predates page search" in (again.store.sync_keyword() or "")
+    found = again.store.page_search("Brindlemoor", 3)
+    assert found and {doc.metadata["page"] for doc, _ in found} == {2}
+    assert again.store.keyword.count() == again.store.chunks.count()

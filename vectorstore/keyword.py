@@ -4,6 +4,11 @@ Tokens are stored in SQLite (plain text, no pickle) beside the Chroma data and c
 same operations as the chunks (see ``DocumentStore``); the BM25 matrices (``bm25s``) are built in
 memory from them on first search and rebuilt when the stored generation changes.
 
+Two indexes are built from the same tokens: one over chunks, and one over pages (all the chunks
+of a page as one text; a section in formats without pages). A page-level score finds the page
+whose words are spread over several chunks (a title in the first chunk, the claim in the
+third), which chunk-level BM25 misses: docs/RETRIEVAL.md measures what it adds to hybrid.
+
 Tokenization works for Spanish and English: words of two or more letters, lower-cased, without
 the stopwords of either language, stemmed with the Snowball stemmer of the chunk's language, and
 finally stripped of accents so "fotosíntesis" and "fotosintesis" meet. Queries, too short to
@@ -15,12 +20,64 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from langchain_core.documents import Document
 
 from rag_app.text import query_tokens, tokenize
+
+
+@dataclass(frozen=True)
+class _Built:
+    """The in-memory BM25 models of one stored generation."""
+
+    generation: int
+    chunks: Any  # bm25s.BM25 over chunks
+    ids: list[str]  # chunk ids, in the chunk model's order
+    owners: list[str]  # the document id of each chunk
+    pages: Any  # bm25s.BM25 over pages
+    page_owners: list[str]  # the document id of each page
+    page_chunks: list[list[str]]  # the chunk ids of each page
+
+
+def _bm25(corpus: list[list[str]]) -> Any:
+    import bm25s
+
+    model = bm25s.BM25()
+    if corpus:
+        model.index(corpus, show_progress=False)
+    return model
+
+
+def _retrieve(
+    model: Any, query: str, owners: Sequence[str], k: int, excluded: Sequence[str], only: Any
+) -> list[tuple[int, float]]:
+    """(position, score) of the best k units of a model whose owner is neither ``excluded``
+    nor, when ``only`` is given, outside it (masked before the top k)."""
+    import numpy as np
+
+    vocabulary = getattr(model, "vocab_dict", None) or {}
+    terms = [t for t in query_tokens(query) if t in vocabulary]
+    if not owners or not terms or k <= 0:
+        return []
+    banned, allowed = set(excluded), None if only is None else set(only)
+    mask = (
+        np.fromiter(
+            (o not in banned and (allowed is None or o in allowed) for o in owners),
+            dtype=np.float32,
+            count=len(owners),
+        )
+        if banned or allowed is not None
+        else None
+    )
+    if mask is not None and not mask.any():
+        return []
+    found, scores = model.retrieve(
+        [terms], k=min(k, len(owners)), show_progress=False, weight_mask=mask, n_threads=1
+    )
+    return [(int(i), float(s)) for i, s in zip(found[0], scores[0], strict=True) if s > 0]
 
 
 class KeywordIndex:
@@ -31,8 +88,11 @@ class KeywordIndex:
         with self._db:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS chunks "
-                "(id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, tokens TEXT NOT NULL)"
+                "(id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, tokens TEXT NOT NULL, page INTEGER)"
             )
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+            if "page" not in columns:  # an index from before page search: rows get NULL
+                self._db.execute("ALTER TABLE chunks ADD COLUMN page INTEGER")
             self._db.execute("CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id)")
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (generation INTEGER NOT NULL)")
             if self._db.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 0:
@@ -40,16 +100,24 @@ class KeywordIndex:
             self._db.execute("CREATE TABLE IF NOT EXISTS registry_meta (version INTEGER NOT NULL)")
             if self._db.execute("SELECT COUNT(*) FROM registry_meta").fetchone()[0] == 0:
                 self._db.execute("INSERT INTO registry_meta VALUES (0)")
-        self._built: tuple[int, Any, list[str], list[str]] | None = None
+        self._built: _Built | None = None
 
     # -- writing --------------------------------------------------------------------------
     def add(self, chunks: Sequence[Document]) -> None:
         rows = [
-            (str(c.id), str(c.metadata["doc_id"]), " ".join(tokenize(c.page_content)))
+            (
+                str(c.id),
+                str(c.metadata["doc_id"]),
+                " ".join(tokenize(c.page_content)),
+                int(c.metadata.get("page") or 0),
+            )
             for c in chunks
         ]
         with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?)", rows)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO chunks (id, doc_id, tokens, page) VALUES (?, ?, ?, ?)",
+                rows,
+            )
             self._db.execute("UPDATE meta SET generation = generation + 1")
 
     def delete_document(self, doc_id: str) -> None:
@@ -87,6 +155,10 @@ class KeywordIndex:
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
+    def lacks_pages(self) -> bool:
+        """Rows written before page search (no page number): the index needs a rebuild."""
+        return bool(self._db.execute("SELECT 1 FROM chunks WHERE page IS NULL LIMIT 1").fetchone())
+
     def owners(self) -> dict[str, str]:
         """Every chunk id with the id of its document."""
         return dict(self._db.execute("SELECT id, doc_id FROM chunks").fetchall())
@@ -94,18 +166,24 @@ class KeywordIndex:
     def _generation(self) -> int:
         return int(self._db.execute("SELECT generation FROM meta").fetchone()[0])
 
-    def _model(self) -> tuple[Any, list[str], list[str]]:
-        import bm25s
-
+    def _model(self) -> _Built:
         with self._lock:
             generation = self._generation()
-            if self._built is None or self._built[0] != generation:
-                rows = self._db.execute("SELECT id, doc_id, tokens FROM chunks").fetchall()
-                model = bm25s.BM25()
-                if rows:
-                    model.index([r[2].split() for r in rows], show_progress=False)
-                self._built = (generation, model, [r[0] for r in rows], [r[1] for r in rows])
-            return self._built[1], self._built[2], self._built[3]
+            if self._built is None or self._built.generation != generation:
+                rows = self._db.execute("SELECT id, doc_id, tokens, page FROM chunks").fetchall()
+                pages: dict[tuple[str, int], list[int]] = {}
+                for position, row in enumerate(rows):
+                    pages.setdefault((row[1], row[3] or 0), []).append(position)
+                self._built = _Built(
+                    generation,
+                    _bm25([r[2].split() for r in rows]),
+                    [r[0] for r in rows],
+                    [r[1] for r in rows],
+                    _bm25([[t for i in at for t in rows[i][2].split()] for at in pages.values()]),
+                    [doc_id for doc_id, _ in pages],
+                    [[rows[i][0] for i in at] for at in pages.values()],
+                )
+            return self._built
 
     def search(
         self,
@@ -116,29 +194,22 @@ class KeywordIndex:
     ) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best k chunks outside the documents ``excluded`` and,
         when ``only`` is given, inside those documents (masked before the top k)."""
-        import numpy as np
+        built = self._model()
+        found = _retrieve(built.chunks, query, built.owners, k, excluded, only)
+        return [(built.ids[i], score) for i, score in found]
 
-        model, ids, owners = self._model()
-        vocabulary = getattr(model, "vocab_dict", None) or {}
-        terms = [t for t in query_tokens(query) if t in vocabulary]
-        if not ids or not terms or k <= 0:
-            return []
-        banned, allowed = set(excluded), None if only is None else set(only)
-        mask = (
-            np.fromiter(
-                (o not in banned and (allowed is None or o in allowed) for o in owners),
-                dtype=np.float32,
-                count=len(ids),
-            )
-            if banned or allowed is not None
-            else None
-        )
-        if mask is not None and not mask.any():
-            return []
-        found, scores = model.retrieve(
-            [terms], k=min(k, len(ids)), show_progress=False, weight_mask=mask, n_threads=1
-        )
-        return [(ids[int(i)], float(s)) for i, s in zip(found[0], scores[0], strict=True) if s > 0]
+    def search_pages(
+        self,
+        query: str,
+        k: int,
+        excluded: Sequence[str] = (),
+        only: Sequence[str] | None = None,
+    ) -> list[tuple[list[str], float]]:
+        """The best k pages as (their chunk ids, the page's BM25 score); documents ``excluded``
+        and ``only`` as in ``search``."""
+        built = self._model()
+        found = _retrieve(built.pages, query, built.page_owners, k, excluded, only)
+        return [(built.page_chunks[i], score) for i, score in found]
 
     def close(self) -> None:
         self._db.close()

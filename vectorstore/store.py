@@ -138,6 +138,22 @@ class DocumentStore:
         docs = {d.id: d for d in self.chunks.get([chunk_id for chunk_id, _ in hits])}
         return [(docs[i], score) for i, score in hits if i in docs]
 
+    def page_search(
+        self,
+        query: str,
+        k: int,
+        pending: Sequence[str] | None = None,
+        only: Sequence[str] | None = None,
+    ) -> list[tuple[Document, float]]:
+        """Every chunk of the BM25 top-k pages, each with its page's score (pending and
+        ``only`` as in ``keyword_search``)."""
+        self.sync_keyword()
+        pages = self.keyword.search_pages(
+            query, k, self.pending() if pending is None else pending, only
+        )
+        docs = {d.id: d for d in self.chunks.get([c for chunks, _ in pages for c in chunks])}
+        return [(docs[c], score) for chunks, score in pages for c in chunks if c in docs]
+
     # -- repair ---------------------------------------------------------------------------
     def sync_keyword(self) -> str | None:
         """Bring the keyword index in step with Chroma: rebuilt whole when it is missing,
@@ -148,6 +164,9 @@ class DocumentStore:
         if self.keyword.count() == 0 and self.chunks.count():
             self.keyword.replace_all(self.chunks.all_chunks())
             return "keyword index was missing: rebuilt it from the vector store"
+        if self.keyword.lacks_pages():
+            self.keyword.replace_all(self.chunks.all_chunks())
+            return "keyword index predates page search: rebuilt it from the vector store"
         indexed = set(self.keyword.owners().values())
         ready = {r.doc_id for r in self.registry.all(status="ready")}
         pending = set(self.pending())
