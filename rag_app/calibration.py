@@ -6,8 +6,11 @@ about 0.0-0.3 and the answering passage 0.5-0.8, multilingual-e5-small gives the
 each embedder (by the name its store records, ``models.embedder_name``) has its own, and a
 setting left empty takes it. Where each value comes from:
 
-- ``dense_weight``: bench/fusion_study.py on XQuAD es, en, both cross-language sets and SciFact
-  (docs/RETRIEVAL.md, "How hybrid fuses").
+- ``dense_weight`` / ``dense_weight_across`` / ``page_share``: bench/fusion_study.py on XQuAD
+  es, en, both cross-language sets and SciFact (docs/RETRIEVAL.md, "How hybrid fuses"): the
+  dense list's share for a question in the documents' language and across languages, and the
+  share of the keyword part scored over whole pages rather than chunks (within a language;
+  across languages BM25 finds only names and numbers, best matched chunk by chunk).
 - ``relevance_threshold`` / ``relevance_margin``: bench/relevance_study.py (e5) and
   bench/threshold_study.py (MiniLM; docs/RELEVANCE_THRESHOLD.md): keep the answering paragraph
   for as many questions as any margin does, with as few other passages as possible.
@@ -32,10 +35,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag_app.retrieval import Fusion, Weights
+
 
 @dataclass(frozen=True)
 class Calibration:
     dense_weight: float
+    dense_weight_across: float
+    page_share: float
     relevance_threshold: float
     relevance_margin: float
     evidence_bar: float
@@ -43,9 +50,17 @@ class Calibration:
     cosine_floor: float  # the embedder's cosine for unrelated text: rescaled to 0
     bar_reads_meaning: bool  # the abstention bar reads the evidence's meaning match too
 
+    def fusion(self) -> Fusion:
+        return Fusion(
+            Weights.split(self.dense_weight, self.page_share),
+            Weights.split(self.dense_weight_across, 0.0),
+        )
+
 
 MINILM = Calibration(
     dense_weight=0.3,
+    dense_weight_across=0.3,  # it does not read Spanish: no cross-language retrieval to weigh
+    page_share=0.0,  # not measured with this embedder
     relevance_threshold=0.2,
     relevance_margin=0.2,
     evidence_bar=0.26,
@@ -54,7 +69,9 @@ MINILM = Calibration(
     bar_reads_meaning=False,
 )
 E5_SMALL = Calibration(
-    dense_weight=0.7,
+    dense_weight=0.5,
+    dense_weight_across=0.7,
+    page_share=0.7,
     relevance_threshold=0.7,
     relevance_margin=0.06,
     evidence_bar=0.29,

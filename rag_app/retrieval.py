@@ -82,6 +82,55 @@ def convex_fusion(
     return sorted(totals, key=lambda item: -totals[item])
 
 
+@dataclass(frozen=True)
+class Weights:
+    """Shares of hybrid's ranked lists in the fusion: dense, chunk BM25, page BM25."""
+
+    dense: float
+    chunks: float
+    pages: float = 0.0
+
+    @classmethod
+    def split(cls, dense: float, page_share: float) -> Weights:
+        """``dense`` for the dense list; the rest to BM25, ``page_share`` of it over pages."""
+        return cls(dense, (1.0 - dense) * (1.0 - page_share), (1.0 - dense) * page_share)
+
+    def of(self, name: str) -> float:
+        """The share of a list by its name ("dense#1", "bm25", "pages#2"...)."""
+        kind = name.split("#")[0]
+        return {"dense": self.dense, "bm25": self.chunks, "pages": self.pages}.get(kind, 0.0)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """Hybrid's weights for a question in the documents' language and across languages.
+
+    Keyword search cannot cross languages: a Spanish question on English passages gets BM25
+    hits on names and numbers only, so there dense leads (docs/RETRIEVAL.md measures both)."""
+
+    within: Weights
+    across: Weights
+
+    def weights(self, across: bool) -> Weights:
+        return self.across if across else self.within
+
+
+LANGUAGE_SAMPLE = 5  # top dense chunks whose language is compared with the question's
+
+
+def asked_across_languages(question: str, passages: Sequence[Document]) -> bool:
+    """Whether most of the top passages that show a language are in another language than
+    the question (``passages``: the question's dense top hits)."""
+    from rag_app.text import detect_language, language_of
+
+    asked = detect_language(question)
+    known = [lang for p in passages[:LANGUAGE_SAMPLE] if (lang := language_of(p.page_content))]
+    return sum(lang != asked for lang in known) * 2 > len(known) > 0
+
+
+DEFAULT_FUSION = Fusion(Weights(0.3, 0.7), Weights(0.3, 0.7))
+
+
 @dataclass
 class Hit:
     doc: Document
@@ -110,6 +159,9 @@ class Backend(Protocol):
     ) -> list[tuple[Document, float, list[float] | None]]: ...
 
     def keyword(self, query: str, k: int) -> list[tuple[Document, float]]: ...
+
+    def pages(self, query: str, k: int) -> list[tuple[Document, float]]:
+        """Every chunk of the BM25 top-k pages, with its page's score."""
 
     def cosine(self, vector: Sequence[float], docs: Sequence[Document]) -> list[float]: ...
 
@@ -140,10 +192,12 @@ Lists = dict[str, list[tuple["Document", float]]]  # ranked (chunk, score) per r
 class Retriever:
     """Runs a named strategy over a backend; LLM text comes from ``generate``."""
 
-    def __init__(self, backend: Backend, generate: Generate, dense_weight: float = 0.3) -> None:
+    def __init__(
+        self, backend: Backend, generate: Generate, fusion: Fusion = DEFAULT_FUSION
+    ) -> None:
         self.backend = backend
         self.generate = generate
-        self.dense_weight = dense_weight
+        self.fusion = fusion
 
     def run(self, strategy: str, question: str, k: int) -> Retrieved:
         vector = self.backend.embed(question)
@@ -153,8 +207,15 @@ class Retriever:
     def dense(self, vector: Sequence[float], k: int) -> list[tuple[Document, float]]:
         return [(d, s) for d, s, _ in self.backend.dense(vector, k)]
 
-    def fuse(self, vector: Sequence[float], lists: Lists, k: int, trace: Trace) -> Retrieved:
-        """The top ``k`` of the lists: score fusion when BM25 is among them (hybrid), rank
+    def fuse(
+        self,
+        vector: Sequence[float],
+        lists: Lists,
+        k: int,
+        trace: Trace,
+        weights: Weights | None = None,
+    ) -> Retrieved:
+        """The top ``k`` of the lists: score fusion by ``weights`` when given (hybrid), rank
         fusion of dense lists otherwise (one per query)."""
         docs: dict[str, Document] = {}
         scores: dict[str, dict[str, float]] = {}
@@ -166,12 +227,8 @@ class Retriever:
                 scores.setdefault(key, {})[name] = round(score, 4)
                 ranks.setdefault(key, {})[name] = rank
         ids = {n: [(str(d.id), s) for d, s in found] for n, found in lists.items()}
-        if any(n.startswith("bm25") for n in lists):
-            weights = {
-                n: self.dense_weight if n.startswith("dense") else 1.0 - self.dense_weight
-                for n in lists
-            }
-            order = convex_fusion(ids, weights)[:k]
+        if weights is not None:
+            order = convex_fusion(ids, {n: weights.of(n) for n in lists})[:k]
         else:
             order = rrf({n: [i for i, _ in found] for n, found in ids.items()})[:k]
         chosen = [docs[key] for key in order]
@@ -255,29 +312,36 @@ class MaximalMarginalRelevance(Strategy):
 
 
 class Hybrid(Strategy):
-    """BM25 and dense for the question (and, in the multi-query strategies, for each of the
-    LLM's rephrasings); fused."""
+    """Dense and BM25 (over chunks, and over pages) for the question, and in the multi-query
+    strategies for each of the LLM's rephrasings; fused by normalised score with the weights
+    for a question in the documents' language or across languages."""
 
-    name, summary = "hybrid", "BM25 and dense, fused by their normalised scores"
+    name, summary = "hybrid", "dense and BM25 (chunks and pages), fused by normalised scores"
     rephrase: ClassVar[bool] = False  # search the LLM's rephrasings too
     keywords: ClassVar[bool] = True  # BM25 beside dense
 
-    def lists(
+    def run(
         self, retriever: Retriever, question: str, vector: Sequence[float], k: int, trace: Trace
-    ) -> Lists:
+    ) -> Retrieved:
         queries = [question]
         if self.rephrase:
             queries += parse_queries(retriever.generate("multi-query", question), question)
             trace.queries = queries
         fetch = fetch_size(k)
-        lists: Lists = {}
+        lists: Lists = {"dense": retriever.dense(vector, fetch)}
+        weights = None
+        if self.keywords:
+            across = asked_across_languages(question, [d for d, _ in lists["dense"]])
+            weights = retriever.fusion.weights(across)
         for i, query in enumerate(queries):
             tag = "" if i == 0 else f"#{i}"
-            searched = vector if i == 0 else retriever.backend.embed(query)
-            lists[f"dense{tag}"] = retriever.dense(searched, fetch)
-            if self.keywords:
+            if i:
+                lists[f"dense{tag}"] = retriever.dense(retriever.backend.embed(query), fetch)
+            if weights is not None:
                 lists[f"bm25{tag}"] = retriever.backend.keyword(query, fetch)
-        return lists
+                if weights.pages > 0:
+                    lists[f"pages{tag}"] = retriever.backend.pages(query, fetch)
+        return retriever.fuse(vector, lists, k, trace, weights)
 
 
 class MultiQuery(Hybrid):

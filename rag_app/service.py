@@ -300,7 +300,7 @@ class RagService:
         retriever = Retriever(
             StoreBackend(self.store, self.embeddings, checked.pending, checked.only),
             self._generate,
-            dense_weight=self.tuned().dense_weight,
+            self.tuned().fusion(),
         )
         found = retriever.run(checked.strategy, question, k or self.settings.retrieval.k)
         sources = [
@@ -499,6 +499,7 @@ class RagService:
         retrieval, answer = self.settings.retrieval, self.settings.answer
         chosen = {
             "dense_weight": retrieval.dense_weight,
+            "dense_weight_across": retrieval.dense_weight,
             "relevance_threshold": retrieval.relevance_threshold,
             "relevance_margin": retrieval.relevance_margin,
             "evidence_bar": answer.evidence_threshold,
@@ -607,6 +608,9 @@ class StoreBackend:
 
     def keyword(self, query: str, k: int) -> list[tuple[Document, float]]:
         return self.store.keyword_search(query, k, self.pending, self.only)
+
+    def pages(self, query: str, k: int) -> list[tuple[Document, float]]:
+        return self.store.page_search(query, k, self.pending, self.only)
 
     def cosine(self, vector: Sequence[float], docs: Sequence[Document]) -> list[float]:
         stored = self.store.chunks.vectors([str(d.id) for d in docs])

@@ -171,9 +171,10 @@ class RetrievalSettings(BaseModel):
         default=None,
         ge=0.0,
         le=1.0,
-        description="Share of the dense score in hybrid fusion (BM25 gets the rest). Empty: the "
-        "value measured for the embedder (0.7 for multilingual-e5-small, 0.3 for "
-        "all-MiniLM-L6-v2; docs/RETRIEVAL.md).",
+        description="Share of the dense score in hybrid fusion (BM25 over chunks and pages gets "
+        "the rest). Empty: the values measured for the embedder (multilingual-e5-small: 0.5 "
+        "for a question in the documents' language, 0.7 across languages; all-MiniLM-L6-v2: "
+        "0.3; docs/RETRIEVAL.md).",
     )
     condense_followups: bool = Field(
         default=True,

@@ -1,7 +1,17 @@
 from dataclasses import dataclass
 
+from langchain_core.documents import Document
+
 from rag_app.prompts import format_history, usable_rewrite
-from rag_app.retrieval import convex_fusion, parse_queries, rrf, select_relevant
+from rag_app.retrieval import (
+    Fusion,
+    Weights,
+    asked_across_languages,
+    convex_fusion,
+    parse_queries,
+    rrf,
+    select_relevant,
+)
 
 
 @dataclass
@@ -73,3 +83,22 @@ def test_convex_fusion_keeps_a_confident_retriever_ahead() -> None:
     assert convex_fusion(lists, {"dense": 0.3, "bm25": 0.7})[0] == "b"
     assert convex_fusion(lists, {"dense": 1.0, "bm25": 0.0})[0] == "a"
     assert convex_fusion({"one": [("x", 3.0), ("y", 3.0)]}, {}) == ["x", "y"]  # equal scores
+
+
+def test_fusion_weights_split_and_switch_on_the_question_language() -> None:
+    within = Weights.split(0.5, 0.7)
+    assert (within.dense, round(within.chunks, 3), round(within.pages, 3)) == (0.5, 0.15, 0.35)
+    assert within.of("dense#2") == 0.5 and within.of("pages#1") == within.pages
+    fusion = Fusion(within, Weights.split(0.7, 0.0))
+    assert fusion.weights(across=True).pages == 0.0 and fusion.weights(across=False) is within
+
+    english = [
+        Document(page_content="The cell wall of the plant is made of cellulose and pectin.")
+    ] * 5
+    spanish = [Document(page_content="La pared de la célula vegetal es de celulosa y pectina.")] * 5
+    assert asked_across_languages("¿De qué está hecha la pared celular?", english)
+    assert not asked_across_languages("¿De qué está hecha la pared celular?", spanish)
+    assert not asked_across_languages("What is the cell wall made of?", english)
+    assert asked_across_languages("What is the cell wall made of?", spanish)
+    # passages too short to show a language say nothing
+    assert not asked_across_languages("What is it?", [Document(page_content="42 mm")])

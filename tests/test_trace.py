@@ -34,7 +34,7 @@ def test_an_answer_keeps_its_json_shape(settings: Settings) -> None:
     assert set(data) == ANSWER_KEYS
     trace = data["trace"]
     assert set(trace) == TRACE_KEYS  # no "hypothetical": this strategy wrote none
-    assert trace["strategy"] == "hybrid" and trace["retrievers"] == ["dense", "bm25"]
+    assert trace["strategy"] == "hybrid" and trace["retrievers"] == ["dense", "bm25", "pages"]
     first = trace["candidates"][0]
     assert set(first) == {"rank", "source", "page", "score", "retrievers", "used"}
     assert (first["rank"], first["source"], first["page"], first["used"]) == (1, "lumora", 1, True)
