@@ -212,6 +212,12 @@ def main() -> None:
     parser.add_argument("--config", type=Path, help="settings file naming the embedder")
     parser.add_argument("--whole", action="store_true", help="add whole-document BM25 fusions")
     parser.add_argument("--pages", action="store_true", help="add page-level BM25 fusions")
+    parser.add_argument(
+        "--depth",
+        type=int,
+        default=10,
+        help="fused chunks read before the first 10 distinct documents/pages are scored",
+    )
     args = parser.parse_args()
     corpus = load_squad(args.squad) if args.squad else load_beir(args.beir, args.split)
     base = load_settings(args.config, data_dir=default_cache_root())
@@ -224,6 +230,8 @@ def main() -> None:
     owner: dict[str, tuple[str, int]] = {}
     queries = corpus.queries[: args.limit]
     fetched: list[Lists] = []
+    depth = args.depth
+    across: list[bool] = []  # the question's language is not most of the top dense chunks'
     for query in queries:
         dense = backend.dense(backend.embed(query.text), FETCH)
         bm25 = backend.keyword(query.text, FETCH)
@@ -231,6 +239,9 @@ def main() -> None:
             page = int(doc.metadata["page"]) if corpus.by_page else 0
             owner[str(doc.id)] = (str(doc.metadata["source"]), page)
         asked = detect_language(query.text)
+        found = [language_of(d.page_content) for d, _, _ in dense[:5]]
+        known = [lang for lang in found if lang is not None]
+        across.append(bool(known) and sum(lang != asked for lang in known) * 2 > len(known))
         fetched.append(
             (
                 [(str(d.id), s) for d, s, _ in dense],
@@ -242,12 +253,12 @@ def main() -> None:
     print("| fusion | nDCG@10 | R@5 | MRR@10 |\n|---|---|---|---|")
     for name, fuse in FUSIONS.items():
         rows = [
-            score_query([owner[i] for i in fuse(lists)[:10]], q.relevant)
+            score_query([owner[i] for i in fuse(lists)[:depth]], q.relevant)
             for q, lists in zip(queries, fetched, strict=True)
         ]
         report(name, rows)
     if args.pages:
-        study_pages(corpus, service, queries, fetched, owner)
+        study_pages(corpus, service, queries, fetched, owner, args.depth, across)
     if not args.whole:
         return
     search = whole_document_bm25(corpus.documents)
@@ -265,6 +276,8 @@ def study_pages(
     queries: list[Any],
     fetched: list[Lists],
     owner: dict[str, tuple[str, int]],
+    depth: int,
+    across: list[bool],
 ) -> None:
     """Chunk-level fusion of dense, chunk BM25 and page BM25 (each chunk scored by its page)."""
     on_page: dict[tuple[str, int], list[str]] = {}
@@ -283,8 +296,28 @@ def study_pages(
         for q, lists, paged in zip(queries, fetched, pages, strict=True):
             found = {"d": lists[0], "c": lists[1], "p": paged}
             ranked = convex_fusion(found, {"d": dense, "c": chunk, "p": page})
-            rows.append(score_query([owner[i] for i in ranked[:10]], q.relevant))
+            rows.append(score_query([owner[i] for i in ranked[:depth]], q.relevant))
         report(name, rows)
+    print(f"questions judged across languages: {sum(across)} of {len(across)}")
+    for name, (same, other) in SWITCHED.items():
+        rows = []
+        for q, lists, paged, cross in zip(queries, fetched, pages, across, strict=True):
+            found = {"d": lists[0], "c": lists[1], "p": paged}
+            dense, chunk, page = other if cross else same
+            ranked = convex_fusion(found, {"d": dense, "c": chunk, "p": page})
+            rows.append(score_query([owner[i] for i in ranked[:depth]], q.relevant))
+        report(name, rows)
+
+
+SWITCHED = {  # (weights within a language, weights across languages)
+    "switch: 0.5/0.15/0.35, across 0.7/0.3/0": ((0.5, 0.15, 0.35), (0.7, 0.3, 0.0)),
+    "switch: 0.5/0/0.5, across 0.7/0.3/0": ((0.5, 0.0, 0.5), (0.7, 0.3, 0.0)),
+    "switch: 0.4/0.2/0.4, across 0.7/0.3/0": ((0.4, 0.2, 0.4), (0.7, 0.3, 0.0)),
+    "switch: 0.5/0.25/0.25, across 0.7/0.3/0": ((0.5, 0.25, 0.25), (0.7, 0.3, 0.0)),
+    "switch: 0.6/0.1/0.3, across 0.7/0.3/0": ((0.6, 0.1, 0.3), (0.7, 0.3, 0.0)),
+    "switch: 0.5/0.15/0.35, across 0.8/0.2/0": ((0.5, 0.15, 0.35), (0.8, 0.2, 0.0)),
+    "switch: 0.5/0.15/0.35, across 0.7/0.15/0.15": ((0.5, 0.15, 0.35), (0.7, 0.15, 0.15)),
+}
 
 
 def report(name: str, rows: list[dict[str, float]]) -> None:
