@@ -134,9 +134,8 @@ class DocumentStore:
         """BM25 top-k, never from a pending document (and only from ``only``'s documents when
         given); scores as BM25 gives them."""
         self.sync_keyword()
-        hits = self.keyword.search(query, k, self.pending() if pending is None else pending, only)
-        docs = {d.id: d for d in self.chunks.get([chunk_id for chunk_id, _ in hits])}
-        return [(docs[i], score) for i, score in hits if i in docs]
+        excluded = self.pending() if pending is None else pending
+        return self._scored(self.keyword.search(query, k, excluded, only))
 
     def page_search(
         self,
@@ -148,11 +147,14 @@ class DocumentStore:
         """Every chunk of the BM25 top-k pages, each with its page's score (pending and
         ``only`` as in ``keyword_search``)."""
         self.sync_keyword()
-        pages = self.keyword.search_pages(
-            query, k, self.pending() if pending is None else pending, only
-        )
-        docs = {d.id: d for d in self.chunks.get([c for chunks, _ in pages for c in chunks])}
-        return [(docs[c], score) for chunks, score in pages for c in chunks if c in docs]
+        excluded = self.pending() if pending is None else pending
+        pages = self.keyword.search_pages(query, k, excluded, only)
+        return self._scored([(c, score) for chunks, score in pages for c in chunks])
+
+    def _scored(self, hits: Sequence[tuple[str, float]]) -> list[tuple[Document, float]]:
+        """(chunk id, score) pairs as (chunk, score), skipping ids Chroma no longer has."""
+        docs = {d.id: d for d in self.chunks.get([chunk_id for chunk_id, _ in hits])}
+        return [(docs[i], score) for i, score in hits if i in docs]
 
     # -- repair ---------------------------------------------------------------------------
     def sync_keyword(self) -> str | None:
