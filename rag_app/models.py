@@ -220,11 +220,15 @@ class SentenceCache(Embeddings):
     """Keeps the vectors of the texts it embedded as passages: the evidence scorer and the
     answer check embed sentences of the same passages question after question (a course's
     questions come back to the same pages), and with e5 embedding them is most of the time of
-    an evidence answer. Queries are not cached (each question is new)."""
+    an evidence answer. It also keeps the last few questions it embedded as queries: retrieval
+    and the evidence scorer embed the same question one after the other."""
+
+    QUERIES = 16  # recent questions kept
 
     def __init__(self, embeddings: Embeddings, most: int = 8192) -> None:
         self._inner, self._most = embeddings, most
         self._vectors: OrderedDict[str, array[float]] = OrderedDict()
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -244,7 +248,16 @@ class SentenceCache(Embeddings):
         return [found[t].tolist() for t in texts]
 
     def embed_query(self, text: str) -> list[float]:
-        return self._inner.embed_query(text)
+        with self._lock:
+            if text in self._queries:
+                self._queries.move_to_end(text)
+                return list(self._queries[text])
+        vector = self._inner.embed_query(text)
+        with self._lock:
+            self._queries[text] = vector
+            while len(self._queries) > self.QUERIES:
+                self._queries.popitem(last=False)
+        return list(vector)
 
 
 def _folder_mb(path: Path) -> float | None:

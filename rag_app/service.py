@@ -298,7 +298,7 @@ class RagService:
     ) -> tuple[list[Source], Trace]:
         checked = checked or self._check_askable(question, strategy, documents)
         retriever = Retriever(
-            StoreBackend(self.store, self.embeddings, checked.pending, checked.only),
+            StoreBackend(self.store, self.sentence_embeddings, checked.pending, checked.only),
             self._generate,
             self.tuned().fusion(),
         )

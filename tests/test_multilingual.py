@@ -173,6 +173,28 @@ def test_sentence_cache_embeds_each_sentence_once_and_forgets_the_oldest() -> No
     assert cache.embed_query("hola") == inner.embed_query("hola")
 
 
+def test_sentence_cache_embeds_a_question_asked_again_once() -> None:
+    """Retrieval and the evidence scorer embed the same question back to back."""
+    from tests.conftest import BagOfWordsEmbeddings
+
+    asked: list[str] = []
+
+    class Counting(BagOfWordsEmbeddings):
+        def embed_query(self, text: str) -> list[float]:
+            asked.append(text)
+            return super().embed_query(text)
+
+    cache = models.SentenceCache(Counting())
+    first = cache.embed_query("¿quién fundó la universidad?")
+    first.append(0.0)  # a caller changing its copy does not change the remembered vector
+    again = cache.embed_query("¿quién fundó la universidad?")
+    assert asked == ["¿quién fundó la universidad?"] and again == first[:-1]
+    for i in range(models.SentenceCache.QUERIES):
+        cache.embed_query(f"otra pregunta {i}")  # the first question is now the oldest: dropped
+    cache.embed_query("¿quién fundó la universidad?")
+    assert asked.count("¿quién fundó la universidad?") == 2
+
+
 @needs_e5
 def test_bench_retrieval_takes_a_cross_language_squad_file(tmp_path: Path) -> None:
     """XQuAD's cross-language files are plain SQuAD: English paragraphs, Spanish questions."""
