@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -192,16 +193,24 @@ EMBEDDING_OR_DONE = """() => {
 }"""
 
 
-def evidence_comes_first(page: Any) -> bool:
+def evidence_comes_first(page: Any, settle_s: float = 10.0) -> bool:
     """The evidence block precedes the model's text in the page (DOM order) and sits above it
-    on screen."""
+    on screen. Measured again for up to ``settle_s`` while the page is still laying out (a
+    box read while the evidence grows and the text below has not moved yet overlaps; the
+    CI run of 2026-12-02 read one such instant): false only if it never holds."""
     evidence, answer = page.locator(".st-key-evidence-1"), page.locator(".st-key-assistant-1")
-    before = evidence.evaluate(
-        "(e, a) => Boolean(e.compareDocumentPosition(a) & Node.DOCUMENT_POSITION_FOLLOWING)",
-        answer.element_handle(),
-    )
-    top, below = evidence.bounding_box(), answer.bounding_box()
-    return bool(before) and top["y"] + top["height"] <= below["y"] + 1
+    deadline = time.monotonic() + settle_s
+    while True:
+        before = evidence.evaluate(
+            "(e, a) => Boolean(e.compareDocumentPosition(a) & Node.DOCUMENT_POSITION_FOLLOWING)",
+            answer.element_handle(),
+        )
+        top, below = evidence.bounding_box(), answer.bounding_box()
+        if bool(before) and top and below and top["y"] + top["height"] <= below["y"] + 1:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(250)
 
 
 def test_a_conversation_survives_a_restart_of_the_server_and_exports(tmp_path: Path) -> None:
