@@ -27,6 +27,10 @@ setting left empty takes it. Where each value comes from:
 - ``bar_reads_meaning``: whether that confidence includes the evidence's meaning match. It does
   for e5 (false abstentions about halved at the same off-topic count); MiniLM's cosine on
   Spanish is high for everything, so for it the confidence is the evidence score alone.
+- ``bar_reads_keywords``: whether that confidence, within a language, also reads how strongly
+  the collection's best page matches the question's words (``KeywordIndex.page_match``):
+  bench/abstention_study.py, e5 (false abstentions 5-10% -> 2-3% at no more off-topic questions
+  answered).
 
 An embedder not listed (a model folder of the user's) gets MiniLM's values until measured.
 """
@@ -49,6 +53,7 @@ class Calibration:
     evidence_bar_across: float
     cosine_floor: float  # the embedder's cosine for unrelated text: rescaled to 0
     bar_reads_meaning: bool  # the abstention bar reads the evidence's meaning match too
+    bar_reads_keywords: bool  # ...and the best page's keyword match (within a language)
 
     def fusion(self) -> Fusion:
         return Fusion(
@@ -67,6 +72,7 @@ MINILM = Calibration(
     evidence_bar_across=0.10,
     cosine_floor=0.0,
     bar_reads_meaning=False,
+    bar_reads_keywords=False,  # not measured with this embedder
 )
 E5_SMALL = Calibration(
     dense_weight=0.5,
@@ -74,10 +80,11 @@ E5_SMALL = Calibration(
     page_share=0.7,
     relevance_threshold=0.7,
     relevance_margin=0.06,
-    evidence_bar=0.29,
+    evidence_bar=0.305,
     evidence_bar_across=0.22,
     cosine_floor=0.76,
     bar_reads_meaning=True,
+    bar_reads_keywords=True,
 )
 CALIBRATIONS = {
     "bundled:all-MiniLM-L6-v2": MINILM,

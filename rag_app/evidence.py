@@ -20,8 +20,9 @@ A sentence that only restates the question (nothing new in it) cannot be the ans
 sentence is kept, and the next ones only while they score close to it.
 
 Whether the passages answer at all is a separate number, ``confidence``: the best sentence's
-score with its meaning match, which tells an off-topic question from an answerable one better
-than either alone (docs/EVALUATION.md, abstention).
+score with its meaning match and how strongly the collection's best page matches the
+question's words, which tells an off-topic question from an answerable one better than any
+of them alone (docs/EVALUATION.md, abstention).
 """
 
 from __future__ import annotations
@@ -352,17 +353,34 @@ def select_evidence(
     ]
 
 
+KEYWORD_SHARE = 0.25  # the keyword match's share of the confidence within a language
+KEYWORD_FULL = 2.0  # a page match (``KeywordIndex.page_match``) that counts in full
+
+
 def confidence(
-    evidence: Sequence[Evidence], across_languages: bool = False, with_meaning: bool = True
+    evidence: Sequence[Evidence],
+    across_languages: bool = False,
+    with_meaning: bool = True,
+    keyword_match: float | None = None,
 ) -> float:
     """How surely the evidence answers the question (0..1), what the abstention bar is set on:
     the mean of the best sentence's score and the closest meaning match among the quoted
     sentences. Across languages keywords cannot match, so there it is the meaning alone.
     ``with_meaning=False`` (an embedder whose cosine does not tell answerable from off-topic
-    questions; ``calibration.Calibration.bar_reads_meaning``): the best score alone."""
+    questions; ``calibration.Calibration.bar_reads_meaning``): the best score alone.
+    ``keyword_match`` (within a language, when the calibration reads it): how strongly the
+    best page of the whole collection matches the question's words, a quarter of the number,
+    full at ``KEYWORD_FULL`` (about two rare words on one page). A question on a topic the
+    documents lack matches only common words there, while its best sentence can still
+    look close; docs/EVALUATION.md measures what it does to both error rates."""
     if not evidence:
         return 0.0
     if not with_meaning:
         return evidence[0].score
     meaning = max(e.meaning for e in evidence)
-    return meaning if across_languages else (evidence[0].score + meaning) / 2
+    if across_languages:
+        return meaning
+    sure = (evidence[0].score + meaning) / 2
+    if keyword_match is None:
+        return sure
+    return (1 - KEYWORD_SHARE) * sure + KEYWORD_SHARE * min(1.0, keyword_match / KEYWORD_FULL)

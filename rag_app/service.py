@@ -390,7 +390,12 @@ class RagService:
         quoted_in = language_of(" ".join(e.text for e in quoted))
         across = quoted_in not in (None, language)
         bar = self.evidence_bar(across_languages=across)
-        sure = confidence(quoted, across, with_meaning=tuned.bar_reads_meaning)
+        match = (
+            self.store.page_match(standalone, checked.pending, checked.only)
+            if quoted and tuned.bar_reads_keywords and not across
+            else None
+        )
+        sure = confidence(quoted, across, tuned.bar_reads_meaning, match)
         if not quoted or sure < bar:
             sources, quoted = [], []
         retrieval_s = time.perf_counter() - started

@@ -223,7 +223,7 @@ class AnswerSettings(BaseModel):
         ge=0.0,
         le=1.0,
         description="Lowest evidence confidence (0..1: the best sentence's score and meaning "
-        "match) that counts as an answer; below it the app says the documents do not contain "
+        "match, and the best page's keyword match) that counts as an answer; below it the app says the documents do not contain "
         "one, without calling the model. Empty: the value calibrated for the embedder "
         "(docs/EVALUATION.md).",
     )

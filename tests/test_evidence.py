@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag_app.evidence import KEEP_WITHIN, Evidence, answer_type, confidence, select_evidence
+import pytest
+
+from rag_app.evidence import (
+    KEEP_WITHIN,
+    KEYWORD_FULL,
+    KEYWORD_SHARE,
+    Evidence,
+    answer_type,
+    confidence,
+    select_evidence,
+)
 from rag_app.verify import check_answer, evidence_answer
 from tests.conftest import BagOfWordsEmbeddings
 
@@ -116,6 +126,18 @@ def test_confidence_weighs_score_and_meaning_and_only_meaning_across_languages()
     # An embedder whose meaning match does not separate (MiniLM on Spanish): the score alone.
     assert confidence(quoted, with_meaning=False) == 0.4
     assert confidence(quoted, across_languages=True, with_meaning=False) == 0.4
+    # The best page's keyword match: its share of the confidence, full at KEYWORD_FULL, and
+    # not read across languages (keywords cannot match there).
+    rest = 1 - KEYWORD_SHARE
+    assert confidence(quoted, keyword_match=0.0) == pytest.approx(rest * 0.5)
+    assert confidence(quoted, keyword_match=KEYWORD_FULL / 2) == pytest.approx(
+        rest * 0.5 + KEYWORD_SHARE / 2
+    )
+    assert confidence(quoted, keyword_match=KEYWORD_FULL) == pytest.approx(
+        rest * 0.5 + KEYWORD_SHARE
+    )
+    assert confidence(quoted, keyword_match=10.0) == confidence(quoted, keyword_match=KEYWORD_FULL)
+    assert confidence(quoted, across_languages=True, keyword_match=KEYWORD_FULL) == 0.6
 
 
 def test_a_wrong_number_is_unsupported_and_the_evidence_is_the_answer() -> None:

@@ -114,6 +114,25 @@ def test_page_search_scores_a_page_by_all_its_chunks(tmp_path: Path) -> None:
     index.close()
 
 
+def test_page_match_is_strong_for_a_page_with_the_questions_rare_words(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "keywords.sqlite")
+    index.add(
+        [
+            _chunk("a", 0, 1, "Vitamin D supplementation lowered fracture rates in older adults."),
+            _chunk("b", 0, 1, "The study enrolled older adults in two cities."),
+            _chunk("c", 0, 1, "Older adults walked more in the summer."),
+            _chunk("d", 0, 1, "Rainfall in the cities was measured daily."),
+        ]
+    )
+    on_topic = index.page_match("Did vitamin D supplementation lower fracture rates?")
+    off_topic = index.page_match("How many older adults play chess?")  # only common words
+    assert on_topic > 2 * off_topic > 0
+    assert index.page_match("penguins of Antarctica") == 0.0  # no word of it anywhere
+    assert index.page_match("vitamin fracture", excluded=["a"]) == 0.0
+    assert index.page_match("vitamin fracture", only=["a"]) == index.page_match("vitamin fracture")
+    index.close()
+
+
 def test_an_index_from_before_page_search_is_rebuilt(settings: Settings, course_pdf: Path) -> None:
     first = RagService(settings, embeddings=BagOfWordsEmbeddings())
     first.ingest([course_pdf])

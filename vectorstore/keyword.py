@@ -17,6 +17,7 @@ tell their language, are stemmed both ways.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -210,6 +211,18 @@ class KeywordIndex:
         built = self._model()
         found = _retrieve(built.pages, query, built.page_owners, k, excluded, only)
         return [(built.page_chunks[i], score) for i, score in found]
+
+    def page_match(
+        self, query: str, excluded: Sequence[str] = (), only: Sequence[str] | None = None
+    ) -> float:
+        """How strongly the best page matches the query's words: its BM25 score over
+        log(1 + pages), the most a word found on a single page weighs, so the number means
+        about the same in a small and a large collection (0 when no page has a query word).
+        The evidence confidence reads it: a question on a topic the documents lack matches
+        only common words (``evidence.confidence``)."""
+        built = self._model()
+        found = _retrieve(built.pages, query, built.page_owners, 1, excluded, only)
+        return found[0][1] / math.log1p(len(built.page_owners)) if found else 0.0
 
     def close(self) -> None:
         self._db.close()

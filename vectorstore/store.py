@@ -151,6 +151,14 @@ class DocumentStore:
         pages = self.keyword.search_pages(query, k, excluded, only)
         return self._scored([(c, score) for chunks, score in pages for c in chunks])
 
+    def page_match(
+        self, query: str, pending: Sequence[str] | None = None, only: Sequence[str] | None = None
+    ) -> float:
+        """The best page's keyword match for the query (``KeywordIndex.page_match``)."""
+        self.sync_keyword()
+        excluded = self.pending() if pending is None else pending
+        return self.keyword.page_match(query, excluded, only)
+
     def _scored(self, hits: Sequence[tuple[str, float]]) -> list[tuple[Document, float]]:
         """(chunk id, score) pairs as (chunk, score), skipping ids Chroma no longer has."""
         docs = {d.id: d for d in self.chunks.get([chunk_id for chunk_id, _ in hits])}
