@@ -15,6 +15,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
 from rag_app import prompts
+from rag_app.evidence import confidence
 from rag_app.service import RagService
 from rag_app.settings import Settings
 from rag_app.text import language_of
@@ -60,6 +61,21 @@ def test_evidence_mode_quotes_the_sentence_without_the_model(
         "text": first.text, "number": 1, "source": "intro_llm.pdf", "page": 3, "section": "",
         "score": first.score,
     }  # fmt: skip
+
+
+def test_the_confidence_reads_the_best_pages_keyword_match(
+    settings: Settings, real_models: tuple, notes: Path
+) -> None:
+    """With e5 the bar reads the evidence and how strongly a page matches the question's words:
+    the Spanish question's words are all on page 3 of the notes."""
+    service = service_with(settings, real_models[0], NoChatModel(), notes)
+    answer = service.ask(QUESTION, mode="evidence")
+    match = service.store.page_match(QUESTION)
+    assert match > 0
+    expected = confidence(answer.evidence, keyword_match=match)
+    assert service.tuned().bar_reads_keywords
+    assert answer.trace.evidence_confidence == round(expected, 4)
+    assert expected > confidence(answer.evidence, keyword_match=0.0)
 
 
 def test_both_mode_answer_states_what_the_passage_says(
