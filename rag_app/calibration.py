@@ -29,7 +29,7 @@ setting left empty takes it. Where each value comes from:
   Spanish is high for everything, so for it the confidence is the evidence score alone.
 - ``bar_reads_keywords``: whether that confidence, within a language, also reads how strongly
   the collection's best page matches the question's words (``KeywordIndex.page_match``):
-  bench/abstention_study.py, e5 (false abstentions 5-10% -> 2-3% at no more off-topic questions
+  bench/abstention_study.py, e5 (false abstentions 6-11% -> 2-4% at no more off-topic questions
   answered).
 
 An embedder not listed (a model folder of the user's) gets MiniLM's values until measured.
