@@ -32,7 +32,7 @@ from typing import Any
 
 from bench.lib import SHARED_DATA, latency_summary, write_results
 from rag_app.answers import Answer
-from rag_app.evaluation.benchmark import Query, load_squad, run_benchmark
+from rag_app.evaluation.benchmark import Corpus, Query, load_squad, run_benchmark
 from rag_app.evaluation.generate import spread
 from rag_app.service import RagService
 from rag_app.settings import load_settings
@@ -44,7 +44,11 @@ SETS = ("es", "en", "es-q.en-ctx", "en-q.es-ctx")
 def squad_service(path: Path) -> RagService:
     """A service over the cached index of a SQuAD file (built on first use), with no
     abstention bar, so every question's best evidence score is seen."""
-    corpus = load_squad(path)
+    return corpus_service(load_squad(path))
+
+
+def corpus_service(corpus: Corpus) -> RagService:
+    """``squad_service`` for any benchmark corpus."""
     with tempfile.TemporaryDirectory() as scratch:
         built = run_benchmark(corpus, (), limit=1, out_dir=Path(scratch))
     settings = load_settings(data_dir=built.cache_dir)
