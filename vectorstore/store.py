@@ -133,9 +133,7 @@ class DocumentStore:
     ) -> list[tuple[Document, float]]:
         """BM25 top-k, never from a pending document (and only from ``only``'s documents when
         given); scores as BM25 gives them."""
-        self.sync_keyword()
-        excluded = self.pending() if pending is None else pending
-        return self._scored(self.keyword.search(query, k, excluded, only))
+        return self._scored(self.keyword.search(query, k, self._keyword_excluded(pending), only))
 
     def page_search(
         self,
@@ -146,18 +144,20 @@ class DocumentStore:
     ) -> list[tuple[Document, float]]:
         """Every chunk of the BM25 top-k pages, each with its page's score (pending and
         ``only`` as in ``keyword_search``)."""
-        self.sync_keyword()
-        excluded = self.pending() if pending is None else pending
-        pages = self.keyword.search_pages(query, k, excluded, only)
+        pages = self.keyword.search_pages(query, k, self._keyword_excluded(pending), only)
         return self._scored([(c, score) for chunks, score in pages for c in chunks])
 
     def page_match(
         self, query: str, pending: Sequence[str] | None = None, only: Sequence[str] | None = None
     ) -> float:
         """The best page's keyword match for the query (``KeywordIndex.page_match``)."""
+        return self.keyword.page_match(query, self._keyword_excluded(pending), only)
+
+    def _keyword_excluded(self, pending: Sequence[str] | None) -> Sequence[str]:
+        """The keyword index brought in step with Chroma, and the documents its searches
+        leave out: ``pending`` when the caller read it, else the store's pending ones."""
         self.sync_keyword()
-        excluded = self.pending() if pending is None else pending
-        return self.keyword.page_match(query, excluded, only)
+        return self.pending() if pending is None else pending
 
     def _scored(self, hits: Sequence[tuple[str, float]]) -> list[tuple[Document, float]]:
         """(chunk id, score) pairs as (chunk, score), skipping ids Chroma no longer has."""
