@@ -234,7 +234,7 @@ def main() -> None:
     across: list[bool] = []  # the question's language is not most of the top dense chunks'
     for query in queries:
         dense = backend.dense(backend.embed(query.text), FETCH)
-        bm25 = backend.keyword(query.text, FETCH)
+        bm25 = service.store.keyword_search(query.text, FETCH)
         for doc, _, *_ in [*dense, *bm25]:
             page = int(doc.metadata["page"]) if corpus.by_page else 0
             owner[str(doc.id)] = (str(doc.metadata["source"]), page)

@@ -158,10 +158,14 @@ class Backend(Protocol):
         self, vector: Sequence[float], k: int, with_vectors: bool = False
     ) -> list[tuple[Document, float, list[float] | None]]: ...
 
-    def keyword(self, query: str, k: int) -> list[tuple[Document, float]]: ...
+    def keyword(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the top-k chunks."""
 
-    def pages(self, query: str, k: int) -> list[tuple[Document, float]]:
-        """Every chunk of the BM25 top-k pages, with its page's score."""
+    def pages(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(chunk id, its page's score) of every chunk of the BM25 top-k pages."""
+
+    def documents(self, ids: Sequence[str]) -> dict[str, Document]:
+        """Chunks by id (the keyword lists carry ids: only the fused top k are fetched)."""
 
     def cosine(self, vector: Sequence[float], docs: Sequence[Document]) -> list[float]: ...
 
@@ -186,7 +190,8 @@ def parse_queries(text: str, question: str, most: int = 3) -> list[str]:
     return queries[:most]
 
 
-Lists = dict[str, list[tuple["Document", float]]]  # ranked (chunk, score) per retriever
+# Ranked (chunk, score) per retriever: dense lists carry the chunks, keyword lists their ids.
+Lists = dict[str, Sequence[tuple["Document | str", float]]]
 
 
 class Retriever:
@@ -220,18 +225,21 @@ class Retriever:
         docs: dict[str, Document] = {}
         scores: dict[str, dict[str, float]] = {}
         ranks: dict[str, dict[str, int]] = {}
+        ids: dict[str, list[tuple[str, float]]] = {}
         for name, found in lists.items():
-            for rank, (doc, score) in enumerate(found, start=1):
-                key = str(doc.id)
-                docs.setdefault(key, doc)
+            ids[name] = []
+            for rank, (item, score) in enumerate(found, start=1):
+                key = item if isinstance(item, str) else str(item.id)
+                if not isinstance(item, str):
+                    docs.setdefault(key, item)
                 scores.setdefault(key, {})[name] = round(score, 4)
                 ranks.setdefault(key, {})[name] = rank
-        ids = {n: [(str(d.id), s) for d, s in found] for n, found in lists.items()}
+                ids[name].append((key, score))
         if weights is not None:
-            order = convex_fusion(ids, {n: weights.of(n) for n in lists})[:k]
+            order = convex_fusion(ids, {n: weights.of(n) for n in lists})
         else:
-            order = rrf({n: [i for i, _ in found] for n, found in ids.items()})[:k]
-        chosen = [docs[key] for key in order]
+            order = rrf({n: [i for i, _ in found] for n, found in ids.items()})
+        chosen = self._documents(order, k, docs)
         cosines = self._cosines(vector, chosen, scores)
         hits = [
             Hit(doc, cos, scores[str(doc.id)], ranks[str(doc.id)])
@@ -239,6 +247,20 @@ class Retriever:
         ]
         trace.retrievers = list(lists)
         return Retrieved(hits, trace)
+
+    def _documents(self, order: list[str], k: int, known: dict[str, Document]) -> list[Document]:
+        """The first ``k`` chunks of ``order`` that still exist, fetching those no dense list
+        brought (one store read, usually of a few ids)."""
+        chosen: list[Document] = []
+        position = 0
+        while len(chosen) < k and position < len(order):
+            batch = order[position : position + k - len(chosen)]
+            position += len(batch)
+            missing = [key for key in batch if key not in known]
+            if missing:
+                known.update(self.backend.documents(missing))
+            chosen += [known[key] for key in batch if key in known]
+        return chosen
 
     def _cosines(
         self, vector: Sequence[float], docs: list[Document], scores: dict[str, dict[str, float]]
@@ -328,10 +350,11 @@ class Hybrid(Strategy):
             queries += parse_queries(retriever.generate("multi-query", question), question)
             trace.queries = queries
         fetch = fetch_size(k)
-        lists: Lists = {"dense": retriever.dense(vector, fetch)}
+        dense = retriever.dense(vector, fetch)
+        lists: Lists = {"dense": dense}
         weights = None
         if self.keywords:
-            across = asked_across_languages(question, [d for d, _ in lists["dense"]])
+            across = asked_across_languages(question, [d for d, _ in dense])
             weights = retriever.fusion.weights(across)
         for i, query in enumerate(queries):
             tag = "" if i == 0 else f"#{i}"

@@ -611,11 +611,14 @@ class StoreBackend:
     ) -> list[tuple[Document, float, list[float] | None]]:
         return self.store.search(vector, k, with_vectors, self.pending, self.only)
 
-    def keyword(self, query: str, k: int) -> list[tuple[Document, float]]:
-        return self.store.keyword_search(query, k, self.pending, self.only)
+    def keyword(self, query: str, k: int) -> list[tuple[str, float]]:
+        return self.store.keyword_hits(query, k, self.pending, self.only)
 
-    def pages(self, query: str, k: int) -> list[tuple[Document, float]]:
-        return self.store.page_search(query, k, self.pending, self.only)
+    def pages(self, query: str, k: int) -> list[tuple[str, float]]:
+        return self.store.page_hits(query, k, self.pending, self.only)
+
+    def documents(self, ids: Sequence[str]) -> dict[str, Document]:
+        return self.store.chunk_documents(ids)
 
     def cosine(self, vector: Sequence[float], docs: Sequence[Document]) -> list[float]:
         stored = self.store.chunks.vectors([str(d.id) for d in docs])

@@ -106,6 +106,8 @@ def test_page_search_scores_a_page_by_all_its_chunks(tmp_path: Path) -> None:
             _chunk("b", 0, 1, "Fracture fracture healing in athletes."),
         ]
     )
+    assert index.search("fracture", 5)
+    assert list(index._built) == [False]  # the page model waits for a page search
     pages = index.search_pages("vitamin D supplementation fracture", 5)
     assert pages[0][0] == ["a-000000", "a-000001"]  # the page, as its chunks in order
     assert ["a-000002"] not in [chunks for chunks, _ in pages]  # the other page has no word
@@ -143,6 +145,7 @@ def test_an_index_from_before_page_search_is_rebuilt(settings: Settings, course_
 
     again = RagService(settings, embeddings=BagOfWordsEmbeddings())
     assert "predates page search" in (again.store.sync_keyword() or "")
-    found = again.store.page_search("Brindlemoor", 3)
-    assert found and {doc.metadata["page"] for doc, _ in found} == {2}
+    found = again.store.page_hits("Brindlemoor", 3)
+    chunks = again.store.chunk_documents([chunk_id for chunk_id, _ in found])
+    assert found and {doc.metadata["page"] for doc in chunks.values()} == {2}
     assert again.store.keyword.count() == again.store.chunks.count()

@@ -5,6 +5,7 @@ from langchain_core.documents import Document
 from rag_app.prompts import format_history, usable_rewrite
 from rag_app.retrieval import (
     Fusion,
+    Retriever,
     Weights,
     asked_across_languages,
     convex_fusion,
@@ -102,3 +103,38 @@ def test_fusion_weights_split_and_switch_on_the_question_language() -> None:
     assert asked_across_languages("What is the cell wall made of?", spanish)
     # passages too short to show a language say nothing
     assert not asked_across_languages("What is it?", [Document(page_content="42 mm")])
+
+
+def test_hybrid_fetches_only_the_keyword_chunks_it_keeps() -> None:
+    """Keyword lists carry chunk ids; the fusion reads from the store just the chunks of its
+    top k that no dense list brought, and skips one deleted since the search."""
+    chunk = {n: Document(id=n, page_content=f"text {n}") for n in "abcdefg"}
+    fetched: list[list[str]] = []
+
+    class Backend:
+        def embed(self, text: str) -> list[float]:
+            return [1.0, 0.0]
+
+        def dense(self, vector: list[float], k: int, with_vectors: bool = False) -> list:
+            return [(chunk["a"], 0.9, None), (chunk["b"], 0.8, None), (chunk["c"], 0.1, None)]
+
+        def keyword(self, query: str, k: int) -> list[tuple[str, float]]:
+            return [("gone", 9.0), ("d", 8.0), ("e", 7.0), ("a", 1.0), ("f", 0.5), ("g", 0.1)]
+
+        def pages(self, query: str, k: int) -> list[tuple[str, float]]:
+            return [("gone", 6.0), ("d", 5.0), ("e", 5.0), ("f", 4.0), ("g", 1.0)]
+
+        def documents(self, ids: list[str]) -> dict[str, Document]:
+            fetched.append(list(ids))
+            return {i: chunk[i] for i in ids if i in chunk}
+
+        def cosine(self, vector: list[float], docs: list) -> list[float]:
+            return [0.5 for _ in docs]
+
+    fusion = Fusion(Weights.split(0.5, 0.5), Weights.split(0.5, 0.5))
+    retriever = Retriever(Backend(), lambda kind, q: "", fusion)  # type: ignore[arg-type]
+    hits = retriever.run("hybrid", "What is d?", 3).hits
+    # fused: a 0.525, gone 0.5, b 0.44, d 0.42, e 0.39; "gone" no longer exists
+    assert [h.doc.id for h in hits] == ["a", "b", "d"]
+    assert fetched == [["gone"], ["d"]]  # a and b came with the dense list
+    assert hits[2].ranks == {"bm25": 2, "pages": 2}

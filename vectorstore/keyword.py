@@ -5,9 +5,11 @@ same operations as the chunks (see ``DocumentStore``); the BM25 matrices (``bm25
 memory from them on first search and rebuilt when the stored generation changes.
 
 Two indexes are built from the same tokens: one over chunks, and one over pages (all the chunks
-of a page as one text; a section in formats without pages). A page-level score finds the page
-whose words are spread over several chunks (a title in the first chunk, the claim in the
-third), which chunk-level BM25 misses: docs/RETRIEVAL.md measures what it adds to hybrid.
+of a page as one text; a section in formats without pages), the page one on the first page
+search, so an embedder whose calibration never searches pages never builds it. A page-level
+score finds the page whose words are spread over several chunks (a title in the first chunk,
+the claim in the third), which chunk-level BM25 misses: docs/RETRIEVAL.md measures what it
+adds to hybrid.
 
 Tokenization works for Spanish and English: words of two or more letters, lower-cased, without
 the stopwords of either language, stemmed with the Snowball stemmer of the chunk's language, and
@@ -32,15 +34,12 @@ from rag_app.text import query_tokens, tokenize
 
 @dataclass(frozen=True)
 class _Built:
-    """The in-memory BM25 models of one stored generation."""
+    """The in-memory BM25 model of one stored generation, over chunks or over pages."""
 
     generation: int
-    chunks: Any  # bm25s.BM25 over chunks
-    ids: list[str]  # chunk ids, in the chunk model's order
-    owners: list[str]  # the document id of each chunk
-    pages: Any  # bm25s.BM25 over pages
-    page_owners: list[str]  # the document id of each page
-    page_chunks: list[list[str]]  # the chunk ids of each page
+    model: Any  # bm25s.BM25
+    owners: list[str]  # the document id of each unit (a chunk or a page)
+    chunks: list[list[str]]  # the chunk ids of each unit, in order (one for a chunk)
 
 
 def _bm25(corpus: list[list[str]]) -> Any:
@@ -101,7 +100,7 @@ class KeywordIndex:
             self._db.execute("CREATE TABLE IF NOT EXISTS registry_meta (version INTEGER NOT NULL)")
             if self._db.execute("SELECT COUNT(*) FROM registry_meta").fetchone()[0] == 0:
                 self._db.execute("INSERT INTO registry_meta VALUES (0)")
-        self._built: _Built | None = None
+        self._built: dict[bool, _Built] = {}  # by whether it is over pages
 
     # -- writing --------------------------------------------------------------------------
     def add(self, chunks: Sequence[Document]) -> None:
@@ -167,24 +166,26 @@ class KeywordIndex:
     def _generation(self) -> int:
         return int(self._db.execute("SELECT generation FROM meta").fetchone()[0])
 
-    def _model(self) -> _Built:
+    def _model(self, pages: bool = False) -> _Built:
+        """The BM25 model over chunks, or over pages (all the chunks of a page as one text),
+        built on first use after each change. The page model is built only when pages are
+        searched (hybrid with a calibration that reads pages, the evidence confidence)."""
         with self._lock:
             generation = self._generation()
-            if self._built is None or self._built.generation != generation:
+            built = self._built.get(pages)
+            if built is None or built.generation != generation:
                 rows = self._db.execute("SELECT id, doc_id, tokens, page FROM chunks").fetchall()
-                pages: dict[tuple[str, int], list[int]] = {}
-                for position, row in enumerate(rows):
-                    pages.setdefault((row[1], row[3] or 0), []).append(position)
-                self._built = _Built(
+                units: dict[Any, list[tuple[str, str, str, int | None]]] = {}
+                for row in rows:
+                    units.setdefault((row[1], row[3] or 0) if pages else row[0], []).append(row)
+                built = _Built(
                     generation,
-                    _bm25([r[2].split() for r in rows]),
-                    [r[0] for r in rows],
-                    [r[1] for r in rows],
-                    _bm25([[t for i in at for t in rows[i][2].split()] for at in pages.values()]),
-                    [doc_id for doc_id, _ in pages],
-                    [[rows[i][0] for i in at] for at in pages.values()],
+                    _bm25([[t for row in unit for t in row[2].split()] for unit in units.values()]),
+                    [unit[0][1] for unit in units.values()],
+                    [[row[0] for row in unit] for unit in units.values()],
                 )
-            return self._built
+                self._built[pages] = built
+            return built
 
     def search(
         self,
@@ -196,8 +197,8 @@ class KeywordIndex:
         """(chunk id, BM25 score) of the best k chunks outside the documents ``excluded`` and,
         when ``only`` is given, inside those documents (masked before the top k)."""
         built = self._model()
-        found = _retrieve(built.chunks, query, built.owners, k, excluded, only)
-        return [(built.ids[i], score) for i, score in found]
+        found = _retrieve(built.model, query, built.owners, k, excluded, only)
+        return [(built.chunks[i][0], score) for i, score in found]
 
     def search_pages(
         self,
@@ -208,9 +209,9 @@ class KeywordIndex:
     ) -> list[tuple[list[str], float]]:
         """The best k pages as (their chunk ids, the page's BM25 score); documents ``excluded``
         and ``only`` as in ``search``."""
-        built = self._model()
-        found = _retrieve(built.pages, query, built.page_owners, k, excluded, only)
-        return [(built.page_chunks[i], score) for i, score in found]
+        built = self._model(pages=True)
+        found = _retrieve(built.model, query, built.owners, k, excluded, only)
+        return [(built.chunks[i], score) for i, score in found]
 
     def page_match(
         self, query: str, excluded: Sequence[str] = (), only: Sequence[str] | None = None
@@ -220,9 +221,9 @@ class KeywordIndex:
         about the same in a small and a large collection (0 when no page has a query word).
         The evidence confidence reads it: a question on a topic the documents lack matches
         only common words (``evidence.confidence``)."""
-        built = self._model()
-        found = _retrieve(built.pages, query, built.page_owners, 1, excluded, only)
-        return found[0][1] / math.log1p(len(built.page_owners)) if found else 0.0
+        built = self._model(pages=True)
+        found = _retrieve(built.model, query, built.owners, 1, excluded, only)
+        return found[0][1] / math.log1p(len(built.owners)) if found else 0.0
 
     def close(self) -> None:
         self._db.close()

@@ -131,21 +131,37 @@ class DocumentStore:
         pending: Sequence[str] | None = None,
         only: Sequence[str] | None = None,
     ) -> list[tuple[Document, float]]:
-        """BM25 top-k, never from a pending document (and only from ``only``'s documents when
-        given); scores as BM25 gives them."""
-        return self._scored(self.keyword.search(query, k, self._keyword_excluded(pending), only))
+        """BM25 top-k chunks (``keyword_hits``) with their text and metadata."""
+        hits = self.keyword_hits(query, k, pending, only)
+        found = self.chunk_documents([chunk_id for chunk_id, _ in hits])
+        return [(found[i], score) for i, score in hits if i in found]
 
-    def page_search(
+    def keyword_hits(
         self,
         query: str,
         k: int,
         pending: Sequence[str] | None = None,
         only: Sequence[str] | None = None,
-    ) -> list[tuple[Document, float]]:
-        """Every chunk of the BM25 top-k pages, each with its page's score (pending and
-        ``only`` as in ``keyword_search``)."""
+    ) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the top-k chunks, never from a pending document (and only
+        from ``only``'s documents when given)."""
+        return self.keyword.search(query, k, self._keyword_excluded(pending), only)
+
+    def page_hits(
+        self,
+        query: str,
+        k: int,
+        pending: Sequence[str] | None = None,
+        only: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """(chunk id, its page's BM25 score) of every chunk of the top-k pages (pending and
+        ``only`` as in ``keyword_hits``). Ids only: a fusion fetches the few it keeps."""
         pages = self.keyword.search_pages(query, k, self._keyword_excluded(pending), only)
-        return self._scored([(c, score) for chunks, score in pages for c in chunks])
+        return [(chunk_id, score) for chunks, score in pages for chunk_id in chunks]
+
+    def chunk_documents(self, ids: Sequence[str]) -> dict[str, Document]:
+        """The chunks Chroma has of ``ids``, by id (an id deleted since a search is absent)."""
+        return {str(d.id): d for d in self.chunks.get(ids)}
 
     def page_match(
         self, query: str, pending: Sequence[str] | None = None, only: Sequence[str] | None = None
@@ -158,11 +174,6 @@ class DocumentStore:
         leave out: ``pending`` when the caller read it, else the store's pending ones."""
         self.sync_keyword()
         return self.pending() if pending is None else pending
-
-    def _scored(self, hits: Sequence[tuple[str, float]]) -> list[tuple[Document, float]]:
-        """(chunk id, score) pairs as (chunk, score), skipping ids Chroma no longer has."""
-        docs = {d.id: d for d in self.chunks.get([chunk_id for chunk_id, _ in hits])}
-        return [(docs[i], score) for i, score in hits if i in docs]
 
     # -- repair ---------------------------------------------------------------------------
     def sync_keyword(self) -> str | None:
