@@ -135,16 +135,52 @@ def test_page_match_is_strong_for_a_page_with_the_questions_rare_words(tmp_path:
     index.close()
 
 
-def test_an_index_from_before_page_search_is_rebuilt(settings: Settings, course_pdf: Path) -> None:
+SPANISH_NOTES = [
+    "El modelo GPT-3 tiene 96 capas de transformador y 175 mil millones de parámetros.",
+    "La atención permite que cada palabra del texto mire a las demás palabras de la frase.",
+    "El entrenamiento del modelo usa textos de libros, de la web y de la enciclopedia.",
+]
+
+
+def test_a_words_weight_is_counted_among_the_pages_of_its_language(tmp_path: Path) -> None:
+    """A few Spanish pages beside many English ones: the Spanish question's page match and
+    ranking are those of the Spanish pages alone (its words are not rare just because most
+    pages are in English), while the English pages keep theirs."""
+    spanish = [_chunk(f"es{i}", 0, 1, text) for i, text in enumerate(SPANISH_NOTES)]
+    english = [
+        _chunk(f"en{i}", 0, 1, f"Report {i}: the field trial measured crop yield and soil water.")
+        for i in range(40)
+    ]
+    alone, mixed = KeywordIndex(tmp_path / "alone.sqlite"), KeywordIndex(tmp_path / "mixed.sqlite")
+    alone.add(spanish)
+    mixed.add(spanish + english)
+    for question in ("¿Cuántas capas tiene el modelo?", "¿Qué textos usa el entrenamiento?"):
+        assert mixed.page_match(question) == pytest.approx(alone.page_match(question))
+        assert mixed.search(question, 3) == alone.search(question, 3)
+    english_only = KeywordIndex(tmp_path / "english.sqlite")
+    english_only.add(english)
+    assert mixed.page_match("How was soil water measured?") == pytest.approx(
+        english_only.page_match("How was soil water measured?")
+    )
+    for index in (alone, mixed, english_only):
+        index.close()
+
+
+@pytest.mark.parametrize(
+    ("column", "lacking"), [("page", "page search"), ("language", "per-language weights")]
+)
+def test_an_index_from_an_earlier_version_is_rebuilt(
+    settings: Settings, course_pdf: Path, column: str, lacking: str
+) -> None:
     first = RagService(settings, embeddings=BagOfWordsEmbeddings())
     first.ingest([course_pdf])
     db = first.store.keyword.path
     first.store.keyword.close()
-    with sqlite3.connect(db) as old:  # what an earlier version wrote: no page column
-        old.execute("ALTER TABLE chunks DROP COLUMN page")
+    with sqlite3.connect(db) as old:  # what an earlier version wrote: no such column
+        old.execute(f"ALTER TABLE chunks DROP COLUMN {column}")
 
     again = RagService(settings, embeddings=BagOfWordsEmbeddings())
-    assert "predates page search" in (again.store.sync_keyword() or "")
+    assert f"predates {lacking}" in (again.store.sync_keyword() or "")
     found = again.store.page_hits("Brindlemoor", 3)
     chunks = again.store.chunk_documents([chunk_id for chunk_id, _ in found])
     assert found and {doc.metadata["page"] for doc in chunks.values()} == {2}

@@ -15,6 +15,14 @@ Tokenization works for Spanish and English: words of two or more letters, lower-
 the stopwords of either language, stemmed with the Snowball stemmer of the chunk's language, and
 finally stripped of accents so "fotosíntesis" and "fotosintesis" meet. Queries, too short to
 tell their language, are stemmed both ways.
+
+Each language's units get a BM25 model of their own, so a word's weight is counted among the
+pages of its language: in a collection of a few Spanish notes beside many English papers, every
+Spanish word would otherwise look rare (its document frequency counted against all pages) and
+the keyword match of a Spanish question would read higher than in a Spanish-only collection,
+which the evidence confidence's bar cannot allow (docs/EVALUATION.md). Scores are BM25 over
+log(1 + units in that language), the most a word found in a single unit weighs, so the two
+languages' lists merge on one scale.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,55 +38,97 @@ from typing import Any
 
 from langchain_core.documents import Document
 
-from rag_app.text import query_tokens, tokenize
+from rag_app.text import detect_language, query_tokens, tokenize
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The BM25 model of one language's units (chunks or pages)."""
+
+    model: Any  # bm25s.BM25
+    owners: list[str]  # the document id of each unit
+    chunks: list[list[str]]  # the chunk ids of each unit, in order (one for a chunk)
+
+    def top(
+        self, terms: Sequence[str], k: int, excluded: set[str], only: set[str] | None
+    ) -> list[tuple[list[str], float]]:
+        """(chunk ids, score over log(1 + units)) of the best k units whose owner is neither
+        ``excluded`` nor, when ``only`` is given, outside it (masked before the top k)."""
+        import numpy as np
+
+        vocabulary = getattr(self.model, "vocab_dict", None) or {}
+        known = [t for t in terms if t in vocabulary]
+        if not self.owners or not known or k <= 0:
+            return []
+        mask = (
+            np.fromiter(
+                (o not in excluded and (only is None or o in only) for o in self.owners),
+                dtype=np.float32,
+                count=len(self.owners),
+            )
+            if excluded or only is not None
+            else None
+        )
+        if mask is not None and not mask.any():
+            return []
+        found, scores = self.model.retrieve(
+            [known], k=min(k, len(self.owners)), show_progress=False, weight_mask=mask, n_threads=1
+        )
+        scale = math.log1p(len(self.owners))
+        return [
+            (self.chunks[int(i)], float(s) / scale)
+            for i, s in zip(found[0], scores[0], strict=True)
+            if s > 0
+        ]
 
 
 @dataclass(frozen=True)
 class _Built:
-    """The in-memory BM25 model of one stored generation, over chunks or over pages."""
+    """The in-memory BM25 models of one stored generation, over chunks or over pages: one
+    per language."""
 
     generation: int
-    model: Any  # bm25s.BM25
-    owners: list[str]  # the document id of each unit (a chunk or a page)
-    chunks: list[list[str]]  # the chunk ids of each unit, in order (one for a chunk)
+    parts: list[_Part]
+
+    def top(
+        self, query: str, k: int, excluded: Sequence[str], only: Sequence[str] | None
+    ) -> list[tuple[list[str], float]]:
+        """The best k units of all languages, by score (``_Part.top``)."""
+        terms = query_tokens(query)
+        banned, allowed = set(excluded), None if only is None else set(only)
+        found = [hit for part in self.parts for hit in part.top(terms, k, banned, allowed)]
+        return sorted(found, key=lambda hit: -hit[1])[:k]
 
 
 def _bm25(corpus: list[list[str]]) -> Any:
     import bm25s
 
     model = bm25s.BM25()
-    if corpus:
-        model.index(corpus, show_progress=False)
+    model.index(corpus, show_progress=False)
     return model
 
 
-def _retrieve(
-    model: Any, query: str, owners: Sequence[str], k: int, excluded: Sequence[str], only: Any
-) -> list[tuple[int, float]]:
-    """(position, score) of the best k units of a model whose owner is neither ``excluded``
-    nor, when ``only`` is given, outside it (masked before the top k)."""
-    import numpy as np
+Row = tuple[str, str, str, int | None, str | None]  # id, doc_id, tokens, page, language
 
-    vocabulary = getattr(model, "vocab_dict", None) or {}
-    terms = [t for t in query_tokens(query) if t in vocabulary]
-    if not owners or not terms or k <= 0:
-        return []
-    banned, allowed = set(excluded), None if only is None else set(only)
-    mask = (
-        np.fromiter(
-            (o not in banned and (allowed is None or o in allowed) for o in owners),
-            dtype=np.float32,
-            count=len(owners),
+
+def _parts(rows: Sequence[Row], pages: bool) -> list[_Part]:
+    """One BM25 model per language over the rows' chunks, or over their pages (a page's
+    language: most of its chunks')."""
+    units: dict[Any, list[Row]] = {}
+    for row in rows:
+        units.setdefault((row[1], row[3] or 0) if pages else row[0], []).append(row)
+    by_language: dict[str, list[list[Row]]] = {}
+    for unit in units.values():
+        language = Counter(row[4] or "" for row in unit).most_common(1)[0][0]
+        by_language.setdefault(language, []).append(unit)
+    return [
+        _Part(
+            _bm25([[t for row in unit for t in row[2].split()] for unit in group]),
+            [unit[0][1] for unit in group],
+            [[row[0] for row in unit] for unit in group],
         )
-        if banned or allowed is not None
-        else None
-    )
-    if mask is not None and not mask.any():
-        return []
-    found, scores = model.retrieve(
-        [terms], k=min(k, len(owners)), show_progress=False, weight_mask=mask, n_threads=1
-    )
-    return [(int(i), float(s)) for i, s in zip(found[0], scores[0], strict=True) if s > 0]
+        for group in by_language.values()
+    ]
 
 
 class KeywordIndex:
@@ -93,6 +144,8 @@ class KeywordIndex:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
             if "page" not in columns:  # an index from before page search: rows get NULL
                 self._db.execute("ALTER TABLE chunks ADD COLUMN page INTEGER")
+            if "language" not in columns:  # from before per-language weights: NULL
+                self._db.execute("ALTER TABLE chunks ADD COLUMN language TEXT")
             self._db.execute("CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id)")
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (generation INTEGER NOT NULL)")
             if self._db.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 0:
@@ -104,18 +157,23 @@ class KeywordIndex:
 
     # -- writing --------------------------------------------------------------------------
     def add(self, chunks: Sequence[Document]) -> None:
-        rows = [
-            (
-                str(c.id),
-                str(c.metadata["doc_id"]),
-                " ".join(tokenize(c.page_content)),
-                int(c.metadata.get("page") or 0),
+        rows = []
+        for c in chunks:
+            language = detect_language(c.page_content)
+            tokens = " ".join(tokenize(c.page_content, language))
+            rows.append(
+                (
+                    str(c.id),
+                    str(c.metadata["doc_id"]),
+                    tokens,
+                    int(c.metadata.get("page") or 0),
+                    language,
+                )
             )
-            for c in chunks
-        ]
         with self._lock, self._db:
             self._db.executemany(
-                "INSERT OR REPLACE INTO chunks (id, doc_id, tokens, page) VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO chunks (id, doc_id, tokens, page, language) "
+                "VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
             self._db.execute("UPDATE meta SET generation = generation + 1")
@@ -155,9 +213,12 @@ class KeywordIndex:
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
-    def lacks_pages(self) -> bool:
-        """Rows written before page search (no page number): the index needs a rebuild."""
-        return bool(self._db.execute("SELECT 1 FROM chunks WHERE page IS NULL LIMIT 1").fetchone())
+    def outdated(self) -> str | None:
+        """What rows written by an earlier version lack (the index needs a rebuild), or None."""
+        for column, what in (("page", "page search"), ("language", "per-language weights")):
+            if self._db.execute(f"SELECT 1 FROM chunks WHERE {column} IS NULL LIMIT 1").fetchone():
+                return what
+        return None
 
     def owners(self) -> dict[str, str]:
         """Every chunk id with the id of its document."""
@@ -167,23 +228,17 @@ class KeywordIndex:
         return int(self._db.execute("SELECT generation FROM meta").fetchone()[0])
 
     def _model(self, pages: bool = False) -> _Built:
-        """The BM25 model over chunks, or over pages (all the chunks of a page as one text),
-        built on first use after each change. The page model is built only when pages are
+        """The BM25 models over chunks, or over pages (all the chunks of a page as one text),
+        built on first use after each change. The page models are built only when pages are
         searched (hybrid with a calibration that reads pages, the evidence confidence)."""
         with self._lock:
             generation = self._generation()
             built = self._built.get(pages)
             if built is None or built.generation != generation:
-                rows = self._db.execute("SELECT id, doc_id, tokens, page FROM chunks").fetchall()
-                units: dict[Any, list[tuple[str, str, str, int | None]]] = {}
-                for row in rows:
-                    units.setdefault((row[1], row[3] or 0) if pages else row[0], []).append(row)
-                built = _Built(
-                    generation,
-                    _bm25([[t for row in unit for t in row[2].split()] for unit in units.values()]),
-                    [unit[0][1] for unit in units.values()],
-                    [[row[0] for row in unit] for unit in units.values()],
-                )
+                rows = self._db.execute(
+                    "SELECT id, doc_id, tokens, page, language FROM chunks"
+                ).fetchall()
+                built = _Built(generation, _parts(rows, pages))
                 self._built[pages] = built
             return built
 
@@ -194,11 +249,10 @@ class KeywordIndex:
         excluded: Sequence[str] = (),
         only: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the best k chunks outside the documents ``excluded`` and,
-        when ``only`` is given, inside those documents (masked before the top k)."""
-        built = self._model()
-        found = _retrieve(built.model, query, built.owners, k, excluded, only)
-        return [(built.chunks[i][0], score) for i, score in found]
+        """(chunk id, score) of the best k chunks outside the documents ``excluded`` and, when
+        ``only`` is given, inside those documents (masked before the top k). The score is
+        BM25 over log(1 + chunks of that language)."""
+        return [(chunks[0], score) for chunks, score in self._model().top(query, k, excluded, only)]
 
     def search_pages(
         self,
@@ -207,23 +261,20 @@ class KeywordIndex:
         excluded: Sequence[str] = (),
         only: Sequence[str] | None = None,
     ) -> list[tuple[list[str], float]]:
-        """The best k pages as (their chunk ids, the page's BM25 score); documents ``excluded``
+        """The best k pages as (their chunk ids, the page's score); documents ``excluded``
         and ``only`` as in ``search``."""
-        built = self._model(pages=True)
-        found = _retrieve(built.model, query, built.owners, k, excluded, only)
-        return [(built.chunks[i], score) for i, score in found]
+        return self._model(pages=True).top(query, k, excluded, only)
 
     def page_match(
         self, query: str, excluded: Sequence[str] = (), only: Sequence[str] | None = None
     ) -> float:
         """How strongly the best page matches the query's words: its BM25 score over
-        log(1 + pages), the most a word found on a single page weighs, so the number means
-        about the same in a small and a large collection (0 when no page has a query word).
-        The evidence confidence reads it: a question on a topic the documents lack matches
-        only common words (``evidence.confidence``)."""
-        built = self._model(pages=True)
-        found = _retrieve(built.model, query, built.owners, 1, excluded, only)
-        return found[0][1] / math.log1p(len(built.owners)) if found else 0.0
+        log(1 + pages of its language), the most a word found on a single page weighs, so the
+        number means about the same in a small and a large collection, and in one language or
+        two (0 when no page has a query word). The evidence confidence reads it: a question on
+        a topic the documents lack matches only common words (``evidence.confidence``)."""
+        found = self.search_pages(query, 1, excluded, only)
+        return found[0][1] if found else 0.0
 
     def close(self) -> None:
         self._db.close()

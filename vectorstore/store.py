@@ -185,9 +185,10 @@ class DocumentStore:
         if self.keyword.count() == 0 and self.chunks.count():
             self.keyword.replace_all(self.chunks.all_chunks())
             return "keyword index was missing: rebuilt it from the vector store"
-        if self.keyword.lacks_pages():
+        lacking = self.keyword.outdated()
+        if lacking:
             self.keyword.replace_all(self.chunks.all_chunks())
-            return "keyword index predates page search: rebuilt it from the vector store"
+            return f"keyword index predates {lacking}: rebuilt it from the vector store"
         indexed = set(self.keyword.owners().values())
         ready = {r.doc_id for r in self.registry.all(status="ready")}
         pending = set(self.pending())
