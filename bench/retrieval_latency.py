@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.retrieval_latency --quick      # 10k, 20 queries, 2 rounds
 
 Stores are built from the SciFact index that `rag bench retrieval --beir .../scifact --split
-train` caches (17,338 real chunks with their MiniLM vectors), copied first, never written to:
+train` caches with the default embedder (17,338 real chunks with their vectors), copied first,
+never written to:
 - 10k: the first documents of it, whole, up to 10,000 chunks, vectors as they are.
 - 100k: all of it replicated 6 times (the copies under new document and chunk ids, the same
   texts), the copies' vectors perturbed with Gaussian noise (sigma 0.02 per dimension) and

@@ -10,7 +10,7 @@ from rag_app.service import RagService
 from rag_app.settings import Settings
 from tests.conftest import BagOfWordsEmbeddings
 from tests.pdfs import make_pdf
-from vectorstore.keyword import KeywordIndex, tokenize
+from vectorstore.keyword import KeywordIndex, _parts, tokenize
 
 
 def test_tokenize_spanish_and_english() -> None:
@@ -185,3 +185,21 @@ def test_an_index_from_an_earlier_version_is_rebuilt(
     chunks = again.store.chunk_documents([chunk_id for chunk_id, _ in found])
     assert found and {doc.metadata["page"] for doc in chunks.values()} == {2}
     assert again.store.keyword.count() == again.store.chunks.count()
+
+
+def test_a_chunk_in_the_other_language_stays_with_its_document() -> None:
+    rows = [  # (id, doc_id, tokens, page, detected language)
+        ("a-0", "a", "capa transformador", 1, "es"),
+        ("a-1", "a", "model layer", 1, "en"),  # an English quote in Spanish notes
+        ("a-2", "a", "parametr", 2, "es"),
+        ("b-0", "b", "soil water", 1, "en"),
+    ]
+    chunks = _parts(rows, pages=False)
+    assert sorted(sorted(c[0] for c in part.chunks) for part in chunks) == [
+        ["a-0", "a-1", "a-2"],
+        ["b-0"],
+    ]
+    assert sorted(part.chunks for part in _parts(rows, pages=True)) == [
+        [["a-0", "a-1"], ["a-2"]],
+        [["b-0"]],
+    ]

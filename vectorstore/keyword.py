@@ -16,13 +16,13 @@ the stopwords of either language, stemmed with the Snowball stemmer of the chunk
 finally stripped of accents so "fotosíntesis" and "fotosintesis" meet. Queries, too short to
 tell their language, are stemmed both ways.
 
-Each language's units get a BM25 model of their own, so a word's weight is counted among the
-pages of its language: in a collection of a few Spanish notes beside many English papers, every
-Spanish word would otherwise look rare (its document frequency counted against all pages) and
-the keyword match of a Spanish question would read higher than in a Spanish-only collection,
-which the evidence confidence's bar cannot allow (docs/EVALUATION.md). Scores are BM25 over
-log(1 + units in that language), the most a word found in a single unit weighs, so the two
-languages' lists merge on one scale.
+Each language's units (by their document's language) get a BM25 model of their own, so a
+word's weight is counted among the pages of its language: in a collection of a few Spanish
+notes beside many English papers, every Spanish word would otherwise look rare (its document
+frequency counted against all pages) and the keyword match of a Spanish question would read
+higher than in a Spanish-only collection, which the evidence confidence's bar cannot allow
+(docs/EVALUATION.md). Scores are BM25 over log(1 + units in that language), the most a word
+found in a single unit weighs, so the two languages' lists merge on one scale.
 """
 
 from __future__ import annotations
@@ -112,15 +112,19 @@ Row = tuple[str, str, str, int | None, str | None]  # id, doc_id, tokens, page, 
 
 
 def _parts(rows: Sequence[Row], pages: bool) -> list[_Part]:
-    """One BM25 model per language over the rows' chunks, or over their pages (a page's
-    language: most of its chunks')."""
+    """One BM25 model per language over the rows' chunks, or over their pages. A unit's
+    language is its document's (what most of its chunks are in), so a chunk that reads like
+    the other language (a table, a list of references) stays with its document."""
+    votes: dict[str, Counter[str]] = {}
+    for row in rows:
+        votes.setdefault(row[1], Counter())[row[4] or ""] += 1
+    language = {doc_id: count.most_common(1)[0][0] for doc_id, count in votes.items()}
     units: dict[Any, list[Row]] = {}
     for row in rows:
         units.setdefault((row[1], row[3] or 0) if pages else row[0], []).append(row)
     by_language: dict[str, list[list[Row]]] = {}
     for unit in units.values():
-        language = Counter(row[4] or "" for row in unit).most_common(1)[0][0]
-        by_language.setdefault(language, []).append(unit)
+        by_language.setdefault(language[unit[0][1]], []).append(unit)
     return [
         _Part(
             _bm25([[t for row in unit for t in row[2].split()] for unit in group]),

@@ -132,9 +132,8 @@ class DocumentStore:
         only: Sequence[str] | None = None,
     ) -> list[tuple[Document, float]]:
         """BM25 top-k chunks (``keyword_hits``) with their text and metadata."""
-        hits = self.keyword_hits(query, k, pending, only)
-        found = self.chunk_documents([chunk_id for chunk_id, _ in hits])
-        return [(found[i], score) for i, score in hits if i in found]
+        hits = dict(self.keyword_hits(query, k, pending, only))
+        return [(doc, hits[str(doc.id)]) for doc in self.chunks.get(list(hits))]
 
     def keyword_hits(
         self,
