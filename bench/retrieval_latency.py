@@ -12,7 +12,10 @@ never written to:
   re-normalised, then cut to 100,000 chunks. Everything goes through the app's own write path
   (``DocumentStore.begin/add/commit``: Chroma chunks, BM25 tokens, registry records), so the
   registry holds a document per copy (~30k) as a real store of that size would.
-Built stores are kept in the temp dir (``--stores``) and reused by later runs.
+Built stores are kept in the temp dir (``--stores``) and reused by later runs. ``--source NAME``
+cuts them from another cached corpus instead (its name in complete.json), e.g.
+``xquad.es.dev+scifact1000``, which ``bench.abstention_study --sets es --mix-scifact 1000``
+caches: a store in two languages.
 
 Every question is embedded once before the clocks start and both sides get that same vector
 (the app through an embedder that answers from the precomputed table): timings exclude the
@@ -65,24 +68,25 @@ class PrecomputedQueries(Embeddings):
         return self.vectors.get(text) or self.model.embed_query(text)
 
 
-def scifact_index() -> Path:
+def cached_index(corpus: str = "scifact-train") -> Path:
+    """The Chroma folder of a corpus that ``rag bench retrieval`` (or a study) has cached."""
     for folder in (default_cache_root() / "bench").glob("*/"):
         marker = folder / "complete.json"
-        if marker.is_file() and json.loads(marker.read_text()).get("corpus") == "scifact-train":
+        if marker.is_file() and json.loads(marker.read_text()).get("corpus") == corpus:
             return folder / "chroma"
     raise SystemExit(
-        "no cached SciFact index: run `rag bench retrieval --beir ../shared/data/scifact "
-        "--split train --strategies similarity` once first"
+        f"no cached index of {corpus}: for SciFact run `rag bench retrieval --beir "
+        "../shared/data/scifact --split train --strategies similarity` once first"
     )
 
 
-def read_source(work: Path) -> dict[str, Any]:
+def read_source(work: Path, corpus: str) -> dict[str, Any]:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    copy = work / "scifact-copy"
+    copy = work / f"{corpus}-copy"
     if not copy.exists():
-        shutil.copytree(scifact_index(), copy)
+        shutil.copytree(cached_index(corpus), copy)
     client = chromadb.PersistentClient(str(copy), ChromaSettings(anonymized_telemetry=False))
     return client.get_collection("documents").get(include=["documents", "metadatas", "embeddings"])
 
@@ -227,6 +231,11 @@ def main() -> None:
         "--stores", type=Path, default=Path(tempfile.gettempdir()) / "rag-bench-stores"
     )
     parser.add_argument("--label", default="", help="tag for the result file (before/after)")
+    parser.add_argument(
+        "--source",
+        default="scifact-train",
+        help="the cached corpus the stores are cut from (its name in complete.json)",
+    )
     parser.add_argument("--quick", action="store_true", help="10k chunks, 20 queries, 2 rounds")
     args = parser.parse_args()
     if args.quick:
@@ -242,9 +251,9 @@ def main() -> None:
     source: dict[str, Any] | None = None
     results: dict[str, Any] = {}
     for size in sizes:
-        where = args.stores / f"scifact-{size}"
+        where = args.stores / f"{args.source}-{size}"
         if not (where / "complete").is_file():
-            source = source or read_source(args.stores)
+            source = source or read_source(args.stores, args.source)
             seconds, _ = timed(lambda w=where, s=source, n=size: build_store(w, s, n, base, model))
             print(f"built {size} chunks in {seconds:.0f} s")
         service = RagService(
