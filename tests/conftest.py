@@ -80,7 +80,7 @@ def llm_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 # -- two tiers: `make test-fast` runs what needs no model, server, browser or `rag` process ----
 # Fixtures that load the real models or start processes; modules whose tests all do.
-HEAVY_FIXTURES = {"real_models", "llm_endpoint", "app", "app_url", "api", "env", "two_bases"}
+HEAVY_FIXTURES = {"real_models", "llm_endpoint", "app", "api", "env", "two_bases"}
 HEAVY_MODULES = {
     "test_api", "test_chats", "test_chroma_server", "test_cli", "test_chat_contract",
     "test_security", "test_ui_browser", "test_ui_evaluation", "test_ocr", "test_multilingual",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +18,7 @@ import pytest
 from PIL import Image
 
 from tests.pdfs import COURSE_PAGES, make_pdf
-from tests.servers import free_port, running
+from tests.servers import free_port, running, started
 from tests.test_render import yellow_pixels
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -38,78 +42,112 @@ if not Path(CHROMIUM).exists():  # .ci/run installs it; a plain dev machine may 
     )
 
 
+@dataclass
+class Served:
+    """A `rag ui` process and what a failing test reports of it."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
 @pytest.fixture
-def app_url(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
+def app(tmp_path: Path) -> Iterator[Served]:
+    url, command = served_at(free_port())
+    log = tmp_path / "ui.log"
+    with started(command, f"{url}/_stcore/health", log, env=ui_env(tmp_path), timeout_s=90) as proc:
+        yield Served(url, proc, log)
+
+
+def ui_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(RAG_DATA_DIR=str(tmp_path / "data"), RAG_LLM__TEMPERATURE="0")
-    url = f"http://127.0.0.1:{port}"
-    command = [RAG, "ui", "--port", str(port)]
-    with running(command, f"{url}/_stcore/health", tmp_path / "ui.log", env=env, timeout_s=90):
-        yield url
+    return env
 
 
-def test_upload_ask_and_see_cited_page(app_url: str, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def explained(page: Any, served: Served, name: str) -> Iterator[None]:
+    """On a failure, print what the browser showed (its text; a screenshot in test-artifacts)
+    and what the server was doing (every thread's stack, dumped to its log by SIGUSR1: see
+    ui/services.py) with the log's tail, so that a failure seen once in CI can be read."""
+    try:
+        yield
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(ARTIFACTS / f"{name}-failure.png"), full_page=True)
+        with contextlib.suppress(Exception):
+            print("--- the page's text at the failure:\n" + page.inner_text("body")[-4000:])
+        if served.process.poll() is None:
+            served.process.send_signal(signal.SIGUSR1)
+            time.sleep(1.0)
+        log = served.log.read_text(errors="replace")
+        print("--- the server's log (threads' stacks at the end):\n" + log[-12000:])
+        raise
+
+
+def test_upload_ask_and_see_cited_page(app: Served, tmp_path: Path) -> None:
     pdf = make_pdf(tmp_path / "astronomy.pdf", COURSE_PAGES)
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright_api.sync_playwright() as p:
         browser, page = open_page(p)
-        page.goto(app_url)
-        uploader = drop_in_first_run(page)
-        uploader.set_input_files(str(pdf))  # once: nobody drops it again
-        page.get_by_text("Indexed 1 file(s): 3 pages").wait_for()
-        page.get_by_text("Documents (1)").wait_for()
+        with explained(page, app, "upload-ask"):
+            page.goto(app.url)
+            uploader = drop_in_first_run(page)
+            uploader.set_input_files(str(pdf))  # once: nobody drops it again
+            page.get_by_text("Indexed 1 file(s): 3 pages").wait_for()
+            page.get_by_text("Documents (1)").wait_for()
 
-        chat = page.locator(".st-key-chat_input textarea")
-        chat.fill("Who founded the Lumora Observatory?")
-        chat.press("Enter")
-        page.locator(".st-key-assistant-1").wait_for()
-        # The evidence is drawn before the model's text starts streaming in.
-        assert page.locator(".st-key-evidence-1").count() == 1
-        source = page.locator(".st-key-source-1-1")
-        source.wait_for()
-        answer = page.locator(".st-key-assistant-1").inner_text()
-        assert answer.strip()
-        assert "astronomy.pdf, page 2" in source.inner_text()
-        evidence = page.locator(".st-key-evidence-1")
-        quoted = evidence.inner_text()
-        assert "Evidence (quoted from your documents)" in quoted
-        assert "astronomy.pdf" in quoted and "page 2" in quoted and "Elena Vasquez" in quoted
-        assert evidence_comes_first(page)
+            chat = page.locator(".st-key-chat_input textarea")
+            chat.fill("Who founded the Lumora Observatory?")
+            chat.press("Enter")
+            page.locator(".st-key-assistant-1").wait_for()
+            # The evidence is drawn before the model's text starts streaming in.
+            assert page.locator(".st-key-evidence-1").count() == 1
+            source = page.locator(".st-key-source-1-1")
+            source.wait_for()
+            answer = page.locator(".st-key-assistant-1").inner_text()
+            assert answer.strip()
+            assert "astronomy.pdf, page 2" in source.inner_text()
+            evidence = page.locator(".st-key-evidence-1")
+            quoted = evidence.inner_text()
+            assert "Evidence (quoted from your documents)" in quoted
+            assert "astronomy.pdf" in quoted and "page 2" in quoted and "Elena Vasquez" in quoted
+            assert evidence_comes_first(page)
 
-        source.get_by_text("astronomy.pdf, page 2").click()
-        source.locator("img").wait_for()
-        picture = source.locator("img")
-        picture.evaluate("img => img.decode()")  # loaded and decoded, not only in the DOM
-        page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
-        served = page.request.get(picture.evaluate("img => img.src")).body()
-        (ARTIFACTS / "ui-page-image.png").write_bytes(served)  # as the browser received it
-        marked = yellow_pixels(Image.open(io.BytesIO(served)))
-        assert marked > 500  # the evidence sentence, marked on the page
+            source.get_by_text("astronomy.pdf, page 2").click()
+            source.locator("img").wait_for()
+            picture = source.locator("img")
+            picture.evaluate("img => img.decode()")  # loaded and decoded, not only in the DOM
+            page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
+            served = page.request.get(picture.evaluate("img => img.src")).body()
+            (ARTIFACTS / "ui-page-image.png").write_bytes(served)  # as the browser received it
+            marked = yellow_pixels(Image.open(io.BytesIO(served)))
+            assert marked > 500  # the evidence sentence, marked on the page
 
-        # Each upload says once what came of it: the line above went with the question, and a
-        # second upload of the same file says it is already indexed, until the next question.
-        expect = playwright_api.expect
-        expect(page.get_by_text("Indexed 1 file(s)")).to_have_count(0)
-        # The same file from another folder: Chromium fires no change for a file input set to
-        # the very paths it already holds.
-        again = tmp_path / "again" / pdf.name
-        again.parent.mkdir()
-        shutil.copy(pdf, again)
-        uploader.set_input_files(str(again))
-        unchanged = page.get_by_text("astronomy.pdf is already indexed and unchanged")
-        unchanged.wait_for()
-        expect(unchanged).to_have_count(1)
-        chat.fill("How wide is the mirror of the main telescope?")
-        chat.press("Enter")
-        page.locator(".st-key-source-3-1").wait_for()
-        expect(unchanged).to_have_count(0)
-        expect(page.get_by_text("Indexed 1 file(s)")).to_have_count(0)
+            # Each upload says once what came of it: the line above went with the question, and a
+            # second upload of the same file says it is already indexed, until the next question.
+            expect = playwright_api.expect
+            expect(page.get_by_text("Indexed 1 file(s)")).to_have_count(0)
+            # The same file from another folder: Chromium fires no change for a file input set to
+            # the very paths it already holds.
+            again = tmp_path / "again" / pdf.name
+            again.parent.mkdir()
+            shutil.copy(pdf, again)
+            uploader.set_input_files(str(again))
+            unchanged = page.get_by_text("astronomy.pdf is already indexed and unchanged")
+            unchanged.wait_for()
+            expect(unchanged).to_have_count(1)
+            chat.fill("How wide is the mirror of the main telescope?")
+            chat.press("Enter")
+            page.locator(".st-key-source-3-1").wait_for()
+            expect(unchanged).to_have_count(0)
+            expect(page.get_by_text("Indexed 1 file(s)")).to_have_count(0)
 
-        # The evaluation page is one click away, in the same session and language.
-        page.get_by_role("link", name="Evaluate answers").click()
-        page.get_by_role("heading", name="Evaluate answers").wait_for()
-        assert "/evaluation" in page.url
+            # The evaluation page is one click away, in the same session and language.
+            page.get_by_role("link", name="Evaluate answers").click()
+            page.get_by_role("heading", name="Evaluate answers").wait_for()
+            assert "/evaluation" in page.url
         browser.close()
 
 
@@ -140,7 +178,7 @@ def drop_in_first_run(page: Any) -> Any:
 
 
 def test_an_upload_survives_leaving_the_page_or_asking_during_it(
-    app_url: str, tmp_path: Path
+    app: Served, tmp_path: Path
 ) -> None:
     """A file dropped in the first run, then the page left at once for the evaluation page:
     indexed once the chat page is back. A file asked about while it is being embedded: reported
@@ -151,30 +189,31 @@ def test_an_upload_survives_leaving_the_page_or_asking_during_it(
     expect = playwright_api.expect
     with playwright_api.sync_playwright() as p:
         browser, page = open_page(p)
-        page.goto(app_url)
-        uploader = drop_in_first_run(page)
-        uploader.set_input_files(str(pdf))
-        wait_sent(page, "astronomy.pdf")  # then leave at once
-        page.get_by_role("link", name="Evaluate answers").click()
-        page.get_by_role("heading", name="Evaluate answers").wait_for()
-        page.get_by_role("link", name="Chat").click()
-        page.get_by_text("Documents (1)").wait_for()
-        expect(page.get_by_text("already indexed")).to_have_count(0)
+        with explained(page, app, "upload-survives"):
+            page.goto(app.url)
+            uploader = drop_in_first_run(page)
+            uploader.set_input_files(str(pdf))
+            wait_sent(page, "astronomy.pdf")  # then leave at once
+            page.get_by_role("link", name="Evaluate answers").click()
+            page.get_by_role("heading", name="Evaluate answers").wait_for()
+            page.get_by_role("link", name="Chat").click()
+            page.get_by_text("Documents (1)").wait_for()
+            expect(page.get_by_text("already indexed")).to_have_count(0)
 
-        uploader.set_input_files(str(bridge))
-        # Sent (on a loaded machine the upload itself takes a while), then asked about once it
-        # is read and being embedded (or, on a machine too quick to see that, done).
-        wait_sent(page, "bridge.pdf")
-        page.wait_for_function(EMBEDDING_OR_DONE)
-        chat = page.locator(".st-key-chat_input textarea")
-        chat.fill("How long is the Kestrel bridge?")
-        chat.press("Enter")
-        evidence = page.locator(".st-key-evidence-1")
-        evidence.wait_for()
-        page.get_by_text("Indexed 1 file(s): 4 pages").wait_for()
-        expect(page.get_by_text("already indexed")).to_have_count(0)
-        page.get_by_text("Documents (2)").wait_for()
-        assert "bridge.pdf" in evidence.inner_text() and "40 metres" in evidence.inner_text()
+            uploader.set_input_files(str(bridge))
+            # Sent (on a loaded machine the upload itself takes a while), then asked about once it
+            # is read and being embedded (or, on a machine too quick to see that, done).
+            wait_sent(page, "bridge.pdf")
+            page.wait_for_function(EMBEDDING_OR_DONE)
+            chat = page.locator(".st-key-chat_input textarea")
+            chat.fill("How long is the Kestrel bridge?")
+            chat.press("Enter")
+            evidence = page.locator(".st-key-evidence-1")
+            evidence.wait_for()
+            page.get_by_text("Indexed 1 file(s): 4 pages").wait_for()
+            expect(page.get_by_text("already indexed")).to_have_count(0)
+            page.get_by_text("Documents (2)").wait_for()
+            assert "bridge.pdf" in evidence.inner_text() and "40 metres" in evidence.inner_text()
         browser.close()
 
 
@@ -217,8 +256,7 @@ def test_a_conversation_survives_a_restart_of_the_server_and_exports(tmp_path: P
     """Ask, stop `rag ui`, start it again on the same data dir, reload: the conversation is
     listed, opens with its answer and sources, and downloads as Markdown with them."""
     pdf = make_pdf(tmp_path / "astronomy.pdf", COURSE_PAGES)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(RAG_DATA_DIR=str(tmp_path / "data"), RAG_LLM__TEMPERATURE="0")
+    env = ui_env(tmp_path)
     question = "Who founded the Lumora Observatory?"
     with playwright_api.sync_playwright() as p:
         browser, page = open_page(p)

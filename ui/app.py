@@ -6,6 +6,7 @@ out widgets and keeps each browser session's chat history in st.session_state.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -318,8 +319,9 @@ def main() -> None:
         if page.url_path != chat.url_path:
             uploads.waiting_note(language)
         page.run()
-    except RagError as exc:
+    except RagError as exc:  # one line for the user, and the same line in the server log
         st.error(t("error", language, message=str(exc)))
+        logging.getLogger("rag_app.ui").warning("%s", exc)
     except Exception as exc:  # never a traceback in the page; the server log has it
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         st.error(t("error", language, message=f"unexpected {type(exc).__name__}: {detail}"))
@@ -327,8 +329,6 @@ def main() -> None:
 
 
 def raise_in_log(exc: Exception) -> None:
-    import logging
-
     logging.getLogger("rag_app.ui").error("unexpected error", exc_info=exc)
 
 

@@ -3,6 +3,9 @@ so each model is loaded once per server process."""
 
 from __future__ import annotations
 
+import faulthandler
+import signal
+
 import streamlit as st
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
@@ -10,6 +13,11 @@ from langchain_core.language_models import BaseChatModel
 from rag_app.components import build_chat_model, build_embeddings, recorded_embedding
 from rag_app.service import RagService
 from rag_app.settings import EmbeddingSettings, LLMSettings, Settings, load_settings
+
+# `kill -USR1 <pid of rag ui>` writes every thread's stack to the server's stderr (its log):
+# what a stuck page waits on. Registered once per process, when this module is first imported.
+if hasattr(signal, "SIGUSR1"):  # not on Windows
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
