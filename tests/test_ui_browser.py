@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -169,12 +170,40 @@ def wait_sent(page: Any, name: str) -> None:
 
 def drop_in_first_run(page: Any) -> Any:
     """The uploader's file input, as soon as it is in the page: the first run is still going
-    (the models load after the uploader is drawn; the chat input, drawn last, is not there yet),
-    so a file set now is dropped during it, the case that once lost uploads."""
+    (the models load after the uploader is drawn; the documents panel, drawn once they are
+    loaded, is not there yet), so a file set now is dropped during it, the case that once lost
+    uploads."""
     uploader = page.locator(".st-key-uploader input[type=file]")
     uploader.wait_for(state="attached")
-    assert page.locator(".st-key-chat_input").count() == 0, "the first run was over already"
+    panel = page.get_by_text(re.compile(r"^Documents \(\d+\)$"))
+    assert panel.count() == 0, "the first run was over already"
     return uploader
+
+
+def test_a_file_dropped_while_the_chat_page_is_drawn_is_indexed(
+    app: Served, tmp_path: Path
+) -> None:
+    """Back on the chat page from another page, a file dropped at once, while the page is
+    still being drawn, is indexed. (The chat input used to be drawn last; its first
+    appearance changed the page's layout, the browser drew the uploader anew and forgot the
+    file it was still sending: no chip, nothing indexed, no error.)"""
+    first = make_pdf(tmp_path / "astronomy.pdf", COURSE_PAGES)
+    second = make_pdf(tmp_path / "bridge.pdf", BRIDGE_PAGES)
+    with playwright_api.sync_playwright() as p:
+        browser, page = open_page(p)
+        with explained(page, app, "drop-while-drawn"):
+            page.goto(app.url)
+            page.get_by_text("Documents (0)").wait_for()
+            for pdf, count in ((first, 1), (second, 2)):
+                page.get_by_role("link", name="Evaluate answers").click()
+                page.get_by_role("heading", name="Evaluate answers").wait_for()
+                page.get_by_role("link", name="Chat").click()
+                uploader = page.locator(".st-key-uploader input[type=file]")
+                uploader.wait_for(state="attached")
+                uploader.set_input_files(str(pdf))  # the chat page's run is still going
+                wait_sent(page, pdf.name)
+                page.get_by_text(f"Documents ({count})").wait_for()
+        browser.close()
 
 
 def test_an_upload_survives_leaving_the_page_or_asking_during_it(

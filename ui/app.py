@@ -105,7 +105,7 @@ def documents_panel(service: RagService, language: str) -> None:
                 st.rerun()
 
 
-def chat(service: RagService, language: str, options: dict[str, Any]) -> None:
+def chat(service: RagService, language: str, options: dict[str, Any], question: str | None) -> None:
     state = st.session_state
     state.setdefault("messages", [])
     for turn, message in enumerate(state.messages):
@@ -116,7 +116,6 @@ def chat(service: RagService, language: str, options: dict[str, Any]) -> None:
                 with st.container(key=f"{message['role']}-{turn}"):
                     st.markdown(components.escape_md(message["content"]))
 
-    question = st.chat_input(t("chat_placeholder", language), key="chat_input")
     if not question:
         return
     turn = len(state.messages)
@@ -242,7 +241,12 @@ def answer_details(service: RagService, answer: dict[str, Any], turn: int, langu
 
 def chat_page() -> None:
     language = st.session_state.language
-    # The uploader first, before the models and the store are opened: a file dropped while
+    # The chat input first (Streamlit pins it to the bottom of the page wherever it is drawn):
+    # the page's layout changes when it first appears, which makes the browser draw the
+    # uploader anew and forget a file it is still sending. Drawn last, it appeared at the end
+    # of the run, and a file dropped just before was lost (coming back from another page).
+    question = st.chat_input(t("chat_placeholder", language), key="chat_input")
+    # The uploader next, before the models and the store are opened: a file dropped while
     # they load is taken by the run the drop starts (ui/uploads.py), and ingested below.
     st.title(t("title", language))
     st.caption(t("caption", language))
@@ -254,7 +258,7 @@ def chat_page() -> None:
     with results:
         uploads.ingest_waiting(service, language)
     documents_panel(service, language)
-    chat(service, language, options)
+    chat(service, language, options, question)
 
 
 def language_choice() -> str:
