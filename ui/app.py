@@ -323,9 +323,8 @@ def main() -> None:
         if page.url_path != chat.url_path:
             uploads.waiting_note(language)
         page.run()
-    except RagError as exc:  # one line for the user, and the same line in the server log
-        st.error(t("error", language, message=str(exc)))
-        logging.getLogger("rag_app.ui").warning("%s", exc)
+    except RagError as exc:
+        components.report_error(t("error", language, message=str(exc)))
     except Exception as exc:  # never a traceback in the page; the server log has it
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         st.error(t("error", language, message=f"unexpected {type(exc).__name__}: {detail}"))

@@ -4,6 +4,7 @@ Streamlit renders Markdown, so a passage or an answer could otherwise inject lin
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -259,3 +260,10 @@ def models_panel(info: dict[str, Any], language: str) -> None:
         for name in MODEL_FIELDS:
             if name in info:
                 st.caption(f"{name}: {escape_md(str(info[name]))}")
+
+
+def report_error(line: str) -> None:
+    """An error the user can act on: one line in the page, and the same line in the server's
+    log (so an operator reading the log sees what a user saw)."""
+    st.error(line)
+    logging.getLogger("rag_app.ui").warning("%s", line)

@@ -13,7 +13,7 @@ from rag_app.errors import RagError
 from rag_app.model_catalog import ModelEntry, find_models, use_model
 from rag_app.settings import Settings
 from ui import services
-from ui.components import escape_md
+from ui.components import escape_md, report_error
 from ui.i18n import t
 
 FLASH = "model_switched"
@@ -62,7 +62,7 @@ def switch(entry: ModelEntry, settings: Settings, language: str) -> None:
     try:  # by path: the name belongs to a listing that may be a minute old
         choice = use_model(str(entry.path), settings)
     except RagError as exc:
-        st.error(escape_md(str(exc)))
+        report_error(escape_md(str(exc)))
         return
     _catalog.clear()
     where = escape_md(str(choice.settings_file))
