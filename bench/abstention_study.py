@@ -1,6 +1,6 @@
-"""Abstention within a language: how often the app refuses answerable questions, and how often
-it answers questions its documents cannot answer, for the evidence confidence with and without
-the best page's keyword match (``evidence.confidence``, ``KeywordIndex.page_match``).
+"""Abstention: how often the app refuses answerable questions, and how often it answers
+questions its documents cannot answer, for the evidence confidence with and without the best
+page's keyword match (``evidence.confidence``, ``KeywordIndex.page_match``).
 
 On every question of the XQuAD dev sets es and en (632 each), asked as the app does in evidence
 mode (hybrid, k=4, no bar), and three kinds of questions the documents cannot answer:
@@ -23,12 +23,18 @@ What else could tell the two apart: a logistic model over candidate numbers of e
 among the passages), trained on the answerable and left-out questions of half the articles and
 tested on the other half, both ways, its bar read off the calibration questions as above.
 
+On the cross-language sets (``--sets es-q.en-ctx,en-q.es-ctx``: the off-topic questions in
+the questions' language) the app's confidence is the meaning match alone; the study adds the
+page match there, on the whole question and on its names and numbers only (the words that
+read the same in both languages), mixed in as within a language and in logistic models.
+
     .venv/bin/python -m bench.abstention_study [--sets es,en] [--mix-scifact 1000]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +48,7 @@ from bench.lib import SHARED_DATA, write_results
 from rag_app import models
 from rag_app.calibration import calibration
 from rag_app.evaluation.benchmark import Corpus, load_beir, load_squad
-from rag_app.evidence import confidence
+from rag_app.evidence import KEYWORD_FULL, KEYWORD_SHARE, confidence
 from rag_app.settings import load_settings
 
 KINDS = ("answerable", "calibration", "check", "left out")
@@ -52,6 +58,24 @@ FEATURE_SETS = {
     "+ chunk BM25, dense": ("score", "meaning", "page_match", "bm25", "dense"),
     "score, meaning, dense": ("score", "meaning", "dense"),
 }
+# Across languages the app's confidence is the meaning match alone (keywords cannot match
+# between languages, except names and numbers): what the page match adds there.
+FEATURE_SETS_ACROSS = {
+    "meaning (the confidence now)": ("meaning",),
+    "meaning, page match": ("meaning", "page_match"),
+    "meaning, names/numbers page match": ("meaning", "neutral_match"),
+    "meaning, both page matches, dense": ("meaning", "page_match", "neutral_match", "dense"),
+}
+_NAME_OR_NUMBER = re.compile(r"\d|^[A-ZÁÉÍÓÚÑ]")
+
+
+def names_and_numbers(question: str) -> str:
+    """The question's words that read the same in both languages: numbers, and capitalised
+    words past the first (names)."""
+    words = question.split()
+    return " ".join(
+        w for i, w in enumerate(words) if _NAME_OR_NUMBER.search(w) and (i or w[0].isdigit())
+    )
 
 
 @dataclass
@@ -69,8 +93,9 @@ def ask_all(name: str, corpus: Corpus, k: int) -> list[Asked]:
     service = corpus_service(corpus)
     documents = [name for name, _ in corpus.documents]
     asked = [(q.text, "answerable", next(iter(q.relevant))[0]) for q in corpus.queries]
-    asked += [(q.text, "calibration", "") for q in unanswerable(name)]
-    asked += [(q.text, "check", "") for q in unanswerable(name, "check")]
+    language = name[:2]  # the questions' language ("es-q.en-ctx": Spanish questions)
+    asked += [(q.text, "calibration", "") for q in unanswerable(language)]
+    asked += [(q.text, "check", "") for q in unanswerable(language, "check")]
     asked += [(text, "left out", article) for text, kind, article in asked if article]
     found = []
     for i, (text, kind, article) in enumerate(asked, start=1):
@@ -89,6 +114,9 @@ def ask_all(name: str, corpus: Corpus, k: int) -> list[Asked]:
             "score": quoted[0].score if quoted else 0.0,
             "meaning": max((e.meaning for e in quoted), default=0.0),
             "page_match": service.store.page_match(text, checked.pending, checked.only),
+            "neutral_match": service.store.page_match(
+                names_and_numbers(text), checked.pending, checked.only
+            ),
             "bm25": float(np.log1p(scores["bm25"])),
             "dense": scores["dense"],
         }
@@ -190,6 +218,26 @@ def main() -> None:
             label: at_bar(asked, fitted(asked, names)) for label, names in FEATURE_SETS.items()
         },
     }
+    across = [a for a in asked if "-q." in a.set]
+    if across:
+
+        def mixed(match: str) -> list[float]:
+            """The meaning match with a page match mixed in as within a language."""
+            return [
+                (1 - KEYWORD_SHARE) * a.features["meaning"]
+                + KEYWORD_SHARE * min(1.0, a.features[match] / KEYWORD_FULL)
+                for a in across
+            ]
+
+        results["across languages"] = {
+            "meaning (the app)": at_bar(across, [a.features["meaning"] for a in across]),
+            "meaning + page match, as within a language": at_bar(across, mixed("page_match")),
+            "meaning + names/numbers page match": at_bar(across, mixed("neutral_match")),
+            "logistic models, two-fold by article": {
+                label: at_bar(across, fitted(across, names))
+                for label, names in FEATURE_SETS_ACROSS.items()
+            },
+        }
     for label, row in results.items():
         print(f"{label}: {row}")
     write_results(
