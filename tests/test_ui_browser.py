@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from tests.pdfs import COURSE_PAGES, make_pdf
-from tests.servers import free_port, running, started
+from tests.servers import free_port, started
 from tests.test_render import yellow_pixels
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -52,12 +52,19 @@ class Served:
     log: Path
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Served]:
+@contextlib.contextmanager
+def serving(tmp_path: Path, log_name: str = "ui.log") -> Iterator[Served]:
+    """`rag ui` on a free port over ``tmp_path``'s data dir, stopped at the end."""
     url, command = served_at(free_port())
-    log = tmp_path / "ui.log"
+    log = tmp_path / log_name
     with started(command, f"{url}/_stcore/health", log, env=ui_env(tmp_path), timeout_s=90) as proc:
         yield Served(url, proc, log)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Served]:
+    with serving(tmp_path) as served:
+        yield served
 
 
 def ui_env(tmp_path: Path) -> dict[str, str]:
@@ -121,9 +128,9 @@ def test_upload_ask_and_see_cited_page(app: Served, tmp_path: Path) -> None:
             picture = source.locator("img")
             picture.evaluate("img => img.decode()")  # loaded and decoded, not only in the DOM
             page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
-            served = page.request.get(picture.evaluate("img => img.src")).body()
-            (ARTIFACTS / "ui-page-image.png").write_bytes(served)  # as the browser received it
-            marked = yellow_pixels(Image.open(io.BytesIO(served)))
+            image = page.request.get(picture.evaluate("img => img.src")).body()
+            (ARTIFACTS / "ui-page-image.png").write_bytes(image)  # as the browser received it
+            marked = yellow_pixels(Image.open(io.BytesIO(image)))
             assert marked > 500  # the evidence sentence, marked on the page
 
             # Each upload says once what came of it: the line above went with the question, and a
@@ -285,13 +292,11 @@ def test_a_conversation_survives_a_restart_of_the_server_and_exports(tmp_path: P
     """Ask, stop `rag ui`, start it again on the same data dir, reload: the conversation is
     listed, opens with its answer and sources, and downloads as Markdown with them."""
     pdf = make_pdf(tmp_path / "astronomy.pdf", COURSE_PAGES)
-    env = ui_env(tmp_path)
     question = "Who founded the Lumora Observatory?"
     with playwright_api.sync_playwright() as p:
         browser, page = open_page(p)
-        url, command = served_at(free_port())
-        with running(command, f"{url}/_stcore/health", tmp_path / "ui1.log", env=env, timeout_s=90):
-            page.goto(url)
+        with serving(tmp_path, "ui1.log") as first, explained(page, first, "restart-first"):
+            page.goto(first.url)
             page.locator(".st-key-chat_input textarea").wait_for()
             page.locator(".st-key-uploader input[type=file]").set_input_files(str(pdf))
             page.get_by_text("Indexed 1 file(s): 3 pages").wait_for()
@@ -300,9 +305,8 @@ def test_a_conversation_survives_a_restart_of_the_server_and_exports(tmp_path: P
             chat.press("Enter")
             page.locator(".st-key-source-1-1").wait_for()
         # Another port: the first one may linger in TIME_WAIT for a while after the stop.
-        url, command = served_at(free_port())
-        with running(command, f"{url}/_stcore/health", tmp_path / "ui2.log", env=env, timeout_s=90):
-            page.goto(url)  # a new session on a new server process
+        with serving(tmp_path, "ui2.log") as second, explained(page, second, "restart-second"):
+            page.goto(second.url)  # a new session on a new server process
             page.locator(".st-key-chat_input textarea").wait_for()
             assert page.locator(".st-key-source-1-1").count() == 0
             page.get_by_role("button", name=question).click()
