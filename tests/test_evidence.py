@@ -14,9 +14,13 @@ from rag_app.evidence import (
     KEEP_WITHIN,
     KEYWORD_FULL,
     KEYWORD_SHARE,
+    MEANING_SHARE,
+    MEANING_SHARE_ACROSS,
     Evidence,
     answer_type,
+    combine,
     confidence,
+    score_sentences,
     select_evidence,
 )
 from rag_app.verify import check_answer, evidence_answer
@@ -110,6 +114,24 @@ def test_evidence_carries_its_meaning_match_only_with_an_embedder() -> None:
     with_meaning = select_evidence("How wide is the mirror?", ASTRONOMY, BagOfWordsEmbeddings())
     assert 0.0 < with_meaning[0].meaning <= 1.0
     assert all(e.meaning == 0.0 for e in select_evidence("How wide is the mirror?", ASTRONOMY))
+
+
+@pytest.mark.parametrize(
+    ("question", "share"),
+    [
+        ("How wide is the mirror?", MEANING_SHARE),
+        # keywords cannot meet an English passage's words: its sentences lean on the meaning
+        ("¿Qué anchura tiene el espejo del observatorio?", MEANING_SHARE_ACROSS),
+    ],
+)
+def test_the_meaning_weighs_more_in_a_passage_in_the_other_language(
+    question: str, share: float
+) -> None:
+    scored = score_sentences(question, ASTRONOMY, BagOfWordsEmbeddings())
+    assert scored and all(s.score == combine(s.signals, share) for s in scored)
+    assert all(
+        s.score == combine(s.signals, 0.0) for s in score_sentences(question, ASTRONOMY, None)
+    )
 
 
 def evidence(score: float, meaning: float) -> Evidence:
