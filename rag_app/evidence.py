@@ -7,7 +7,7 @@ the passages is scored against the question by these signals, measured on XQuAD 
 - keyword overlap: the question's content words found in the sentence, each weighted by how
   rare it is among the candidate sentences;
 - meaning: the embedder's cosine between the question and the sentence (what crosses
-  languages, where keywords cannot);
+  languages, where keywords cannot: it weighs more in a passage in the other language);
 - phrases: the question's word pairs found in the same order;
 - the sentence before it (an answer often follows the sentence that names the subject);
 - names and numbers of the question that the passage does not mention scale it down;
