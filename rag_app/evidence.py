@@ -164,13 +164,17 @@ class _Candidate:
 
 
 def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
-    found = []
+    """The passages' sentences, each once: a sentence in two passages (the overlap of
+    neighbouring chunks repeats one) is taken from the better-ranked passage, so the
+    evidence never quotes the same sentence twice."""
+    found: dict[str, _Candidate] = {}
     for rank, passage in enumerate(passages):
         sentences = split_sentences(passage.text)
         for i, sentence in enumerate(sentences):
             if len(sentence) >= 12 and len(content_stems(sentence)) >= 2:
-                found.append(_Candidate(sentence, passage, rank, sentences[i - 1] if i else ""))
-    return found
+                before = sentences[i - 1] if i else ""
+                found.setdefault(sentence, _Candidate(sentence, passage, rank, before))
+    return list(found.values())
 
 
 def _keyword_scores(question: str, sentences: Sequence[str]) -> list[float]:

@@ -116,6 +116,18 @@ def test_evidence_carries_its_meaning_match_only_with_an_embedder() -> None:
     assert all(e.meaning == 0.0 for e in select_evidence("How wide is the mirror?", ASTRONOMY))
 
 
+def test_a_sentence_in_two_overlapping_chunks_is_quoted_once_from_the_better_one() -> None:
+    shared = "The main mirror is 2.4 metres wide."
+    chunks = [
+        P(1, "astronomy.pdf", 3, f"The observatory has two telescopes. {shared}"),
+        P(2, "astronomy.pdf", 3, f"{shared} It was cast in Glasgow in 1921."),
+    ]
+    for embed in (None, BagOfWordsEmbeddings()):
+        found = select_evidence("How wide is the main mirror?", chunks, embed)
+        assert found[0].text == shared and found[0].number == 1
+        assert len(texts(found)) == len(set(texts(found)))
+
+
 @pytest.mark.parametrize(
     ("question", "share"),
     [
