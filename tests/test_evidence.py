@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from rag_app.evidence import (
+    COVERAGE_FLOOR,
     KEEP_WITHIN,
     KEYWORD_FULL,
     KEYWORD_SHARE,
@@ -114,6 +115,28 @@ def test_evidence_carries_its_meaning_match_only_with_an_embedder() -> None:
     with_meaning = select_evidence("How wide is the mirror?", ASTRONOMY, BagOfWordsEmbeddings())
     assert 0.0 < with_meaning[0].meaning <= 1.0
     assert all(e.meaning == 0.0 for e in select_evidence("How wide is the mirror?", ASTRONOMY))
+
+
+def test_a_passage_naming_the_subject_otherwise_still_answers() -> None:
+    # the question says "AAA", the passage spells the name out: it lacks the question's name
+    club = P(1, "cars.pdf", 1, "The AAA is a club for drivers. It publishes road maps every year.")
+    report = P(
+        2,
+        "cars.pdf",
+        2,
+        "The American Automobile Association reported that 20% of petrol stations ran dry "
+        "in February. Queues were common.",
+    )
+    found = select_evidence(
+        "According to the AAA, what share of petrol stations ran dry?", [club, report]
+    )
+    assert found[0].text.startswith("The American Automobile Association reported that 20%")
+    signals = {
+        "keywords": 0.6, "meaning": 0.5, "phrases": 0.2, "before_keywords": 0.0,
+        "before_meaning": 0.0, "answer_type": 1.0, "echo": 0.0, "coverage": 1.0, "rank": 0.0,
+    }  # fmt: skip
+    lacking = combine({**signals, "coverage": 0.0}, 0.45)
+    assert lacking == pytest.approx(COVERAGE_FLOOR * combine(signals, 0.45)) and lacking > 0
 
 
 def test_a_sentence_in_two_overlapping_chunks_is_quoted_once_from_the_better_one() -> None:
