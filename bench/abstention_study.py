@@ -34,7 +34,6 @@ read the same in both languages), mixed in as within a language and in logistic 
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +47,7 @@ from bench.lib import SHARED_DATA, write_results
 from rag_app import models
 from rag_app.calibration import calibration
 from rag_app.evaluation.benchmark import Corpus, load_beir, load_squad
-from rag_app.evidence import KEYWORD_FULL, KEYWORD_SHARE, confidence
+from rag_app.evidence import KEYWORD_FULL, KEYWORD_SHARE, confidence, name_words
 from rag_app.settings import load_settings
 
 KINDS = ("answerable", "calibration", "check", "left out")
@@ -66,16 +65,6 @@ FEATURE_SETS_ACROSS = {
     "meaning, names/numbers page match": ("meaning", "neutral_match"),
     "meaning, both page matches, dense": ("meaning", "page_match", "neutral_match", "dense"),
 }
-_NAME_OR_NUMBER = re.compile(r"\d|^[A-ZÁÉÍÓÚÑ]")
-
-
-def names_and_numbers(question: str) -> str:
-    """The question's words that read the same in both languages: numbers, and capitalised
-    words past the first (names)."""
-    words = question.split()
-    return " ".join(
-        w for i, w in enumerate(words) if _NAME_OR_NUMBER.search(w) and (i or w[0].isdigit())
-    )
 
 
 @dataclass
@@ -115,7 +104,7 @@ def ask_all(name: str, corpus: Corpus, k: int) -> list[Asked]:
             "meaning": max((e.meaning for e in quoted), default=0.0),
             "page_match": service.store.page_match(text, checked.pending, checked.only),
             "neutral_match": service.store.page_match(
-                names_and_numbers(text), checked.pending, checked.only
+                " ".join(name_words(text)), checked.pending, checked.only
             ),
             "bm25": float(np.log1p(scores["bm25"])),
             "dense": scores["dense"],

@@ -211,15 +211,19 @@ def _phrase_scores(question: str, sentences: Sequence[str]) -> list[float]:
     return [len(wanted & _bigrams(s)) / len(wanted) for s in sentences]
 
 
+def name_words(question: str) -> list[str]:
+    """Names and numbers the question asks about, as written: capitalised words past the
+    first, and digits (the words that read the same in Spanish and English)."""
+    return [
+        word
+        for i, word in enumerate(re.findall(r"\w+", question))
+        if word.isdigit() or (i and word[0].isupper() and word.lower() not in _QUESTION_WORDS)
+    ]
+
+
 def _names(question: str) -> set[str]:
-    """Names and numbers the question asks about: capitalised words past the first, digits."""
-    found = set()
-    for i, word in enumerate(re.findall(r"\w+", question)):
-        if word.isdigit():
-            found.add(word)
-        elif i and word[0].isupper() and word.lower() not in _QUESTION_WORDS:
-            found.add(strip_accents(word.lower())[:STEM])
-    return found
+    """``name_words``, numbers as they are and names by their accent-free stem."""
+    return {w if w.isdigit() else strip_accents(w.lower())[:STEM] for w in name_words(question)}
 
 
 def _name_coverage(question: str, passage: str) -> float:
