@@ -19,8 +19,9 @@ from typing import Any
 from pypdf import PageObject, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
-from ingest import fallback
+from ingest import fallback, layout, tables
 from ingest.ocr import INSTALL_HINT, OcrFn
+from ingest.repair import repair_glyphs, repair_text
 from rag_app.errors import RagError
 
 PDF_MAGIC = b"%PDF-"
@@ -91,7 +92,7 @@ def clean_text(text: str) -> str:
     """Undo the typical PDF extraction artefacts so chunks read as prose."""
     text = _SURROGATE.sub("\ufffd", _INVISIBLE.sub("", text))
     text = unicodedata.normalize("NFC", text)  # "e" + combining accent == "é" for search
-    text = text.replace("\u00ad", "")  # soft hyphens
+    text = repair_text(text.replace("\u00ad", ""))  # soft hyphens
     text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)  # words hyphenated across lines
     text = re.sub(r"[ \t\f\v\r\u00a0]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
@@ -129,6 +130,21 @@ def load_pdf(path: Path, options: LoadOptions | None = None) -> PdfDocument:
     )
 
 
+def _structured(data: bytes, read: list[_PageRead]) -> list[Page]:
+    """The pages' text with their structure (``ingest.layout``) and their tables written out
+    row by row (``ingest.tables``)."""
+    body = layout.body_of([r.runs for r in read])
+    ruled = [r.page.number for r in read if tables.might_hold_table(r.rulings)]
+    found = tables.table_texts(data, ruled)
+    pages = []
+    for r in read:
+        text = clean_text(layout.structured_text(r.runs, body)) if r.runs else r.page.text
+        if r.page.number in found:
+            text = f"{text}\n\n{clean_text(found[r.page.number])}".strip()
+        pages.append(replace(r.page, text=text))
+    return pages
+
+
 class _Refused(Exception):
     """pypdf could not read the file, for a reason another reader may not share."""
 
@@ -150,7 +166,8 @@ def _read_pages(name: str, data: bytes, options: LoadOptions) -> list[Page]:
                 f"{name}: {count} pages, over the limit of {options.max_pages}; split it, "
                 "or raise RAG_INGEST__MAX_PAGES"
             )
-        return [_page(i + 1, page) for i, page in enumerate(reader.pages)]
+        read = [_page(i + 1, page) for i, page in enumerate(reader.pages)]
+        return _structured(data, read)
     except RagError:
         raise
     except FileNotDecryptedError:
@@ -273,16 +290,28 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(parts)
 
 
-def _page(number: int, page: PageObject) -> Page:
+@dataclass(frozen=True)
+class _PageRead:
+    page: Page
+    runs: list[layout.Run]  # its text runs, [] when they do not add up to its text
+    rulings: int  # lines and rectangles it draws (a table's grid, or a frame)
+
+
+def _page(number: int, page: PageObject) -> _PageRead:
     """A page's text, and the runs of it drawn invisibly: white fill or under 2 pt tall
-    (a known trick to hide instructions for a model in a document)."""
+    (a known trick to hide instructions for a model in a document); with the text runs that
+    ``ingest.layout`` reads the page's structure from, and how many lines it draws."""
     fill_white = [False]
+    rulings = [0]
     stack: list[bool] = []
     hidden: list[str] = []
     run: list[str] = []
+    runs: list[layout.Run] = []
 
     def before(op: bytes, args: list[Any], cm: list[float], tm: list[float]) -> None:
-        if op == b"q":
+        if op in (b"re", b"l"):
+            rulings[0] += 1
+        elif op == b"q":
             stack.append(fill_white[0])
         elif op == b"Q" and stack:
             fill_white[0] = stack.pop()
@@ -294,6 +323,8 @@ def _page(number: int, page: PageObject) -> Page:
                 fill_white[0] = bool(values) and all(v >= 0.95 for v in values)
 
     def on_text(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if text:
+            runs.append(layout.run_of(text, font, size, cm, tm))
         if not text.strip():
             return
         height = abs(size) * math.hypot(tm[0], tm[1]) * math.hypot(cm[0], cm[1])
@@ -308,7 +339,9 @@ def _page(number: int, page: PageObject) -> Page:
         contents.get_data()  # extract_text hides a LimitReachedError: let it name the real cause
     if run:
         hidden.append(" ".join("".join(run).split()))
-    return Page(number, clean_text(text), hidden=tuple(h for h in hidden if len(h) >= 8))
+    read = Page(number, clean_text(text), hidden=tuple(h for h in hidden if len(h) >= 8))
+    whole = "".join(r.text for r in runs) == repair_glyphs(text)
+    return _PageRead(read, runs if whole else [], rulings[0])
 
 
 def find_documents(paths: list[Path], suffixes: Iterable[str]) -> tuple[list[Path], list[str]]:

@@ -4,10 +4,12 @@ across runs."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from ingest.formats import SEPARATOR
 from ingest.loaders import Page, PdfDocument
 
 # Paragraphs, lines, sentences (also after Spanish ¿…? / ¡…!), words, characters.
@@ -27,8 +29,13 @@ def split_document(pdf: PdfDocument, chunk_size: int, chunk_overlap: int) -> lis
     """Split page by page, so every chunk lies on exactly one page and cites it exactly."""
     doc_id = document_id(pdf.name, pdf.sha256)
     chunks: list[Document] = []
+    headings = Headings()  # a PDF's headings, read across its pages
     for page in pdf.pages:
-        for text in _split_page(page, chunk_size, chunk_overlap):
+        if page.section:
+            pieces = [(page.section, t) for t in _split_page(page, chunk_size, chunk_overlap)]
+        else:
+            pieces = _split_pdf_page(page.text, headings, chunk_size, chunk_overlap)
+        for section, text in pieces:
             index = len(chunks)
             metadata: dict[str, str | int | bool] = {
                 "source": pdf.name,
@@ -37,8 +44,8 @@ def split_document(pdf: PdfDocument, chunk_size: int, chunk_overlap: int) -> lis
                 "doc_id": doc_id,
                 "sha256": hashlib.sha256(text.encode()).hexdigest()[:16],
             }
-            if page.section:
-                metadata["section"] = page.section
+            if section:
+                metadata["section"] = section
             if page.ocr:
                 metadata["ocr"] = True
             if _holds_hidden(text, page.hidden):
@@ -69,6 +76,53 @@ def _split_page(page: Page, chunk_size: int, chunk_overlap: int) -> list[str]:
     room = max(chunk_size - len(head), chunk_size // 2)
     body = _splitter(room, min(chunk_overlap, room // 2)).split_text(page.text[len(head) :])
     return [head + text for text in body]
+
+
+SECTION_DEPTH = 3  # headings a PDF chunk's section path keeps: the deepest ones
+_HEADING = re.compile(r"^(#{1,6}) (.+)$", re.MULTILINE)
+
+
+class Headings:
+    """The headings in effect at a point of a document, deepest last, as ``ingest.layout``
+    marks them in a PDF's text (``## 3.1. Paginación``)."""
+
+    def __init__(self) -> None:
+        self._open: list[tuple[int, str]] = []
+
+    def read(self, text: str) -> None:
+        """Take the heading lines of ``text`` in order."""
+        for match in _HEADING.finditer(text):
+            level = len(match.group(1))
+            self._open = [(lv, t) for lv, t in self._open if lv < level]
+            self._open.append((level, match.group(2).strip()))
+
+    @property
+    def path(self) -> str:
+        return SEPARATOR.join(title for _, title in self._open[-SECTION_DEPTH:])
+
+
+def _split_pdf_page(
+    text: str, headings: Headings, chunk_size: int, chunk_overlap: int
+) -> list[tuple[str, str]]:
+    """A PDF page's chunks with the heading path in effect where each starts (headings from
+    earlier pages included), the path as the chunk's first line so that its words are
+    searched and scored with it, as in the formats with sections."""
+    pieces: list[tuple[str, str]] = []
+    done = 0  # the page's text read into ``headings`` so far
+    start = 0
+    for chunk in _splitter(chunk_size, chunk_overlap).split_text(text):
+        at = text.find(chunk, start)
+        at = at if at >= 0 else start
+        first_line = chunk.split("\n", 1)[0]
+        upto = at + len(first_line) if _HEADING.match(first_line) else at
+        if upto > done:
+            headings.read(text[done:upto])
+            done = upto
+        start = at + 1
+        path = headings.path
+        pieces.append((path, f"{path}\n{chunk}" if path else chunk))
+    headings.read(text[done:])
+    return pieces
 
 
 def _holds_hidden(text: str, hidden: tuple[str, ...]) -> bool:

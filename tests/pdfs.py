@@ -51,3 +51,85 @@ LLM_NOTES_PAGES = [
     "GPT-3 es un modelo muy grande, con 96 capas de transformador y 175 mil millones de "
     "parámetros. Fue presentado por OpenAI en 2020 y se entrenó con textos de internet.",
 ]
+
+
+# A structured page: (kind, text) blocks. Kinds: "title" (bold 20 pt), "h1" (bold 15 pt),
+# "h2" (bold 12.5 pt), "p" (a paragraph, 11 pt, first line indented), "li" (a bullet item with a
+# hanging indent), "ol" (a numbered item), "label" (a bold label, then its text on the line).
+Block = tuple[str, str]
+
+
+def make_structured_pdf(path: Path, pages: list[list[Block]]) -> Path:
+    """Pages laid out as a word processor or LaTeX sets them: headings larger and bold, list
+    items indented with their continuation lines under the item's text, no blank lines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    _, height = A4
+    for blocks in pages:
+        y = height - 72
+        number = 0
+        for kind, text in blocks:
+            if kind in ("title", "h1", "h2"):
+                size = {"title": 20, "h1": 15, "h2": 12.5}[kind]
+                y -= 8
+                pdf.setFont("Helvetica-Bold", size)
+                pdf.drawString(72, y, text)
+                y -= size + 8
+                number = 0
+                continue
+            indent, hang, marker = 72, 72, ""
+            if kind == "li":
+                indent, hang, marker = 90, 102, "-"
+            elif kind == "ol":
+                number += 1
+                indent, hang, marker = 90, 106, f"{number}."
+            elif kind == "p":
+                indent, number = 84, 0
+            label, body = ("", text)
+            if kind == "label":
+                label, body = text.split(": ", 1)
+                label += ":"
+            lines = textwrap.wrap(body, 80 if kind == "p" else 74) or [""]
+            for i, line in enumerate(lines):
+                x = indent if i == 0 else hang if kind in ("li", "ol") else 72
+                if i == 0 and marker:
+                    pdf.setFont("Helvetica", 11)
+                    pdf.drawString(indent, y, marker)
+                    x = hang
+                if i == 0 and label:
+                    pdf.setFont("Helvetica-Bold", 11)
+                    pdf.drawString(x, y, label)
+                    x += pdf.stringWidth(label + " ", "Helvetica-Bold", 11)
+                pdf.setFont("Helvetica", 11)
+                pdf.drawString(x, y, line)
+                y -= 14
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def make_table_pdf(path: Path, title: str, rows: list[list[str]], spans: list[tuple] = ()) -> Path:
+    """A page with a heading, a sentence and a ruled table (a grid, as reports draw them);
+    ``spans`` are reportlab's SPAN commands' cell ranges, ((col, row), (col, row)) each."""
+    from reportlab.lib import colors
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    styles = getSampleStyleSheet()
+    table = Table(rows)
+    table.setStyle(
+        TableStyle(
+            [("GRID", (0, 0), (-1, -1), 0.5, colors.black)]
+            + [("SPAN", start, end) for start, end in spans]
+        )
+    )
+    story = [
+        Paragraph(title, styles["Heading1"]),
+        Paragraph(
+            "Los resultados del ejercicio se resumen en la tabla siguiente.", styles["Normal"]
+        ),
+        table,
+    ]
+    SimpleDocTemplate(str(path), pagesize=A4).build(story)
+    return path
