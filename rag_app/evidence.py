@@ -37,15 +37,17 @@ from typing import Protocol
 from langchain_core.embeddings import Embeddings
 
 from rag_app.text import (
+    HEADING_SEPARATOR,
     STEM,
+    Unit,
     content_stems,
     detect_language,
     language_of,
     location,
     normalize,
     numbers,
-    split_sentences,
     strip_accents,
+    units,
 )
 
 
@@ -110,6 +112,30 @@ _MONTHS = re.compile(
 _NAME = re.compile(r"(?<![.!?¿¡]\s)(?<!^)\b[A-ZÁÉÍÓÚÑ][\w'\u2019-]+")
 
 
+_ORDINALS = {
+    **dict.fromkeys(("primer", "primero", "primera", "first", "1st"), 1),
+    **dict.fromkeys(("segundo", "segunda", "second", "2nd"), 2),
+    **dict.fromkeys(("tercer", "tercero", "tercera", "third", "3rd"), 3),
+    **dict.fromkeys(("cuarto", "cuarta", "fourth", "4th"), 4),
+    **dict.fromkeys(("quinto", "quinta", "fifth", "5th"), 5),
+    **dict.fromkeys(("sexto", "sexta", "sixth", "6th"), 6),
+    **dict.fromkeys(("septimo", "septima", "seventh", "7th"), 7),
+    **dict.fromkeys(("octavo", "octava", "eighth", "8th"), 8),
+    **dict.fromkeys(("noveno", "novena", "ninth", "9th"), 9),
+    **dict.fromkeys(("decimo", "decima", "tenth", "10th"), 10),
+}
+_ORDINAL_DIGITS = re.compile(r"\b(\d{1,2})\s*(?:\.?\s*[ºª°]|(?:st|nd|rd|th)\b)")
+
+
+def ordinal(question: str) -> int | None:
+    """The position an ordinal question asks for: "el tercer paso", "the 3rd step", "3º"."""
+    for word in re.findall(r"\w+", strip_accents(question.lower())):
+        if word in _ORDINALS:
+            return _ORDINALS[word]
+    match = _ORDINAL_DIGITS.search(question)
+    return int(match.group(1)) if match else None
+
+
 def answer_type(question: str) -> str | None:
     lowered = question.lower()
     for kind, pattern in _CUES.items():
@@ -154,6 +180,9 @@ RANK_DECAY = 0.03  # score lost per passage rank below the first
 # evidence hit es 0.897 -> 0.905, en 0.924 -> 0.934, es-q/en 0.837 -> 0.858, en-q/es 0.820 ->
 # 0.843 (0.7 or no penalty at all: within 0.4 points of these; docs/EVALUATION.md).
 COVERAGE_FLOOR = 0.5
+# An item at the position an ordinal question asks for ("the third step", "el cuarto paso")
+# gains this much: no word of the item says "third".
+ORDINAL_BONUS = 0.3
 KEEP_WITHIN = 0.7  # a further sentence is kept if it scores this share of the best
 MOST = 3
 _QUESTION_WORDS = frozenset(
@@ -167,30 +196,42 @@ class _Candidate:
     text: str
     passage: Passage
     rank: int  # 0 for the best passage
-    before: str  # the sentence before it in the passage ("" for the first)
+    before: str  # the unit before it in the passage ("" for the first)
+    unit: Unit
+
+    @property
+    def context(self) -> str:
+        """What names its subject: the headings it sits under, and a list item's lead-in."""
+        return f"{self.unit.heading}\n{self.unit.lead}"
 
 
 def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
-    """The passages' sentences, each once: a sentence in two passages (the overlap of
-    neighbouring chunks repeats one) is taken from the better-ranked passage, so the
-    evidence never quotes the same sentence twice."""
+    """The passages' units (``text.units``: sentences, list items, lists with their lead-in),
+    each once: a unit in two passages (the overlap of neighbouring chunks repeats one) is
+    taken from the better-ranked passage, so the evidence never quotes the same text twice."""
     found: dict[str, _Candidate] = {}
     for rank, passage in enumerate(passages):
-        sentences = split_sentences(passage.text)
-        for i, sentence in enumerate(sentences):
-            if len(sentence) >= 12 and len(content_stems(sentence)) >= 2:
-                before = sentences[i - 1] if i else ""
-                found.setdefault(sentence, _Candidate(sentence, passage, rank, before))
+        found_in = units(passage.text, getattr(passage, "section", ""))
+        for i, unit in enumerate(found_in):
+            stems = len(content_stems(unit.text))
+            if (stems >= 2 and len(unit.text) >= 12) or (unit.kind != "sentence" and stems >= 1):
+                before = found_in[i - 1].text if i else ""
+                found.setdefault(unit.text, _Candidate(unit.text, passage, rank, before, unit))
     return list(found.values())
 
 
-def _keyword_scores(question: str, sentences: Sequence[str]) -> list[float]:
-    """Share of the question's content-word weight found in each sentence, each word weighted
-    by its rarity among the sentences (a word in every sentence tells nothing)."""
+def _keyword_scores(
+    question: str, sentences: Sequence[str], contexts: Sequence[str] = ()
+) -> list[float]:
+    """Share of the question's content-word weight found in each sentence (or its context:
+    the headings above it), each word weighted by its rarity among the sentences (a word in
+    every sentence tells nothing)."""
     wanted = content_stems(question)
     if not wanted:
         return [0.0] * len(sentences)
     stems = [content_stems(s) for s in sentences]
+    if contexts:
+        stems = [st | content_stems(c) for st, c in zip(stems, contexts, strict=True)]
     total = len(sentences)
     weight = {w: math.log(1 + total / (1 + sum(w in st for st in stems))) for w in wanted}
     whole = sum(weight.values())
@@ -274,7 +315,7 @@ def _worth_embedding(candidates: Sequence[_Candidate], keywords: dict[str, float
 
 SIGNALS = (
     "keywords", "meaning", "phrases", "before_keywords", "before_meaning",
-    "answer_type", "echo", "coverage", "rank",
+    "answer_type", "echo", "coverage", "rank", "ordinal",
 )  # fmt: skip
 
 
@@ -307,6 +348,7 @@ def combine(signals: dict[str, float], share: float) -> float:
         score *= ECHO_PENALTY
     score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * signals["coverage"]
     score -= RANK_DECAY * signals["rank"]
+    score += ORDINAL_BONUS * signals.get("ordinal", 0.0)
     return min(1.0, max(0.0, score))
 
 
@@ -325,7 +367,9 @@ def score_sentences(
     if not candidates:
         return []
     texts = [c.text for c in candidates]
-    keywords = dict(zip(texts, _keyword_scores(question, texts), strict=True))
+    contexts = [c.context for c in candidates]
+    keywords = dict(zip(texts, _keyword_scores(question, texts, contexts), strict=True))
+    nth = ordinal(question)
     phrases = _phrase_scores(question, texts)
     meaning = _cosines(question, _worth_embedding(candidates, keywords), embed) if embed else {}
     kind = answer_type(question)
@@ -350,10 +394,21 @@ def score_sentences(
             "echo": float(not content_stems(candidate.text) - asked),
             "coverage": coverage[candidate.passage.number],
             "rank": float(candidate.rank),
+            "ordinal": float(nth is not None and candidate.unit.item == nth),
         }
         scored.append(Scored(combine(signals, share[candidate.passage.number]), signals, candidate))
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+SECTION_DEPTH = 3  # the deepest headings an evidence's section shows
+
+
+def _section(candidate: _Candidate) -> str:
+    """The headings the quoted unit sits under, the deepest ones; the passage's section path
+    when it has none of its own."""
+    path = candidate.unit.heading or getattr(candidate.passage, "section", "")
+    return HEADING_SEPARATOR.join(path.split(HEADING_SEPARATOR)[-SECTION_DEPTH:])
 
 
 def select_evidence(
@@ -377,7 +432,7 @@ def select_evidence(
             s.candidate.passage.page,
             round(s.score, 4),
             round(s.meaning, 4),
-            getattr(s.candidate.passage, "section", ""),
+            _section(s.candidate),
         )
         for s in scored[:most]
         if s.score >= best * KEEP_WITHIN

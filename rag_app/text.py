@@ -10,6 +10,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
@@ -171,6 +172,7 @@ _ABBREVIATIONS = frozenset(
     "abr ago dic".split()
 )
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪◦‣]|\d{1,3}[.)]|[a-zA-Z][.)])\s+")
+_HEADING_LINE = re.compile(r"^#{1,6}\s+(\S.*)$")
 _MARKDOWN = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s*)|\*\*|__|`+")
 # A sentence ends at . ! ? … (and closing quotes/brackets after them) before a space and a
 # capital, a digit or an opening ¿ ¡ quote or bracket.
@@ -186,7 +188,7 @@ def _lines_to_blocks(text: str) -> list[str]:
     current: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
-        heading = line.startswith("#")
+        heading = bool(_HEADING_LINE.match(line))
         if not line or heading or _LIST_ITEM.match(line):
             if current:
                 blocks.append(" ".join(current))
@@ -238,6 +240,112 @@ def split_sentences(text: str) -> list[str]:
         if pending:
             sentences.append(pending)
     return [s for s in sentences if any(c.isalnum() for c in s)]
+
+
+# -- evidence units -------------------------------------------------------------------------
+LIST_MOST = 8  # items a list's unit quotes; "… n more" stands for the rest
+HEADING_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A piece of a passage that evidence may quote whole: a sentence, a list item, or a
+    lead-in with its list; with the heading path it sits under (what names its subject)."""
+
+    text: str
+    heading: str = ""
+    item: int = 0  # its position in its list, from 1 (0: not a list item)
+    kind: str = "sentence"  # "sentence", "item" or "list"
+    lead: str = ""  # a list item's lead-in sentence (what the list is of)
+
+
+def _list_number(line: str) -> int | None:
+    match = re.match(r"^\s*\(?(\d{1,3})[.)]\s", line)
+    return int(match.group(1)) if match else None
+
+
+def units(text: str, section: str = "") -> list[Unit]:
+    """The passage's units in reading order. Headings (Markdown ``#`` lines, or the section
+    path on the first line) are context, not units; a list's items are units each, and a
+    list with its lead-in (the sentence before it ending in ":") is one unit more, so a
+    question about the list is answered by all of it. Sentences as ``split_sentences``."""
+    lines = text.splitlines()
+    headings: list[tuple[int, str]] = []
+    if section and lines and lines[0].strip() == section:
+        headings.append((0, section))
+        lines = lines[1:]
+    found: list[Unit] = []
+    items: list[tuple[str, int | None]] = []  # the list being read: (item, its number)
+    lead: list[Unit] = []  # the sentence before the list, if it leads into it
+    paragraph: list[str] = []
+    blank = [False]  # a blank line since the last list item
+
+    def path() -> str:
+        return HEADING_SEPARATOR.join(title for _, title in headings)
+
+    def close_paragraph() -> None:
+        if paragraph:
+            for sentence in split_sentences(" ".join(paragraph)):
+                found.append(Unit(sentence, path()))
+            paragraph.clear()
+
+    def close_list() -> None:
+        if not items:
+            return
+        here = path()
+        numbered = [n for _, n in items]
+        led = lead[0].text if lead else ""
+        for i, (item, n) in enumerate(items, start=1):
+            position = n if n is not None and None not in numbered else i
+            found.append(Unit(item, here, position, "item", led))
+        shown = [item for item, _ in items[:LIST_MOST]]
+        if len(items) > LIST_MOST:
+            shown.append(f"… {len(items) - LIST_MOST} more")
+        if lead and len(items) >= 1:
+            found.remove(lead[0])
+            found.append(Unit("\n".join([lead[0].text, *shown]), here, 0, "list"))
+        elif len(items) >= 2:
+            found.append(Unit("\n".join(shown), here, 0, "list"))
+        items.clear()
+        lead.clear()
+
+    for raw in lines:
+        line = raw.strip()
+        heading = _HEADING_LINE.match(line)
+        if heading:
+            close_paragraph()
+            close_list()
+            level = len(line) - len(line.lstrip("#"))
+            headings[:] = [(lv, t) for lv, t in headings if lv < level]
+            headings.append((level, " ".join(_MARKDOWN.sub(" ", heading.group(1)).split())))
+        elif _LIST_ITEM.match(line):
+            if not items:
+                close_paragraph()
+                last = found[-1] if found else None
+                if last is not None and last.kind == "sentence" and last.text.endswith(":"):
+                    lead.append(last)
+            items.append((" ".join(_MARKDOWN.sub(" ", line).split()), _list_number(line)))
+            blank[0] = False
+        elif not line:
+            close_paragraph()  # a blank line ends a paragraph; a list goes on after one
+            blank[0] = True
+        elif items and not paragraph and not blank[0] and not _starts_paragraph(items[-1][0], line):
+            items[-1] = (
+                f"{items[-1][0]} {' '.join(_MARKDOWN.sub(' ', line).split())}",
+                items[-1][1],
+            )
+        else:
+            close_list()
+            paragraph.append(line)
+    close_paragraph()
+    close_list()
+    return [u for u in found if any(c.isalnum() for c in u.text)]
+
+
+def _starts_paragraph(item: str, line: str) -> bool:
+    """Whether ``line``, after a list item with no blank line between, begins a paragraph
+    rather than continuing the item: the item ended a sentence and the line starts one."""
+    return bool(re.search(r"[.!?]$", item)) and line[:1].isupper()
 
 
 # -- citations and support ------------------------------------------------------------------
@@ -330,8 +438,12 @@ def highlight_spans(question: str, passage: str) -> list[tuple[str, bool]]:
 
 
 def location(source: str, page: int, section: str, page_word: str = "page") -> str:
-    """Where a passage is, as citations write it: "page 3" in a PDF, the heading path in the
-    formats without pages ("Tema 2 › Atención"), nothing for a text file without headings."""
-    if section:
-        return section
-    return f"{page_word} {page}" if source.lower().endswith(".pdf") or not source else ""
+    """Where a passage is, as citations write it: "page 3" in a PDF ("page 6 › Modelo Z" under
+    a heading), the heading path in the formats without pages ("Tema 2 › Atención"), nothing
+    for a text file without headings."""
+    paged = source.lower().endswith(".pdf") or not source
+    if paged:
+        return (
+            f"{page_word} {page}{HEADING_SEPARATOR}{section}" if section else f"{page_word} {page}"
+        )
+    return section

@@ -1,0 +1,228 @@
+"""Course material as it is: a PDF's headings, lists and labels read at ingest, its text
+repaired, and evidence that quotes a list whole, finds a subject named only by a heading and
+answers an ordinal question with the right item. Generated PDFs, no model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.loaders import clean_text, load_pdf
+from ingest.splitter import split_document
+from ingest.tables import write_table
+from rag_app.answers import Source
+from rag_app.evidence import ordinal, select_evidence
+from rag_app.text import location, units
+from tests.pdfs import make_pdf, make_structured_pdf, make_table_pdf
+
+NOTES = [
+    [
+        ("title", "Modelos de lenguaje"),
+        ("h1", "1. Modelos abiertos"),
+        (
+            "p",
+            "Los modelos abiertos publican sus pesos. Cada uno tiene su licencia y sus "
+            "requisitos de hardware para ejecutarse en local.",
+        ),
+        ("h2", "Modelo Zeta"),
+        ("label", "Soporte: principalmente en TPUs de la nube de Google"),
+        ("label", "Parámetros: siete mil millones"),
+        ("h2", "Modelo Omega"),
+        ("label", "Soporte: tarjetas gráficas de consumo con ocho gigas de memoria"),
+    ],
+    [
+        ("h1", "2. Inferencia"),
+        ("p", "Los sistemas de inferencia tienen tres variantes:"),
+        (
+            "li",
+            "Inferencia local en la CPU del portátil, sin conexión a ninguna red ni a "
+            "servicios externos de ningún tipo.",
+        ),
+        ("li", "Inferencia acelerada en una tarjeta gráfica dedicada."),
+        ("li", "Inferencia remota en un servidor compartido."),
+        ("p", "El resto del tema trata de la cuantización de los pesos en cuatro bits."),
+        ("h2", "2.1. Fallos de página"),
+        ("p", "Al tratar un fallo de página el sistema operativo sigue estos pasos:"),
+        ("ol", "Comprobar que la dirección pedida es válida."),
+        ("ol", "Buscar un marco libre en la memoria principal."),
+        ("ol", "Cargar la página desde el disco al marco elegido."),
+        ("ol", "Actualizar la tabla de páginas y reanudar el proceso."),
+    ],
+]
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_structured_pdf(tmp_path_factory.mktemp("structure") / "apuntes.pdf", NOTES)
+
+
+def _passages(path: Path) -> list[Source]:
+    chunks = split_document(load_pdf(path), chunk_size=800, chunk_overlap=120)
+    return [Source.from_hit(i, chunk, 0.5) for i, chunk in enumerate(chunks, start=1)]
+
+
+def test_headings_get_levels_by_size(notes: Path) -> None:
+    first, second = load_pdf(notes).pages
+    lines = first.text.splitlines()
+    assert "# Modelos de lenguaje" in lines
+    assert "## 1. Modelos abiertos" in lines
+    assert "### Modelo Zeta" in lines and "### Modelo Omega" in lines
+    assert "## 2. Inferencia" in second.text.splitlines()
+    # a bold label is not a heading: it stays on its line with its value
+    assert "Soporte: principalmente en TPUs de la nube de Google" in lines
+
+
+def test_list_items_keep_their_continuation_and_end_before_the_next_paragraph(
+    notes: Path,
+) -> None:
+    found = units(load_pdf(notes).pages[1].text)
+    items = [u for u in found if u.kind == "item"]
+    assert [u.item for u in items[:3]] == [1, 2, 3]
+    assert items[0].text.endswith("servicios externos de ningún tipo.")
+    assert items[2].text == "- Inferencia remota en un servidor compartido."
+    assert items[0].lead == "Los sistemas de inferencia tienen tres variantes:"
+    lists = [u for u in found if u.kind == "list"]
+    assert lists[0].text.splitlines()[0] == "Los sistemas de inferencia tienen tres variantes:"
+    assert len(lists[0].text.splitlines()) == 4  # the lead-in and its three items
+    # the paragraph after the list is a sentence of its own, not part of the last item
+    assert any(u.kind == "sentence" and u.text.startswith("El resto del tema") for u in found)
+    numbered = [u for u in items if u.heading.endswith("2.1. Fallos de página")]
+    assert [u.item for u in numbered] == [1, 2, 3, 4]
+
+
+def test_chunks_carry_their_section_path_across_pages(notes: Path) -> None:
+    chunks = split_document(load_pdf(notes), chunk_size=200, chunk_overlap=20)
+    zeta = next(c for c in chunks if "TPUs" in c.page_content)
+    assert zeta.metadata["page"] == 1
+    assert str(zeta.metadata["section"]).endswith("Modelo Zeta")
+    assert zeta.page_content.startswith(f"{zeta.metadata['section']}\n")  # searched with it
+    steps = next(c for c in chunks if "marco libre" in c.page_content)
+    assert steps.metadata["page"] == 2
+    assert str(steps.metadata["section"]).endswith("2. Inferencia › 2.1. Fallos de página")
+    where = location("apuntes.pdf", 1, str(zeta.metadata["section"]))
+    assert where.startswith("page 1 › ") and where.endswith("Modelo Zeta")
+
+
+def test_a_slide_is_a_title_and_its_bullets(tmp_path: Path) -> None:
+    slide = make_structured_pdf(
+        tmp_path / "slides.pdf",
+        [
+            [
+                ("title", "Ventajas de la paginación"),
+                ("li", "No hay fragmentación externa."),
+                ("li", "Los marcos se asignan de uno en uno."),
+                ("li", "Compartir páginas entre procesos es sencillo."),
+            ]
+        ],
+    )
+    text = load_pdf(slide).pages[0].text
+    assert text.splitlines()[0] == "# Ventajas de la paginación"
+    found = units(text)
+    assert [u.item for u in found if u.kind == "item"] == [1, 2, 3]
+    (whole,) = [u for u in found if u.kind == "list"]
+    assert whole.heading == "Ventajas de la paginación" and len(whole.text.splitlines()) == 3
+
+
+def test_a_pdf_without_styles_reads_as_before(tmp_path: Path) -> None:
+    plain = make_pdf(tmp_path / "plain.pdf", ["One line of text.\nAnother line of text."])
+    assert load_pdf(plain).pages[0].text == "One line of text.\nAnother line of text."
+
+
+def test_a_list_question_quotes_the_lead_in_and_every_item(notes: Path) -> None:
+    evidence = select_evidence(
+        "¿Qué variantes tienen los sistemas de inferencia?", _passages(notes)
+    )
+    best = evidence[0].text.splitlines()
+    assert best[0] == "Los sistemas de inferencia tienen tres variantes:"
+    assert len(best) == 4 and "servidor compartido" in best[3]
+    assert evidence[0].page == 2
+
+
+def test_a_subject_named_only_by_its_heading_is_found(notes: Path) -> None:
+    for question, wanted in [
+        ("¿En qué infraestructura se ejecuta el modelo Zeta? ¿Qué soporte tiene?", "TPUs"),
+        ("¿Qué soporte necesita el modelo Omega?", "tarjetas gráficas de consumo"),
+    ]:
+        evidence = select_evidence(question, _passages(notes))
+        assert wanted in evidence[0].text, (question, evidence)
+        assert evidence[0].section.endswith(question.split("modelo ")[1].split("?")[0])
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        ("Al tratar un fallo de página, ¿qué se hace en el tercer paso?", "Cargar la página"),
+        ("When handling a page fault, what is the fourth step?", "Actualizar la tabla"),
+        ("¿Cuál es el 2º paso al tratar un fallo de página?", "Buscar un marco libre"),
+    ],
+)
+def test_an_ordinal_question_picks_that_item(notes: Path, question: str, wanted: str) -> None:
+    evidence = select_evidence(question, _passages(notes))
+    assert wanted in evidence[0].text, evidence
+
+
+def test_ordinals_in_spanish_and_english() -> None:
+    assert ordinal("¿Cuál es el tercer paso?") == 3
+    assert ordinal("¿Y la cuarta fase?") == 4
+    assert ordinal("What is the second step?") == 2
+    assert ordinal("the 3rd item") == 3 and ordinal("el 5º punto") == 5
+    assert ordinal("¿Cuántos pasos tiene?") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "repaired"),
+    [
+        ("/one.osf./two.osf. Paginación", "1.2. Paginación"),
+        ("x /equal.tosf 3; #include /less.tosfstdio.h/greater.tosf", "x = 3; #include <stdio.h>"),
+        ("£Cómo se crea un proceso? Cuesta £5.", "¿Cómo se crea un proceso? Cuesta £5."),
+        ("la planiﬁcación de ﬂujos", "la planificación de flujos"),
+        (
+            "Usa [Chroma](https://docs.trychroma.com) y ![diagrama](img/a.png) [LangChain](#x).",
+            "Usa Chroma y LangChain.",
+        ),
+        ("Parámetros:La versión más reciente", "Parámetros: La versión más reciente"),
+        ("a las 10:30 en http://ejemplo.org", "a las 10:30 en http://ejemplo.org"),
+        ("procedimien-\ntos del servicio", "procedimientos del servicio"),
+    ],
+)
+def test_text_repairs(raw: str, repaired: str) -> None:
+    assert clean_text(raw) == repaired
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_table_pdf(
+        tmp_path_factory.mktemp("tables") / "informe.pdf",
+        "Informe financiero",
+        [
+            ["Región", "Ingresos", "", "Gastos", ""],
+            ["", "2022", "2023", "2022", "2023"],
+            ["Norte", "1.200", "1.450", "900", "950"],
+            ["Sur", "800", "1.100", "700", "720"],
+        ],
+        spans=[((1, 0), (2, 0)), ((3, 0), (4, 0)), ((0, 0), (0, 1))],
+    )
+
+
+def test_a_table_row_travels_with_both_header_rows(report: Path) -> None:
+    lines = load_pdf(report).pages[0].text.splitlines()
+    assert "Región | Ingresos 2022 | Ingresos 2023 | Gastos 2022 | Gastos 2023:" in lines
+    assert (
+        "- Norte | Ingresos 2022: 1.200 | Ingresos 2023: 1.450 | Gastos 2022: 900 | "
+        "Gastos 2023: 950"
+    ) in lines
+
+
+def test_a_table_question_quotes_the_row_with_its_headers(report: Path) -> None:
+    evidence = select_evidence("¿Cuáles fueron los gastos de la región Sur?", _passages(report))
+    assert "Sur | Ingresos 2022: 800" in evidence[0].text
+    assert "Gastos 2023: 720" in evidence[0].text
+
+
+def test_a_framed_box_or_a_header_alone_is_not_a_table() -> None:
+    assert write_table([["int main() {"], ["return 0;"], ["}"]]) == ""  # one column: a frame
+    assert write_table([["Nombre", "Valor"]]) == ""  # no row under the header
+    assert (
+        write_table([["Nombre", "Valor"], ["pi", "3.14"]]) == "Nombre | Valor:\n- pi | Valor: 3.14"
+    )
