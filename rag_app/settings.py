@@ -214,9 +214,9 @@ class AnswerSettings(BaseModel):
         "docs/EVALUATION.md compares them.",
     )
     unsupported: Literal["mark", "drop"] = Field(
-        default="mark",
-        description="Sentences of the model's answer that the passages do not support: shown "
-        "marked, or dropped.",
+        default="drop",
+        description="Sentences of the model's answer that the passages do not support: left "
+        "out (the UI says how many), or shown marked.",
     )
     evidence_threshold: float | None = Field(
         default=None,

@@ -97,18 +97,19 @@ def test_max_tokens_cuts_the_streamed_answer(service: RagService, chat: QueuedCh
 
 @pytest.mark.parametrize("mode", ["both", "generate"])
 def test_an_unsupported_sentence_is_marked_and_the_rest_kept(
-    service: RagService, chat: QueuedChatModel, mode: str
+    settings: Settings, chat: QueuedChatModel, mode: str
 ) -> None:
+    service = notes_service(settings, chat, unsupported="mark")
     chat.queue(f"{SUPPORTED} {INVENTED}")
     answer = service.ask(QUESTION, mode=mode)
     assert answer.answer == f"{SUPPORTED} {INVENTED}"  # shown, marked by the UI and the CLI
     assert answer.unsupported == [INVENTED] and answer.fallback is None
 
 
-def test_unsupported_drop_leaves_the_sentence_out(
+def test_unsupported_sentences_are_left_out_by_default(
     settings: Settings, chat: QueuedChatModel
 ) -> None:
-    service = notes_service(settings, chat, unsupported="drop")
+    service = notes_service(settings, chat)
     chat.queue(f"{SUPPORTED} {INVENTED}")
     answer = service.ask(QUESTION, mode="both")
     assert (answer.answer, answer.unsupported) == (SUPPORTED, [INVENTED])

@@ -180,8 +180,8 @@ def render_model_text(answer: Mapping[str, Any], language: str) -> None:
     if fallback == "abstained" or not answer.get("evidence"):
         st.markdown(escape_md(text))
         return
-    if fallback in FALLBACKS:
-        st.info(t(f"fallback_{fallback}", language), icon=":material/info:")
+    if fallback in FALLBACKS:  # the evidence is the answer: one quiet line says why
+        st.caption(t(f"fallback_{fallback}", language))
         return
     unsupported = list(answer.get("unsupported") or [])
     dropped = answer.get("generated") not in (None, text)  # answer.unsupported = "drop"
