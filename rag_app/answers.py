@@ -140,6 +140,12 @@ class AnswerStream:
         self._fallback = fallback
         self.result: Answer | None = None
 
+    @property
+    def uncertain(self) -> bool:
+        """The evidence is shown though its confidence is below the bar: it may not answer
+        (the model is not asked to word it)."""
+        return self._fallback == "uncertain"
+
     def __iter__(self) -> Iterator[str]:
         parts: list[str] = []
         first: float | None = None

@@ -51,6 +51,8 @@ class Calibration:
     relevance_margin: float
     evidence_bar: float
     evidence_bar_across: float
+    evidence_floor: float  # between it and the bar: the evidence shown, labelled uncertain
+    evidence_floor_across: float
     cosine_floor: float  # the embedder's cosine for unrelated text: rescaled to 0
     bar_reads_meaning: bool  # the abstention bar reads the evidence's meaning match too
     bar_reads_keywords: bool  # ...and the best page's keyword match (within a language)
@@ -70,6 +72,8 @@ MINILM = Calibration(
     relevance_margin=0.2,
     evidence_bar=0.26,
     evidence_bar_across=0.10,
+    evidence_floor=0.26,  # not measured with this embedder: no uncertain band
+    evidence_floor_across=0.10,
     cosine_floor=0.0,
     bar_reads_meaning=False,
     bar_reads_keywords=False,  # not measured with this embedder
@@ -82,6 +86,8 @@ E5_SMALL = Calibration(
     relevance_margin=0.06,
     evidence_bar=0.305,
     evidence_bar_across=0.22,
+    evidence_floor=0.305,  # FLOOR_E5
+    evidence_floor_across=0.22,  # FLOOR_E5_ACROSS
     cosine_floor=0.76,
     bar_reads_meaning=True,
     bar_reads_keywords=True,

@@ -175,21 +175,34 @@ def ask(
         out.print_json(data=stream.consume().to_dict())
         return
     if stream.evidence:
-        out.print("Evidence (quoted from the sources):", style="bold")
+        out.print(
+            "Evidence (it may not answer your question: the closest the documents come):"
+            if stream.uncertain
+            else "Evidence (quoted from the sources):",
+            style="bold",
+        )
         for e in stream.evidence:
+            quote = "\n      ".join(e.text.splitlines())  # a list: its lead-in, then its items
             out.print(
-                f"  [{e.number}] {place(e.source, e.location)}: \u201c{e.text}\u201d", markup=False
+                f"  [{e.number}] {place(e.source, e.location)}: \u201c{quote}\u201d", markup=False
             )
-        if stream.mode != "evidence":
+        if stream.mode != "evidence" and not stream.uncertain:
             out.print("\nAnswer (the model's wording, checked against the sources):", style="bold")
-    if stream.mode != "evidence" or not stream.evidence:
+    if (stream.mode != "evidence" and not stream.uncertain) or not stream.evidence:
         for text in stream:
             out.file.write(text)
             out.file.flush()
         out.print()
     answer = stream.consume()
-    for sentence in answer.unsupported:
-        out.print(f"  ! not found in the sources: {sentence}", markup=False)
+    if answer.unsupported and answer.generated not in (None, answer.answer):  # dropped
+        out.print(
+            f"note: {len(answer.unsupported)} sentence(s) of the model's answer were left out: "
+            "not found in the sources",
+            markup=False,
+        )
+    else:
+        for sentence in answer.unsupported:
+            out.print(f"  ! not found in the sources: {sentence}", markup=False)
     if answer.fallback in FALLBACK_NOTES:
         out.print(
             f"note: {FALLBACK_NOTES[answer.fallback]}; the evidence above is the answer.",

@@ -32,6 +32,12 @@ NO_ANSWER = {
     "es": "Los documentos no contienen la respuesta a esta pregunta.",
 }
 
+# Evidence below the abstention bar but above its floor: shown, with this before it.
+UNCERTAIN = {
+    "en": "This may not answer your question; the closest the documents come:",
+    "es": "Puede que esto no responda a tu pregunta; lo más cercano en los documentos:",
+}
+
 EMPTY_STORE = {
     "en": "No documents have been ingested yet: add PDFs first (rag ingest PATH).",
     "es": "Todavía no hay documentos: añade primero algunos PDF (rag ingest RUTA).",

@@ -390,14 +390,16 @@ class RagService:
         quoted_in = language_of(" ".join(e.text for e in quoted))
         across = quoted_in not in (None, language)
         bar = self.evidence_bar(across_languages=across)
+        floor = self.evidence_floor(across_languages=across)
         match = (
             self.store.page_match(standalone, checked.pending, checked.only)
             if quoted and tuned.bar_reads_keywords and not across
             else None
         )
         sure = confidence(quoted, across, tuned.bar_reads_meaning, match)
-        if not quoted or sure < bar:
+        if not quoted or sure < floor:
             sources, quoted = [], []
+        uncertain = bool(quoted) and sure < bar  # shown, labelled: it may not answer
         retrieval_s = time.perf_counter() - started
         used = {s.chunk_id for s in sources}
         for candidate, source in zip(trace.candidates, found, strict=True):
@@ -407,6 +409,7 @@ class RagService:
         trace.relevance_threshold = tuned.relevance_threshold
         trace.relevance_margin = tuned.relevance_margin
         trace.evidence_threshold, trace.evidence_confidence = bar, round(sure, 4)
+        trace.evidence_floor = floor
 
         def answer(tokens: Iterator[str], **how: Any) -> AnswerStream:
             return AnswerStream(
@@ -417,6 +420,9 @@ class RagService:
         if not sources:
             reply = prompts.NO_ANSWER.get(language, prompts.NO_ANSWER["en"])
             return answer(iter([reply]), fallback="abstained")
+        if uncertain:  # the best evidence, labelled; the model is not asked to word it
+            label = prompts.UNCERTAIN.get(language, prompts.UNCERTAIN["en"])
+            return answer(iter([f"{label} {evidence_answer(quoted)}"]), fallback="uncertain")
         if mode == "evidence":
             return answer(iter([evidence_answer(quoted)]))
         overrides: dict[str, Any] = {
@@ -519,6 +525,15 @@ class RagService:
         (lower when question and evidence are in different languages)."""
         tuned = self.tuned()
         return tuned.evidence_bar_across if across_languages else tuned.evidence_bar
+
+    def evidence_floor(self, across_languages: bool = False) -> float:
+        """The lowest evidence confidence at which the best evidence is shown at all, labelled
+        uncertain below ``evidence_bar``; never above the bar."""
+        tuned = self.tuned()
+        floor = tuned.evidence_floor_across if across_languages else tuned.evidence_floor
+        if self.settings.answer.evidence_floor is not None:
+            floor = self.settings.answer.evidence_floor
+        return min(floor, self.evidence_bar(across_languages))
 
     def needs_model(self, mode: str | None = None, strategy: str | None = None) -> bool:
         """Whether answering in ``mode`` with ``strategy`` (the settings' when None) calls the

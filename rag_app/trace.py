@@ -74,6 +74,7 @@ class Trace:
     relevance_threshold: float | None = None
     relevance_margin: float | None = None
     evidence_threshold: float | None = None
+    evidence_floor: float | None = None  # below the threshold, above this: shown as uncertain
     evidence_confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -118,3 +118,24 @@ def test_a_question_the_notes_do_not_answer_is_refused_without_the_model(
     answer = service.ask(question, mode="both")
     assert answer.answer == prompts.NO_ANSWER[language]
     assert answer.fallback == "abstained" and answer.sources == [] and answer.evidence == []
+
+
+@pytest.mark.parametrize("mode", ["evidence", "both"])
+def test_evidence_between_the_floor_and_the_bar_is_shown_labelled_without_the_model(
+    settings: Settings, real_models: tuple, notes: Path, mode: str
+) -> None:
+    """Graded confidence: above the bar an answer, between the floor and the bar the best
+    evidence under a line saying it may not answer, below the floor the refusal."""
+    service = service_with(settings, real_models[0], NoChatModel(), notes)
+    sure = service.ask(QUESTION, mode="evidence").trace.evidence_confidence
+    assert sure is not None
+    settings.answer.evidence_threshold = min(1.0, sure + 0.01)
+    settings.answer.evidence_floor = max(0.0, sure - 0.01)
+    answer = service.ask(QUESTION, mode=mode)
+    assert answer.fallback == "uncertain" and "96 capas" in answer.evidence[0].text
+    assert answer.answer.startswith(prompts.UNCERTAIN["es"])
+    assert answer.evidence[0].text in answer.answer and answer.generated is None
+    assert answer.trace.evidence_floor == settings.answer.evidence_floor
+    settings.answer.evidence_floor = min(1.0, sure + 0.005)  # now below the floor: refused
+    refused = service.ask(QUESTION, mode=mode)
+    assert refused.fallback == "abstained" and refused.evidence == []

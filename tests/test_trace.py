@@ -20,7 +20,8 @@ ANSWER_KEYS = {
 }  # fmt: skip
 TRACE_KEYS = {
     "strategy", "queries", "retrievers", "candidates", "question", "standalone_question", "k",
-    "relevance_threshold", "relevance_margin", "evidence_threshold", "evidence_confidence",
+    "relevance_threshold", "relevance_margin", "evidence_threshold", "evidence_floor",
+    "evidence_confidence",
 }  # fmt: skip
 
 

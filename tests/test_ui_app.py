@@ -211,8 +211,20 @@ def test_a_rejected_model_answer_says_why(fallback: str, reason: str) -> None:
         {"answer": "The mirror is 2.4 metres wide. [1]", "generated": "Der Spiegel ist breit.",
          "evidence": EVIDENCE, "fallback": fallback, "unsupported": []}
     )  # fmt: skip
-    assert reason in at.info[0].value and "The evidence above is the answer" in at.info[0].value
-    assert not at.markdown and not at.caption  # neither the rejected text nor its label
+    (line,) = at.caption  # one quiet line, neither the rejected text nor its label
+    assert reason in line.value and "The evidence above is the answer" in line.value
+    assert not at.markdown and not at.info
+
+
+def test_uncertain_evidence_is_labelled_in_the_questions_language() -> None:
+    at = render_model_text_app(
+        {"answer": "Puede que esto no responda... La lente mide 2,4 metros. [1]",
+         "generated": None, "evidence": EVIDENCE, "fallback": "uncertain", "unsupported": [],
+         "mode": "evidence"},
+        language="es",
+    )  # fmt: skip
+    assert "Puede que esta evidencia no responda" in at.warning[0].value
+    assert not at.markdown and not at.caption
 
 
 def test_no_answer_line_is_shown_as_is() -> None:

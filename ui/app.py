@@ -209,6 +209,11 @@ def streamed_answer(stream: AnswerStream, turn: int, language: str) -> dict[str,
     marked, or a line saying why the evidence is the answer instead."""
     evidence = [e.to_dict() for e in stream.evidence]
     components.render_evidence(evidence, turn, language)
+    if stream.uncertain:  # the label under the evidence; no model text to stream
+        answer = stream.consume().to_dict()
+        with st.container(key=f"assistant-{turn}"):
+            components.render_model_text(answer, language)
+        return answer
     if not components.shows_model_text({"mode": stream.mode, "evidence": evidence}):
         return stream.consume().to_dict()  # the evidence is the answer: nothing to stream
     with st.container(key=f"assistant-{turn}"):

@@ -115,8 +115,10 @@ def evidence_by_source(evidence: Sequence[Mapping[str, Any]]) -> dict[int, tuple
 
 
 def evidence_markdown(item: Mapping[str, Any], language: str) -> str:
-    """'[n] file, page p' over the sentence, quoted as the document has it (escaped)."""
-    quote = escape_md(" ".join(str(item["text"]).split()))
+    """'[n] file, page p' over the sentence, quoted as the document has it (escaped); a list
+    keeps its lead-in and each item on lines of their own."""
+    lines = [escape_md(" ".join(line.split())) for line in str(item["text"]).splitlines()]
+    quote = "  \n> ".join(line for line in lines if line)
     return f"**\\[{item['number']}\\] {where(item, language)}**\n\n> {quote}"
 
 
@@ -135,7 +137,11 @@ def render_evidence(evidence: Sequence[Mapping[str, Any]], turn: int, language: 
 def shows_model_text(answer: Mapping[str, Any]) -> bool:
     """Whether the answer has a text block under its evidence: not in "evidence" mode, where
     the evidence is all there is, unless there was none (then the no-answer line is shown)."""
-    return answer.get("mode") != "evidence" or not answer.get("evidence")
+    return (
+        answer.get("mode") != "evidence"
+        or not answer.get("evidence")
+        or answer.get("fallback") == "uncertain"
+    )
 
 
 def unsupported_spans(
@@ -179,6 +185,9 @@ def render_model_text(answer: Mapping[str, Any], language: str) -> None:
     fallback = answer.get("fallback")
     if fallback == "abstained" or not answer.get("evidence"):
         st.markdown(escape_md(text))
+        return
+    if fallback == "uncertain":  # the evidence is shown, below the bar: say so plainly
+        st.warning(t("fallback_uncertain", language), icon=":material/help:")
         return
     if fallback in FALLBACKS:  # the evidence is the answer: one quiet line says why
         st.caption(t(f"fallback_{fallback}", language))

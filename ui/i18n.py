@@ -105,6 +105,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "No se ha usado la respuesta del modelo: no estaba en el idioma de la pregunta. "
         "La evidencia de arriba es la respuesta.",
     },
+    "fallback_uncertain": {
+        "en": "This evidence may not answer your question: it is the closest the documents "
+        "come, and it matches the question only weakly.",
+        "es": "Puede que esta evidencia no responda a tu pregunta: es lo más cercano que hay "
+        "en los documentos, y se parece poco a la pregunta.",
+    },
     "fallback_unsupported": {
         "en": "The model's answer was not used: nothing it said is in the sources. "
         "The evidence above is the answer.",
