@@ -133,6 +133,8 @@ def evaluate(
         )
     paths = report.write_reports(result, out_dir)
     out.print(summary_table(result))
+    if result["by_type"]:
+        out.print(type_table(result))
     unparseable = sum(judge_count(m, "judge_unparseable") for m in result["aggregate"].values())
     if unparseable:
         err.print(f"note: {unparseable} judge replies were unparseable and left out", markup=False)
@@ -155,6 +157,16 @@ def summary_table(result: EvalReport) -> Table:
         f"{aggregate[s]['judge_unparseable']}/{aggregate[s]['judge_calls']}" for s in aggregate
     ]
     table.add_row("judge unparseable/calls", *unparseable, "")
+    return table
+
+
+def type_table(result: EvalReport) -> Table:
+    """Per strategy and question type: how many, keyword hit rate and recall, abstentions."""
+    from rag_app.evaluation.report import TYPE_COLUMNS, type_rows
+
+    table = Table(*TYPE_COLUMNS, title="per question type")
+    for cells in type_rows(result):
+        table.add_row(*cells)
     return table
 
 

@@ -49,6 +49,8 @@ def test_aggregate_means_and_counts_share_one_dict() -> None:
             "source": None,
             "page": None,
             "unanswerable": False,
+            "keywords": [],
+            "type": None,
             "response": "",
             "contexts": [],
             "scores": scores,

@@ -32,6 +32,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("source",),
     "page": ("page",),
     "unanswerable": ("unanswerable",),
+    "keywords": ("keywords",),
+    "type": ("type",),
 }
 TRUE, FALSE = {"true", "1", "yes", "y", "si", "sí"}, {"false", "0", "no", "n", ""}
 
@@ -48,6 +50,10 @@ class EvalSample:
     source: str | None = None
     page: int | None = None
     unanswerable: bool = False
+    # phrases a right answer carries (the evidence and answer the user reads), and the kind of
+    # question ("list", "definition", "unanswerable"...): `keyword_hit` per type in the report
+    keywords: list[str] = field(default_factory=list)
+    type: str | None = None
 
     def to_dict(self) -> SampleFields:
         return {
@@ -58,6 +64,8 @@ class EvalSample:
             "source": self.source,
             "page": self.page,
             "unanswerable": self.unanswerable,
+            "keywords": self.keywords,
+            "type": self.type,
         }
 
 
@@ -147,6 +155,8 @@ def sample_from_row(row: Mapping[str, Any], default_id: str, in_csv: bool = Fals
         source=_text(get("source"), "source"),
         page=_page(get("page")),
         unanswerable=_flag(get("unanswerable")),
+        keywords=[k for k in _texts(get("keywords"), "keywords", in_csv) if k.strip()],
+        type=_text(get("type"), "type"),
     )
 
 

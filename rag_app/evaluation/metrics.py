@@ -18,6 +18,7 @@ from rag_app.text import (
     content_stems,
     normalize,
     statements,
+    strip_accents,
     support,
     supported,
 )
@@ -136,6 +137,24 @@ def rank_of_hit(retrieved: Sequence[tuple[str, int]], source: str, page: int | N
     the source counts when the page is unknown."""
     ranks = hit_ranks(retrieved, source, page)
     return ranks[0] if ranks else None
+
+
+def keyword_text(text: str) -> str:
+    """How keywords and the text they are looked for in are compared: accents stripped, case
+    folded, whitespace collapsed (punctuation kept: "E/S" is not "es")."""
+    return " ".join(strip_accents(text).casefold().split())
+
+
+def keywords_found(keywords: Sequence[str], texts: Sequence[str]) -> list[bool]:
+    """Per keyword: it occurs (as a substring, after ``keyword_text``) in one of ``texts``,
+    each text on its own (an evidence sentence, the answer), so no keyword is made up of the
+    end of one and the start of the next."""
+    pieces = [keyword_text(t) for t in texts]
+    found = []
+    for keyword in keywords:
+        wanted = keyword_text(keyword)
+        found.append(bool(wanted) and any(wanted in piece for piece in pieces))
+    return found
 
 
 def is_abstention(response: str) -> bool:

@@ -32,6 +32,8 @@ QUALITY = (
     "semantic_similarity",
     "evidence_hit",
     "evidence_f1",
+    "keyword_hit",
+    "keyword_recall",
     "language_match",
     "unsupported_share",
     "hit@k",
@@ -42,6 +44,8 @@ QUALITY = (
 TIMING = ("evidence_sentences", "first_token_s", "total_s", "tokens_per_s")
 COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#9c755f")
 WORST_SHOWN = 20
+# The per-type table (``report["by_type"]``): one row per strategy and question type.
+TYPE_COLUMNS = ("strategy", "type", "questions", "keyword_hit", "keyword_recall", "abstained")
 R = TypeVar("R", bound=Mapping[str, Any])  # a report: what its renderers read
 
 
@@ -71,6 +75,16 @@ def summary_rows(report: EvalReport) -> list[list[str]]:
     return rows
 
 
+def type_rows(report: EvalReport) -> list[list[str]]:
+    """``TYPE_COLUMNS`` cells per strategy and question type; [] when no question has a type."""
+    rows = []
+    for strategy, types in (report.get("by_type") or {}).items():
+        for kind, stats in types.items():
+            means = (stats[n]["mean"] for n in ("keyword_hit", "keyword_recall", "abstained"))
+            rows.append([strategy, kind, str(stats["questions"]), *map(_fmt, means)])
+    return rows
+
+
 def markdown(report: EvalReport) -> str:
     names = shown_metrics(report)
     lines = [
@@ -84,6 +98,11 @@ def markdown(report: EvalReport) -> str:
         "|---" * (len(names) + 2) + "|",
     ]
     lines += ["| " + " | ".join(cells) + " |" for cells in summary_rows(report)]
+    by_type = type_rows(report)
+    if by_type:
+        lines += ["", "## Per question type", ""]
+        lines += ["| " + " | ".join(TYPE_COLUMNS) + " |", "|---" * len(TYPE_COLUMNS) + "|"]
+        lines += ["| " + " | ".join(_md_cell(c) for c in cells) + " |" for cells in by_type]
     lines += ["", "## How each number was computed", ""]
     lines += [f"- **{n}**: {report['methods'].get(n, '')}" for n in names]
     lines += ["", f"## Worst questions (lowest overall, first {WORST_SHOWN})", ""]
@@ -193,6 +212,18 @@ def html(report: EvalReport) -> str:
         "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>"
         for cells in summary_rows(report)
     )
+    by_type = type_rows(report)
+    type_table = (
+        "<h2>Per question type</h2><table><tr>"
+        + "".join(f"<th>{escape(c)}</th>" for c in TYPE_COLUMNS)
+        + "</tr>"
+        + "".join(
+            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>" for cells in by_type
+        )
+        + "</table>"
+        if by_type
+        else ""
+    )
     methods = "".join(
         f"<li><b>{escape(n)}</b>: {escape(report['methods'].get(n, ''))}</li>" for n in names
     )
@@ -233,7 +264,7 @@ font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top}
 th{{background:#f4f4f4}}</style></head><body>
 <h1>rag-app evaluation</h1><p>{escape(report["created_at"])} · {meta}</p>
 <h2>Mean per strategy</h2><table><tr><th>strategy</th>{header}<th>judge unparseable/calls</th>
-</tr>{body}</table>
+</tr>{body}</table>{type_table}
 <h2>Per-strategy chart</h2>{bars_svg(report, quality)}
 <p>{legend(list(report["aggregate"]))}</p>
 <h2>Per-question distribution</h2>{strips}

@@ -17,7 +17,7 @@ from rag_app.answers import ANSWER_MODES
 from rag_app.errors import RagError
 from rag_app.evaluation.dataset import EvalSample
 from rag_app.evaluation.judge import Judge
-from rag_app.evaluation.schema import EvalReport, EvalRow, MetricMean, StrategyMeans
+from rag_app.evaluation.schema import EvalReport, EvalRow, MetricMean, StrategyMeans, TypeStats
 from rag_app.evaluation.scoring import METHODS, evidence_scores, judged_methods, score_sample
 from rag_app.retrieval import STRATEGIES
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from rag_app.trace import Candidate
 
 SCORED = "scored"  # the "strategy" name of rows read from a scored dataset
+NO_TYPE = "(none)"  # the type of a question without one, in a QA set where others have one
 TIMINGS = ("first_token_s", "total_s", "tokens_per_s")
 
 
@@ -114,6 +115,7 @@ def _ask(
         row["fallback"] = answer.fallback
     row["retrieved"] = [{"source": s, "page": p} for s, p in retrieved]
     row["timings"] = timings
+    evidence = [e.text for e in answer.evidence] if answer is not None else []
     row.update(
         score_sample(
             sample,
@@ -123,10 +125,10 @@ def _ask(
             service.embeddings,
             None if retrieval_only else judge,
             service.tuned().cosine_floor,
+            evidence=evidence,  # shown above the answer: the keywords are looked for in both
         )
     )
     if answer is not None:
-        evidence = [e.text for e in answer.evidence]
         row["scores"].update(
             evidence_scores(sample, evidence, answer.generated, answer.unsupported)
         )
@@ -197,6 +199,33 @@ def aggregate(rows: Sequence[EvalRow]) -> dict[str, StrategyMeans]:
     return result
 
 
+def _mean(values: Sequence[float | None]) -> MetricMean:
+    known = [v for v in values if v is not None]
+    return {"mean": round(statistics.fmean(known), 4) if known else None, "n": len(known)}
+
+
+def by_type(rows: Sequence[EvalRow]) -> dict[str, dict[str, TypeStats]]:
+    """Per strategy, per question ``type`` (in order of appearance): how many rows, their
+    keyword hit rate and recall, and the share that abstained. {} when no question has a type."""
+    if not any(r.get("type") for r in rows):
+        return {}
+    result: dict[str, dict[str, TypeStats]] = {}
+    for strategy in dict.fromkeys(r["strategy"] for r in rows):
+        mine = [r for r in rows if r["strategy"] == strategy]
+        types: dict[str, TypeStats] = {}
+        for kind in dict.fromkeys(r.get("type") or NO_TYPE for r in mine):
+            group = [r for r in mine if (r.get("type") or NO_TYPE) == kind]
+            abstained = [r.get("abstained") for r in group]
+            types[kind] = {
+                "questions": len(group),
+                "keyword_hit": _mean([r["scores"].get("keyword_hit") for r in group]),
+                "keyword_recall": _mean([r["scores"].get("keyword_recall") for r in group]),
+                "abstained": _mean([None if a is None else float(a) for a in abstained]),
+            }
+        result[strategy] = types
+    return result
+
+
 def build_report(
     rows: list[EvalRow],
     *,
@@ -226,6 +255,7 @@ def build_report(
         "settings": settings,
         "methods": methods,
         "aggregate": aggregate(rows),
+        "by_type": by_type(rows),
         "rows": rows,
     }
     return report

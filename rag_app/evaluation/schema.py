@@ -26,6 +26,8 @@ class SampleFields(TypedDict):
     source: str | None
     page: int | None
     unanswerable: bool
+    keywords: list[str]  # phrases a right answer carries (``keyword_hit``)
+    type: str | None  # the question's kind, as the QA set names it; the report's ``by_type``
 
 
 class SampleScores(TypedDict):
@@ -78,6 +80,15 @@ class MetricMean(TypedDict):
 StrategyMeans = dict[str, MetricMean | int]
 
 
+class TypeStats(TypedDict):
+    """One question type's results with one strategy (``runner.by_type``)."""
+
+    questions: int  # rows of this type
+    keyword_hit: MetricMean  # over the rows with keywords (none for unanswerable questions)
+    keyword_recall: MetricMean
+    abstained: MetricMean  # share of the answered rows that abstained (right for unanswerable)
+
+
 class EvalReport(TypedDict):
     created_at: str
     finished_at: str
@@ -92,6 +103,7 @@ class EvalReport(TypedDict):
     settings: dict[str, Any]  # the retrieval, chunking, llm and evaluation settings
     methods: dict[str, str]  # metric -> how it was computed
     aggregate: dict[str, StrategyMeans]
+    by_type: dict[str, dict[str, TypeStats]]  # strategy -> question type -> results; {} untyped
     rows: list[EvalRow]
 
 

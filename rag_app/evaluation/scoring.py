@@ -35,6 +35,10 @@ METHODS: dict[str, str] = {
     "evidence_hit": "evidence sentences contain the reference answer (accent/case-insensitive)",
     "evidence_f1": "SQuAD token F1 of the evidence sentences against the reference",
     "evidence_sentences": "measured: evidence sentences quoted per answer",
+    "keyword_hit": "keywords: every keyword of the question is in the text the user reads "
+    "(evidence sentences + answer), accent/case/whitespace-insensitive substring",
+    "keyword_recall": "keywords: share of the question's keywords in the text the user reads "
+    "(evidence sentences + answer), accent/case/whitespace-insensitive substring",
     "language_match": "the model's text is in the question's language (function words; "
     "too short to tell counts as a match)",
     "unsupported_share": "token-support: share of the model's sentences not supported by the "
@@ -64,15 +68,18 @@ def score_sample(
     embeddings: Embeddings,
     judge: Judge | None = None,
     floor: float = 0.0,
+    evidence: Sequence[str] = (),
 ) -> SampleScores:
     """Scores for one question (None where a metric does not apply), plus judge counts.
     ``response`` None means retrieval only: no answer was generated, answer metrics are None.
     Cosines are rescaled from the embedder's ``floor`` (its level for unrelated text), so the
-    embedding metrics mean the same with every embedder."""
+    embedding metrics mean the same with every embedder. ``evidence``: the sentences quoted
+    above the answer, read with it for the keyword metrics."""
     abstained = response is not None and metrics.is_abstention(response)
     scores: Scores = dict.fromkeys(METHODS)
     if response is not None:
         _answer_scores(sample, response, abstained, contexts, embeddings, scores, floor)
+        scores.update(keyword_scores(sample, [*evidence, response]))
     _context_scores(sample, response or "", abstained, contexts, scores)
     if sample.source:
         ranks = metrics.hit_ranks(retrieved, sample.source, sample.page)
@@ -147,6 +154,15 @@ def _context_scores(
     elif gold:
         found = [any(metrics.context_matches(c, g) for c in contexts) for g in gold]
         scores["context_recall"] = sum(found) / len(found)
+
+
+def keyword_scores(sample: EvalSample, shown: Sequence[str]) -> Scores:
+    """``keyword_hit`` (1.0 when every keyword is in the text the user reads, else 0.0) and
+    ``keyword_recall`` (the share found); empty when the question has no keywords."""
+    if not sample.keywords:
+        return {}
+    found = metrics.keywords_found(sample.keywords, shown)
+    return {"keyword_hit": float(all(found)), "keyword_recall": sum(found) / len(found)}
 
 
 def evidence_scores(
