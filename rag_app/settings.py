@@ -223,9 +223,18 @@ class AnswerSettings(BaseModel):
         ge=0.0,
         le=1.0,
         description="Lowest evidence confidence (0..1: the best sentence's score and meaning "
-        "match, and the best page's keyword match) that counts as an answer; below it the app "
-        "says the documents do not contain one, without calling the model. Empty: the value "
-        "calibrated for the embedder (docs/EVALUATION.md).",
+        "match, and the best page's keyword match) that counts as an answer; below it, down to "
+        "answer.evidence_floor, the best evidence is shown labelled 'may not answer your "
+        "question', without calling the model. Empty: the value calibrated for the embedder "
+        "(docs/EVALUATION.md).",
+    )
+    evidence_floor: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Lowest evidence confidence at which the best evidence is still shown "
+        "(labelled uncertain); below it the app says the documents do not contain an answer. "
+        "Never above answer.evidence_threshold. Empty: the value calibrated for the embedder.",
     )
     max_evidence: int = Field(
         default=3, ge=1, le=10, description="Most evidence sentences quoted per answer."
