@@ -246,9 +246,24 @@ def structured_text(runs: list[Run], body: Body) -> str:
             item = _Item(line.x)
         elif item is not None and item.hanging is None:
             item.hanging = line.x if line.x is not None and item.x is not None else None
-        out.append(text)
+        if item is not None and not listed and _hangs(line, item) and out and out[-1]:
+            out[-1] = _joined(out[-1], text)  # an item is one line, however it wraps
+        else:
+            out.append(text)
         previous = line
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+
+
+def _hangs(line: _Line, item: _Item) -> bool:
+    """The line sits at the item's hanging indent, right of its marker: it continues it."""
+    return line.x is not None and item.x is not None and line.x > item.x + 2
+
+
+def _joined(text: str, more: str) -> str:
+    """Two wrapped lines as one; a word hyphenated across them ("procedimien-" "tos") whole."""
+    if text.endswith("-") and more[:1].islower() and text[-2:-1].isalpha():
+        return text[:-1] + more
+    return f"{text} {more}"
 
 
 @dataclass

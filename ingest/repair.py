@@ -20,7 +20,7 @@ _GLYPH_CHARS = {
     "bracketright": "]", "braceleft": "{", "braceright": "}", "slash": "/", "asterisk": "*",
     "ampersand": "&", "quotesingle": "'", "quotedbl": '"', "underscore": "_", "bar": "|",
     "exclam": "!", "question": "?", "dollar": "$", "at": "@", "asciitilde": "~",
-    "asciicircum": "^", "backslash": "\\",
+    "asciicircum": "^", "sterling": "£", "backslash": "\\",
 }  # fmt: skip
 _GLYPH = re.compile(rf"/({'|'.join(_GLYPH_CHARS)})\.(?:t?osf|t?lf|sups|sinf|numr|dnom|sc)")
 _LIGATURES = str.maketrans(
@@ -28,7 +28,7 @@ _LIGATURES = str.maketrans(
      "\ufb05": "st", "\ufb06": "st"}
 )  # fmt: skip
 # Some fonts' "¿" comes out of pypdf as "£": a pound sign before a word of a question is one.
-_POUND_QUESTION = re.compile(r"£(?=[^\W\d_][^£?\n]{0,300}\?)")
+_POUND_QUESTION = re.compile(r"£(?=[^\W\d_][^£?]{0,300}\?)")
 # Markdown left in exported text: images go, links keep their text ("[Chroma](https://...)").
 _MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)")
 _MD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:[a-z]+:|www\.|[/#.])[^)\s]*(?:\s+\"[^\"\n]*\")?\)")

@@ -25,6 +25,12 @@ def chunk_id(doc_id: str, index: int) -> str:
     return f"{doc_id}-{index:06d}"
 
 
+def next_chunk_id(chunk: str) -> str | None:
+    """The id of the chunk after ``chunk`` in its document (None for an id of another form)."""
+    doc_id, _, index = chunk.rpartition("-")
+    return chunk_id(doc_id, int(index) + 1) if doc_id and index.isdigit() else None
+
+
 def split_document(pdf: PdfDocument, chunk_size: int, chunk_overlap: int) -> list[Document]:
     """Split page by page, so every chunk lies on exactly one page and cites it exactly."""
     doc_id = document_id(pdf.name, pdf.sha256)
@@ -64,6 +70,20 @@ def _splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSpli
         keep_separator="end",
         strip_whitespace=True,
     )
+
+
+MAX_OVERLAP = 400  # the most text two neighbouring chunks are looked at sharing
+
+
+def continued(text: str, following: str, section: str = "") -> str:
+    """A chunk's text with the next chunk's (whose heading path is ``section``) after it,
+    without what both hold: the overlap, and the next chunk's first line, its path."""
+    if section and following.startswith(f"{section}\n"):
+        following = following[len(section) + 1 :]
+    for size in range(min(len(following), len(text), MAX_OVERLAP), 0, -1):
+        if text.endswith(following[:size]):
+            return text + following[size:]
+    return f"{text}\n{following}"
 
 
 def _split_page(page: Page, chunk_size: int, chunk_overlap: int) -> list[str]:

@@ -136,6 +136,51 @@ def ordinal(question: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+_DEFINITION_QUESTION = re.compile(
+    r"\b(qu[eé] (es|son|significa)|c[oó]mo se (define|definen|llama)|defin[ea]|definici[oó]n|"
+    r"what (is|are|does .* mean)|define|definition)\b",
+    re.IGNORECASE,
+)
+# "Base de datos: conjunto de...", "Un proceso es un programa...": a term, then what it is.
+_DEFINES = re.compile(r"^[\W\d]*(?P<term>[^:.;]{2,60}?)(?::\s| (?:es|son|is|are|se define como) )")
+
+
+# "¿Qué tipos...?", "¿En qué áreas...?", "¿Cuáles son...?", "What steps...?", "¿Qué tres
+# procesos...?": the question asks for several things, which a list gives.
+_SET_WORD = re.compile(
+    r"\b(?:qu[eé]|cu[aá]l(?:es)?|what|which)\s+(?:(?:son|are|were)\s+(?:l[oa]s|the)\s+)?"
+    r"(?:\d+|dos|tres|cuatro|cinco|seis|siete|ocho|two|three|four|five|six|seven|eight)?\s*"
+    r"(?P<noun>\w+)",
+    re.IGNORECASE,
+)
+_COLLECTIVE = frozenset("información informacion datos contenido information data contents".split())
+_NOT_PLURAL = frozenset("es is was has does más mas tras después despues".split())
+
+
+def wants_list(question: str) -> bool:
+    """The question asks for several things: a plural (or collective) noun after its question
+    word, or "cuáles"/"which are"."""
+    lowered = question.lower()
+    if re.search(r"\bcu[aá]les\b|\b(what|which) (are|were)\b", lowered):
+        return True
+    for match in _SET_WORD.finditer(lowered):
+        noun = match.group("noun")
+        plural = len(noun) > 3 and noun.endswith("s") and noun not in _NOT_PLURAL
+        if plural or noun in _COLLECTIVE:
+            return True
+    return False
+
+
+def defines_asked(question: str, unit: str) -> bool:
+    """A definition question ("¿Qué es X?", "How is X defined?") and a unit that defines a
+    term made of the question's words ("X: ...", "X es ...")."""
+    if not _DEFINITION_QUESTION.search(question):
+        return False
+    match = _DEFINES.match(unit)
+    term = content_stems(match.group("term")) if match else frozenset()
+    return bool(term) and term <= content_stems(question)
+
+
 def answer_type(question: str) -> str | None:
     lowered = question.lower()
     for kind, pattern in _CUES.items():
@@ -171,7 +216,9 @@ MEANING_SHARE = 0.45
 # much in en, so 0.45 stays there (docs/EVALUATION.md).
 MEANING_SHARE_ACROSS = 0.6
 TYPE_PENALTY = 0.4  # score kept by a sentence lacking the wanted answer type
-ECHO_PENALTY = 0.5  # score kept by a sentence with nothing beyond the question's words
+# Score kept by a sentence with nothing beyond the question's words, and by a sentence that
+# is itself a question (an exercise's, a heading's): neither answers.
+ECHO_PENALTY = 0.5
 RANK_DECAY = 0.03  # score lost per passage rank below the first
 # A passage that mentions none of the question's names and numbers keeps this share of its
 # sentences' scores (all of them: 1). It was 0 (the score times the coverage): then a passage
@@ -183,6 +230,13 @@ COVERAGE_FLOOR = 0.5
 # An item at the position an ordinal question asks for ("the third step", "el cuarto paso")
 # gains this much: no word of the item says "third".
 ORDINAL_BONUS = 0.3
+# A unit that defines the term a definition question asks about ("Base de datos: conjunto
+# de...") gains this much over one that only uses its words.
+DEFINITION_BONUS = 0.15
+# A whole list (its lead-in and items) gains this much when the question asks for several
+# things ("¿Qué tipos de...?"): the list is the answer, not the one item or sentence that
+# happens to share the most words with the question.
+LIST_BONUS = 0.1
 KEEP_WITHIN = 0.7  # a further sentence is kept if it scores this share of the best
 MOST = 3
 _QUESTION_WORDS = frozenset(
@@ -301,7 +355,9 @@ def _cosines(question: str, sentences: Sequence[str], embed: Embeddings) -> dict
 EMBEDDED = 8  # sentences embedded per question: the best by keywords (and the one after each)
 
 
-def _worth_embedding(candidates: Sequence[_Candidate], keywords: dict[str, float]) -> list[str]:
+def _worth_embedding(
+    candidates: Sequence[_Candidate], keywords: dict[str, float], question: str
+) -> list[str]:
     """Embedding every sentence of four passages costs more than the rest of answering in
     evidence mode; the sentences with the most of the question's words, and the one after
     each (the answer often follows the sentence that names the subject), are the ones the
@@ -310,12 +366,19 @@ def _worth_embedding(candidates: Sequence[_Candidate], keywords: dict[str, float
         c.text for c in sorted(candidates, key=lambda c: (-keywords[c.text], c.rank))[:EMBEDDED]
     }
     after = {c.text for c in candidates if c.before in best}
-    return [c.text for c in candidates if c.text in best or c.text in after]
+    # lists too (a list is matched by its lead-in, a short text that rarely has many of the
+    # question's words, since its items hold the answer), and what defines the term asked about
+    also = {
+        c.text
+        for c in candidates
+        if keywords[c.text] > 0 and (c.unit.kind == "list" or defines_asked(question, c.text))
+    }
+    return [c.text for c in candidates if c.text in best | after | also]
 
 
 SIGNALS = (
     "keywords", "meaning", "phrases", "before_keywords", "before_meaning",
-    "answer_type", "echo", "coverage", "rank", "ordinal",
+    "answer_type", "echo", "coverage", "rank", "ordinal", "defines", "asks", "list",
 )  # fmt: skip
 
 
@@ -346,9 +409,13 @@ def combine(signals: dict[str, float], share: float) -> float:
         score *= TYPE_PENALTY
     if signals["echo"]:
         score *= ECHO_PENALTY
+    if signals.get("asks"):
+        score *= ECHO_PENALTY
     score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * signals["coverage"]
     score -= RANK_DECAY * signals["rank"]
     score += ORDINAL_BONUS * signals.get("ordinal", 0.0)
+    score += DEFINITION_BONUS * signals.get("defines", 0.0)
+    score += LIST_BONUS * signals.get("list", 0.0)
     return min(1.0, max(0.0, score))
 
 
@@ -367,11 +434,20 @@ def score_sentences(
     if not candidates:
         return []
     texts = [c.text for c in candidates]
+    # what each is matched by: its text; a whole list, its lead-in (``Unit.subject``)
+    subject = {c.text: c.unit.subject for c in candidates}
+    subjects = list(subject.values())
     contexts = [c.context for c in candidates]
-    keywords = dict(zip(texts, _keyword_scores(question, texts, contexts), strict=True))
+    keywords = dict(zip(texts, _keyword_scores(question, subjects, contexts), strict=True))
+    for c in candidates:  # a list matches as well as its best item does, at least
+        if c.unit.kind == "list":
+            items = [keywords.get(line, 0.0) for line in c.text.splitlines()[1:]]
+            keywords[c.text] = max([keywords[c.text], *items])
     nth = ordinal(question)
-    phrases = _phrase_scores(question, texts)
-    meaning = _cosines(question, _worth_embedding(candidates, keywords), embed) if embed else {}
+    listing = wants_list(question)
+    phrases = _phrase_scores(question, subjects)
+    worth = [subject[t] for t in _worth_embedding(candidates, keywords, question)]
+    meaning = _cosines(question, worth, embed) if embed else {}
     kind = answer_type(question)
     asked = content_stems(question)
     coverage = {p.number: _name_coverage(question, p.text) for p in passages}
@@ -379,6 +455,7 @@ def score_sentences(
     share = {p.number: _meaning_share(asked_in, p.text) if embed else 0.0 for p in passages}
 
     def close(text: str) -> float:
+        text = subject.get(text, text)
         return rescaled(meaning[text], floor) if text in meaning else 0.0
 
     scored = []
@@ -395,6 +472,9 @@ def score_sentences(
             "coverage": coverage[candidate.passage.number],
             "rank": float(candidate.rank),
             "ordinal": float(nth is not None and candidate.unit.item == nth),
+            "defines": float(defines_asked(question, candidate.text)),
+            "asks": float(candidate.text.endswith("?")),
+            "list": float(listing and candidate.unit.kind == "list"),
         }
         scored.append(Scored(combine(signals, share[candidate.passage.number]), signals, candidate))
     scored.sort(key=lambda s: -s.score)

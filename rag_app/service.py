@@ -30,6 +30,7 @@ from ingest.formats import FORMATS
 from ingest.loaders import LoadOptions, text_document
 from ingest.ocr import ocr_engine
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn, no_progress
+from ingest.splitter import continued, next_chunk_id
 from rag_app import components, models, prompts
 from rag_app.answers import ANSWER_MODES, Answer, AnswerStream, Source
 from rag_app.calibration import Calibration, calibration
@@ -37,7 +38,7 @@ from rag_app.errors import RagError
 from rag_app.evidence import Evidence, confidence, select_evidence
 from rag_app.retrieval import REGISTRY, STRATEGIES, Retriever, select_relevant
 from rag_app.settings import EmbeddingSettings, Settings
-from rag_app.text import detect_language, language_of
+from rag_app.text import detect_language, ends_in_list, language_of
 from rag_app.trace import Candidate, RetrieverScore, Trace
 from rag_app.verify import Checked, check_answer, evidence_answer
 from vectorstore.check import CheckReport, check_store
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from vectorstore import KnowledgeBase, KnowledgeBases
 
 INGEST_LOCK_WAIT_S = 3600
+LIST_TAIL_CHUNKS = 3  # chunks read on past a passage that stops inside a list, at most
 GENERATION_CACHE_SIZE = 512
 
 
@@ -463,7 +465,7 @@ class RagService:
         numbered = [replace(s, number=i) for i, s in enumerate(ordered, start=1)]
         quoted = select_evidence(
             question,
-            numbered,
+            self._with_list_tails(numbered),
             self.sentence_embeddings,
             self.settings.answer.max_evidence,
             self.tuned().cosine_floor,
@@ -473,6 +475,38 @@ class RagService:
         renumber = {s.number: i for i, s in enumerate(shown, start=1)}
         sources = [replace(s, number=renumber[s.number]) for s in shown]
         return sources, [replace(e, number=renumber[e.number]) for e in quoted]
+
+    def _with_list_tails(self, passages: list[Source]) -> list[Source]:
+        """The passages, each that stops inside a list continued by the chunks after it on
+        the same page (without the text they share, ``LIST_TAIL_CHUNKS`` at most), so the
+        evidence can quote the whole list."""
+        extended = list(passages)
+        last = {i: s.chunk_id for i, s in enumerate(passages)}  # the chunk each now ends with
+        for _ in range(LIST_TAIL_CHUNKS):
+            wanted = {
+                i: following
+                for i, s in enumerate(extended)
+                if i in last
+                and ends_in_list(s.text, s.section)
+                and (following := next_chunk_id(last[i]))
+            }
+            found = self.store.chunk_documents(list(wanted.values())) if wanted else {}
+            last = {}
+            for i, following in wanted.items():
+                after, source = found.get(following), extended[i]
+                where = (
+                    None
+                    if after is None
+                    else (after.metadata.get("source"), after.metadata.get("page"))
+                )
+                if after is None or where != (source.source, source.page):
+                    continue
+                section = str(after.metadata.get("section", ""))
+                text = continued(source.text, after.page_content, section)
+                extended[i], last[i] = replace(source, text=text), following
+            if not last:
+                break
+        return extended
 
     def _answer_messages(
         self,

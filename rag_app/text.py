@@ -256,7 +256,15 @@ class Unit:
     heading: str = ""
     item: int = 0  # its position in its list, from 1 (0: not a list item)
     kind: str = "sentence"  # "sentence", "item" or "list"
-    lead: str = ""  # a list item's lead-in sentence (what the list is of)
+    lead: str = ""  # a list's (or a list item's) lead-in sentence: what the list is of
+
+    @property
+    def subject(self) -> str:
+        """What the unit is matched with a question by: its text; a whole list by its
+        lead-in (or, without one, its heading), not by every word of its items."""
+        if self.kind != "list":
+            return self.text
+        return self.lead or self.heading.rpartition(HEADING_SEPARATOR)[2] or self.text
 
 
 def _list_number(line: str) -> int | None:
@@ -264,82 +272,146 @@ def _list_number(line: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def units(text: str, section: str = "") -> list[Unit]:
-    """The passage's units in reading order. Headings (Markdown ``#`` lines, or the section
-    path on the first line) are context, not units; a list's items are units each, and a
-    list with its lead-in (the sentence before it ending in ":") is one unit more, so a
-    question about the list is answered by all of it. Sentences as ``split_sentences``."""
-    lines = text.splitlines()
-    headings: list[tuple[int, str]] = []
-    if section and lines and lines[0].strip() == section:
-        headings.append((0, section))
-        lines = lines[1:]
-    found: list[Unit] = []
-    items: list[tuple[str, int | None]] = []  # the list being read: (item, its number)
-    lead: list[Unit] = []  # the sentence before the list, if it leads into it
-    paragraph: list[str] = []
-    blank = [False]  # a blank line since the last list item
+def _flat(line: str) -> str:
+    return " ".join(_MARKDOWN.sub(" ", line).split())
 
-    def path() -> str:
-        return HEADING_SEPARATOR.join(title for _, title in headings)
 
-    def close_paragraph() -> None:
-        if paragraph:
-            for sentence in split_sentences(" ".join(paragraph)):
-                found.append(Unit(sentence, path()))
-            paragraph.clear()
+LEAD_MIN_WORDS = 3  # a lead-in with fewer content words ("Puede ser:") takes the sentence before
 
-    def close_list() -> None:
-        if not items:
+
+class _Units:
+    """Reads a passage line by line into units (see ``units``)."""
+
+    def __init__(self, section: str) -> None:
+        self.found: list[Unit] = []
+        self.headings: list[tuple[int, str]] = [(0, section)] if section else []
+        self.paragraph: list[str] = []
+        self.last_paragraph: list[Unit] = []  # the sentences read since the last list or heading
+        self.items: list[tuple[str, int | None]] = []  # the list being read: (item, number)
+        self.lead: list[Unit] = []  # the sentence(s) leading into it
+        self.blank = False  # a blank line since the last item
+        self.suspended = False  # a numbered list interrupted by paragraphs, which may go on
+        self.open_at_end = False
+
+    def path(self) -> str:
+        return HEADING_SEPARATOR.join(title for _, title in self.headings)
+
+    def close_paragraph(self) -> None:
+        if self.paragraph:
+            read = [Unit(s, self.path()) for s in split_sentences(" ".join(self.paragraph))]
+            self.found.extend(read)
+            self.last_paragraph = read
+            self.paragraph.clear()
+
+    def close_list(self) -> None:
+        items, lead = self.items, self.lead
+        if items:
+            here = self.path()
+            numbered = None not in [n for _, n in items]
+            led = " ".join(u.text for u in lead)
+            for i, (item, n) in enumerate(items, start=1):
+                self.found.append(Unit(item, here, n if numbered and n else i, "item", led))
+            shown = [item for item, _ in items[:LIST_MOST]]
+            if len(items) > LIST_MOST:
+                shown.append(f"… {len(items) - LIST_MOST} more")
+            if lead:
+                for unit in lead:
+                    self.found.remove(unit)
+                self.found.append(Unit("\n".join([led, *shown]), here, 0, "list", led))
+            elif len(items) >= 2:
+                self.found.append(Unit("\n".join(shown), here, 0, "list"))
+        self.items, self.lead, self.suspended = [], [], False
+
+    def heading(self, level: int, title: str) -> None:
+        self.close_paragraph()
+        self.close_list()
+        self.headings = [(lv, t) for lv, t in self.headings if lv < level]
+        self.headings.append((level, _flat(title)))
+        self.last_paragraph = []
+
+    def item(self, line: str) -> None:
+        number = _list_number(line)
+        self.close_paragraph()
+        if self.suspended:  # a numbered list goes on after its items' paragraphs
+            last = self.items[-1][1] if self.items else None
+            if number is not None and last is not None and number == last + 1:
+                self.suspended = False
+            else:
+                self.close_list()
+        if not self.items:
+            self.lead = self._lead()
+        self.items.append((_flat(line), number))
+        self.last_paragraph = []
+        self.blank = False
+
+    def _lead(self) -> list[Unit]:
+        """The sentence before a list when it leads into it (ends in ':'), with the one before
+        that when it says too little alone ("Puede ser:")."""
+        paragraph = self.last_paragraph
+        if not paragraph or not paragraph[-1].text.endswith(":"):
+            return []
+        if len(content_stems(paragraph[-1].text)) < LEAD_MIN_WORDS and len(paragraph) >= 2:
+            return paragraph[-2:]
+        return paragraph[-1:]
+
+    def text_line(self, line: str) -> None:
+        goes_on = self.items and not self.suspended and not self.paragraph and not self.blank
+        if goes_on and not _starts_paragraph(self.items[-1][0], line):  # the item goes on
+            self.items[-1] = (f"{self.items[-1][0]} {_flat(line)}", self.items[-1][1])
             return
-        here = path()
-        numbered = [n for _, n in items]
-        led = lead[0].text if lead else ""
-        for i, (item, n) in enumerate(items, start=1):
-            position = n if n is not None and None not in numbered else i
-            found.append(Unit(item, here, position, "item", led))
-        shown = [item for item, _ in items[:LIST_MOST]]
-        if len(items) > LIST_MOST:
-            shown.append(f"… {len(items) - LIST_MOST} more")
-        if lead and len(items) >= 1:
-            found.remove(lead[0])
-            found.append(Unit("\n".join([lead[0].text, *shown]), here, 0, "list"))
-        elif len(items) >= 2:
-            found.append(Unit("\n".join(shown), here, 0, "list"))
-        items.clear()
-        lead.clear()
+        if self.items and not self.suspended:
+            if self.items[-1][1] is not None:
+                self.suspended = True  # numbered: its next item may follow these paragraphs
+            else:
+                self.close_list()
+        self.paragraph.append(line)
 
+    def blank_line(self) -> None:
+        self.close_paragraph()  # a blank line ends a paragraph; a list goes on after one
+        self.blank = True
+
+    def end(self) -> list[Unit]:
+        self.close_paragraph()
+        last = self.found[-1].text if self.found else ""
+        self.open_at_end = bool(self.items) or last.endswith(":")  # in a list, or before one
+        self.close_list()
+        return [u for u in self.found if any(c.isalnum() for c in u.text)]
+
+
+def _read_units(text: str, section: str) -> _Units:
+    lines = text.splitlines()
+    if section and lines and lines[0].strip() == section:
+        lines = lines[1:]
+    reader = _Units(section)
     for raw in lines:
         line = raw.strip()
         heading = _HEADING_LINE.match(line)
         if heading:
-            close_paragraph()
-            close_list()
-            level = len(line) - len(line.lstrip("#"))
-            headings[:] = [(lv, t) for lv, t in headings if lv < level]
-            headings.append((level, " ".join(_MARKDOWN.sub(" ", heading.group(1)).split())))
+            reader.heading(len(line) - len(line.lstrip("#")), heading.group(1))
         elif _LIST_ITEM.match(line):
-            if not items:
-                close_paragraph()
-                last = found[-1] if found else None
-                if last is not None and last.kind == "sentence" and last.text.endswith(":"):
-                    lead.append(last)
-            items.append((" ".join(_MARKDOWN.sub(" ", line).split()), _list_number(line)))
-            blank[0] = False
+            reader.item(line)
         elif not line:
-            close_paragraph()  # a blank line ends a paragraph; a list goes on after one
-            blank[0] = True
-        elif items and not paragraph and not blank[0] and not _starts_paragraph(items[-1][0], line):
-            items[-1] = (
-                f"{items[-1][0]} {' '.join(_MARKDOWN.sub(' ', line).split())}",
-                items[-1][1],
-            )
+            reader.blank_line()
         else:
-            close_list()
-            paragraph.append(line)
-    close_paragraph()
-    close_list()
-    return [u for u in found if any(c.isalnum() for c in u.text)]
+            reader.text_line(line)
+    return reader
+
+
+def units(text: str, section: str = "") -> list[Unit]:
+    """The passage's units in reading order. Headings (Markdown ``#`` lines, or the section
+    path on the first line) are context, not units; a list's items are units each, and a
+    list with its lead-in (the sentence before it ending in ":") is one unit more, so a
+    question about the list is answered by all of it. A numbered list whose items each have
+    paragraphs of their own is one list. Sentences as ``split_sentences``."""
+    return _read_units(text, section).end()
+
+
+def ends_in_list(text: str, section: str = "") -> bool:
+    """Whether the passage stops inside a list, or on the lead-in of one (the next chunk may
+    hold the rest of it)."""
+    reader = _read_units(text, section)
+    reader.end()
+    return reader.open_at_end
 
 
 def _starts_paragraph(item: str, line: str) -> bool:

@@ -59,6 +59,44 @@ LLM_NOTES_PAGES = [
 Block = tuple[str, str]
 
 
+# Course notes as a word processor sets them: headings, labelled lines, a bulleted list after
+# its lead-in, a numbered list of steps (tests/test_structure.py, the browser test).
+NOTES = [
+    [
+        ("title", "Modelos de lenguaje"),
+        ("h1", "1. Modelos abiertos"),
+        (
+            "p",
+            "Los modelos abiertos publican sus pesos. Cada uno tiene su licencia y sus "
+            "requisitos de hardware para ejecutarse en local.",
+        ),
+        ("h2", "Modelo Zeta"),
+        ("label", "Soporte: principalmente en TPUs de la nube de Google"),
+        ("label", "Parámetros: siete mil millones"),
+        ("h2", "Modelo Omega"),
+        ("label", "Soporte: tarjetas gráficas de consumo con ocho gigas de memoria"),
+    ],
+    [
+        ("h1", "2. Inferencia"),
+        ("p", "Los sistemas de inferencia tienen tres variantes:"),
+        (
+            "li",
+            "Inferencia local en la CPU del portátil, sin conexión a ninguna red ni a "
+            "servicios externos de ningún tipo.",
+        ),
+        ("li", "Inferencia acelerada en una tarjeta gráfica dedicada."),
+        ("li", "Inferencia remota en un servidor compartido."),
+        ("p", "El resto del tema trata de la cuantización de los pesos en cuatro bits."),
+        ("h2", "2.1. Fallos de página"),
+        ("p", "Al tratar un fallo de página el sistema operativo sigue estos pasos:"),
+        ("ol", "Comprobar que la dirección pedida es válida."),
+        ("ol", "Buscar un marco libre en la memoria principal."),
+        ("ol", "Cargar la página desde el disco al marco elegido."),
+        ("ol", "Actualizar la tabla de páginas y reanudar el proceso."),
+    ],
+]
+
+
 def make_structured_pdf(path: Path, pages: list[list[Block]]) -> Path:
     """Pages laid out as a word processor or LaTeX sets them: headings larger and bold, list
     items indented with their continuation lines under the item's text, no blank lines."""

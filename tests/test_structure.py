@@ -13,43 +13,11 @@ from ingest.splitter import split_document
 from ingest.tables import write_table
 from rag_app.answers import Source
 from rag_app.evidence import ordinal, select_evidence
+from rag_app.service import RagService
+from rag_app.settings import Settings
 from rag_app.text import location, units
-from tests.pdfs import make_pdf, make_structured_pdf, make_table_pdf
-
-NOTES = [
-    [
-        ("title", "Modelos de lenguaje"),
-        ("h1", "1. Modelos abiertos"),
-        (
-            "p",
-            "Los modelos abiertos publican sus pesos. Cada uno tiene su licencia y sus "
-            "requisitos de hardware para ejecutarse en local.",
-        ),
-        ("h2", "Modelo Zeta"),
-        ("label", "Soporte: principalmente en TPUs de la nube de Google"),
-        ("label", "Parámetros: siete mil millones"),
-        ("h2", "Modelo Omega"),
-        ("label", "Soporte: tarjetas gráficas de consumo con ocho gigas de memoria"),
-    ],
-    [
-        ("h1", "2. Inferencia"),
-        ("p", "Los sistemas de inferencia tienen tres variantes:"),
-        (
-            "li",
-            "Inferencia local en la CPU del portátil, sin conexión a ninguna red ni a "
-            "servicios externos de ningún tipo.",
-        ),
-        ("li", "Inferencia acelerada en una tarjeta gráfica dedicada."),
-        ("li", "Inferencia remota en un servidor compartido."),
-        ("p", "El resto del tema trata de la cuantización de los pesos en cuatro bits."),
-        ("h2", "2.1. Fallos de página"),
-        ("p", "Al tratar un fallo de página el sistema operativo sigue estos pasos:"),
-        ("ol", "Comprobar que la dirección pedida es válida."),
-        ("ol", "Buscar un marco libre en la memoria principal."),
-        ("ol", "Cargar la página desde el disco al marco elegido."),
-        ("ol", "Actualizar la tabla de páginas y reanudar el proceso."),
-    ],
-]
+from tests.conftest import BagOfWordsEmbeddings
+from tests.pdfs import NOTES, make_pdf, make_structured_pdf, make_table_pdf
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +194,53 @@ def test_a_framed_box_or_a_header_alone_is_not_a_table() -> None:
     assert (
         write_table([["Nombre", "Valor"], ["pi", "3.14"]]) == "Nombre | Valor:\n- pi | Valor: 3.14"
     )
+
+
+def test_a_list_cut_by_the_chunk_boundary_is_quoted_whole(settings: Settings) -> None:
+    """The chunk that holds a list's lead-in ends inside the list: the evidence reads on into
+    the next chunk of the same page, so every item is quoted (chunks of 300 characters)."""
+    settings.chunking.chunk_size, settings.chunking.chunk_overlap = 300, 40
+    settings.answer.evidence_threshold, settings.retrieval.relevance_threshold = 0.0, -1.0
+    service = RagService(settings, embeddings=BagOfWordsEmbeddings())
+    lead = "El sublenguaje de datos de un gestor de bases de datos tiene tres partes:"
+    items = [
+        "- DDL: el sublenguaje de definición de datos, con el que se definen las estructuras "
+        "y los esquemas de la base de datos.",
+        "- DML: el sublenguaje de manipulación, con el que se introducen, modifican, borran y "
+        "consultan los datos de los esquemas.",
+        "- DCL: el sublenguaje de control, que gestiona los permisos de acceso y otras tareas "
+        "de administración.",
+    ]
+    page = "\n".join(["Introducción a los lenguajes de una base de datos.", "", lead, *items])
+    service.ingest_texts([("lenguajes.pdf", [page])])
+    chunks = service.store.chunk_documents([f"{service.documents()[0].doc_id}-000000"])
+    assert "DCL" not in next(iter(chunks.values())).page_content  # the list is cut
+    answer = service.ask("¿Qué partes tiene el sublenguaje de datos?", mode="evidence", k=1)
+    quoted = answer.evidence[0].text.splitlines()
+    assert quoted[0] == lead and [q[:5] for q in quoted[1:]] == ["- DDL", "- DML", "- DCL"]
+
+
+def test_a_numbered_list_whose_items_have_paragraphs_is_one_list() -> None:
+    text = (
+        "El sistema controla el espacio libre.\n\n"
+        "La lista de espacio libre tiene varias implementaciones:\n"
+        "1. Mapa o vector de bits:\n\nCada bloque se representa con un bit.\n\n"
+        "2. Lista enlazada:\n\nEnlaza todos los bloques libres del disco.\nNo derrocha espacio.\n\n"
+        "3. Cuenta:\n\nGuarda la dirección del primer bloque libre."
+    )
+    found = units(text)
+    (whole,) = [u for u in found if u.kind == "list"]
+    assert whole.text.splitlines() == [
+        "La lista de espacio libre tiene varias implementaciones:",
+        "1. Mapa o vector de bits:",
+        "2. Lista enlazada:",
+        "3. Cuenta:",
+    ]
+    assert any(u.text == "No derrocha espacio." for u in found)  # the paragraphs stay
+
+
+def test_a_lead_in_that_says_little_takes_the_sentence_before() -> None:
+    found = units("El planificador asigna la CPU a los procesos. Puede ser:\n- a largo plazo\n"
+                  "- a corto plazo\n- a medio plazo")  # fmt: skip
+    (whole,) = [u for u in found if u.kind == "list"]
+    assert whole.text.splitlines()[0] == "El planificador asigna la CPU a los procesos. Puede ser:"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.pdfs import COURSE_PAGES, make_pdf
+from tests.pdfs import COURSE_PAGES, NOTES, make_pdf, make_structured_pdf
 from tests.servers import free_port, started
 from tests.test_render import yellow_pixels
 
@@ -156,6 +156,36 @@ def test_upload_ask_and_see_cited_page(app: Served, tmp_path: Path) -> None:
             page.get_by_role("link", name="Evaluate answers").click()
             page.get_by_role("heading", name="Evaluate answers").wait_for()
             assert "/evaluation" in page.url
+        browser.close()
+
+
+def test_a_list_question_shows_every_item_and_no_unsupported_wording(
+    app: Served, tmp_path: Path
+) -> None:
+    """Course notes with a list: the evidence quotes its lead-in and all three items, and
+    nothing of the model's wording that the sources lack is on the page (answer.unsupported
+    is "drop" by default)."""
+    pdf = make_structured_pdf(tmp_path / "apuntes.pdf", NOTES)
+    with playwright_api.sync_playwright() as p:
+        browser, page = open_page(p)
+        with explained(page, app, "list-question"):
+            page.goto(app.url)
+            drop_in_first_run(page).set_input_files(str(pdf))
+            page.get_by_text("Indexed 1 file(s): 2 pages").wait_for()
+            chat = page.locator(".st-key-chat_input textarea")
+            chat.fill("¿Qué variantes tienen los sistemas de inferencia?")
+            chat.press("Enter")
+            page.locator(".st-key-assistant-1").wait_for()
+            page.locator(".st-key-source-1-1").wait_for()
+            quoted = page.locator(".st-key-evidence-1").inner_text()
+            assert "Los sistemas de inferencia tienen tres variantes:" in quoted
+            for item in ("Inferencia local", "Inferencia acelerada", "Inferencia remota"):
+                assert item in quoted, quoted
+            assert "apuntes.pdf" in quoted and "page 2" in quoted
+            shown = page.locator("body").inner_text()
+            assert "not found in the sources" not in shown
+            assert "no está en las fuentes" not in shown
+            page.screenshot(path=str(ARTIFACTS / "ui-list-answer.png"), full_page=True)
         browser.close()
 
 
