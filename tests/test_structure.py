@@ -12,7 +12,7 @@ from ingest.loaders import clean_text, load_pdf
 from ingest.splitter import split_document
 from ingest.tables import write_table
 from rag_app.answers import Source
-from rag_app.evidence import ordinal, select_evidence
+from rag_app.evidence import defines_asked, ordinal, select_evidence, wants_list
 from rag_app.service import RagService
 from rag_app.settings import Settings
 from rag_app.text import location, units
@@ -244,3 +244,42 @@ def test_a_lead_in_that_says_little_takes_the_sentence_before() -> None:
                   "- a corto plazo\n- a medio plazo")  # fmt: skip
     (whole,) = [u for u in found if u.kind == "list"]
     assert whole.text.splitlines()[0] == "El planificador asigna la CPU a los procesos. Puede ser:"
+
+
+@pytest.mark.parametrize(
+    ("question", "several"),
+    [
+        ("¿Qué tipos de planificador hay?", True),
+        ("¿En qué áreas generales tienen requisitos propios?", True),
+        ("¿Cuáles son los elementos de un protocolo?", True),
+        ("¿Qué información guarda cada entrada?", True),
+        ("What steps does the algorithm take?", True),
+        ("What are the parts of a cell?", True),
+        ("¿Qué es un proceso?", False),
+        ("¿Qué tamaño tienen los marcos?", False),
+        ("¿En qué año se fundó?", False),
+        ("What is the capital of France?", False),
+    ],
+)
+def test_a_question_that_asks_for_several_things(question: str, several: bool) -> None:
+    assert wants_list(question) is several
+
+
+def test_a_definition_is_told_from_a_use_of_the_words() -> None:
+    asked = "¿Cómo se define una base de datos?"
+    assert defines_asked(asked, "Base de datos: conjunto de datos comunes a un proyecto.")
+    assert defines_asked("What is a process?", "A process is a program in execution.")
+    assert not defines_asked(asked, "Elementos de una base de datos:")
+    assert not defines_asked("¿Cuándo se fundó?", "Base: un dato.")
+
+
+def test_a_definition_question_quotes_the_definition_over_a_list_using_its_words() -> None:
+    passage = Source(
+        1, "bd.pdf", 6,
+        "Elementos de una base de datos:\n- Datos: integrados y compartidos.\n"
+        "- Software: programas que gestionan la base de datos.\n\n"
+        "Base de datos: conjunto de datos comunes a un proyecto almacenados sin redundancia.",
+        0.5, "c1",
+    )  # fmt: skip
+    evidence = select_evidence("¿Cómo se define una base de datos?", [passage])
+    assert evidence[0].text.startswith("Base de datos: conjunto de datos comunes")
