@@ -325,9 +325,12 @@ class _Units:
     def heading(self, level: int, title: str) -> None:
         self.close_paragraph()
         self.close_list()
-        self.headings = [(lv, t) for lv, t in self.headings if lv < level]
-        self.headings.append((level, _flat(title)))
         self.last_paragraph = []
+        title = _flat(title)
+        if self.headings and self.headings[-1][1].rpartition(HEADING_SEPARATOR)[2] == title:
+            return  # the chunk's section line already ends with it
+        self.headings = [(lv, t) for lv, t in self.headings if lv < level]
+        self.headings.append((level, title))
 
     def item(self, line: str) -> None:
         number = _list_number(line)

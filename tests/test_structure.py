@@ -283,3 +283,11 @@ def test_a_definition_question_quotes_the_definition_over_a_list_using_its_words
     )  # fmt: skip
     evidence = select_evidence("¿Cómo se define una base de datos?", [passage])
     assert evidence[0].text.startswith("Base de datos: conjunto de datos comunes")
+
+
+def test_a_chunk_that_starts_with_its_heading_names_it_once() -> None:
+    found = units(
+        "Apuntes › 2. Inferencia\n## 2. Inferencia\n\nHay tres variantes de ella.",
+        "Apuntes › 2. Inferencia",
+    )
+    assert found[0].heading == "Apuntes › 2. Inferencia"
