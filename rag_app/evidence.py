@@ -1,8 +1,10 @@
-"""Evidence: the one to three sentences of the retrieved passages that answer the question.
+"""Evidence: the one to three units of the retrieved passages that answer the question.
 
-No language model is involved, so evidence is instant and always verbatim. Every sentence of
-the passages is scored against the question by these signals, measured on XQuAD dev
-(docs/EVALUATION.md, ``bench/evidence.py``):
+No language model is involved, so evidence is instant and always verbatim. A unit is a
+sentence, a list item, or a list with its lead-in (``text.units``; a list that a chunk cuts
+is read on into the next chunks of its page by the service), each with the headings it sits
+under. Every unit is scored against the question by these signals, measured on XQuAD dev and
+the course notes (docs/EVALUATION.md, ``bench/evidence.py``):
 
 - keyword overlap: the question's content words found in the sentence, each weighted by how
   rare it is among the candidate sentences;
@@ -14,7 +16,13 @@ the passages is scored against the question by these signals, measured on XQuAD 
 - the answer's type: "how many"/"cuántos" wants a number the question does not have,
   "when"/"cuándo" a year or a date, "who"/"quién" a name; a sentence without one is pushed
   down;
-- the passage's rank, a little.
+- the passage's rank, a little;
+- course material's shapes: the headings above a unit count as its words (a line under
+  "Modelo Z" answers a question naming Z); a whole list is matched by its lead-in (or its
+  best item) and gains a little when the question asks for several things ("¿Qué tipos...?");
+  the n-th item of a list gains much when the question asks for the n-th ("el tercer paso");
+  a unit that defines the asked term ("Base de datos: ...") gains when the question asks what
+  something is; a sentence that is itself a question (an exercise) counts as an echo.
 
 A sentence that only restates the question (nothing new in it) cannot be the answer. The best
 sentence is kept, and the next ones only while they score close to it.
@@ -441,7 +449,7 @@ def score_sentences(
     keywords = dict(zip(texts, _keyword_scores(question, subjects, contexts), strict=True))
     for c in candidates:  # a list matches as well as its best item does, at least
         if c.unit.kind == "list":
-            items = [keywords.get(line, 0.0) for line in c.text.splitlines()[1:]]
+            items = [keywords.get(line, 0.0) for line in c.text.splitlines()]
             keywords[c.text] = max([keywords[c.text], *items])
     nth = ordinal(question)
     listing = wants_list(question)
