@@ -291,3 +291,15 @@ def test_a_chunk_that_starts_with_its_heading_names_it_once() -> None:
         "Apuntes › 2. Inferencia",
     )
     assert found[0].heading == "Apuntes › 2. Inferencia"
+
+
+def test_the_page_image_marks_the_whole_list(notes: Path) -> None:
+    from ingest.render import render_page
+    from tests.test_render import yellow_pixels
+
+    listed = next(u for u in units(load_pdf(notes).pages[1].text) if u.kind == "list")
+    lead, *items = listed.text.splitlines()
+    whole = yellow_pixels(render_page(notes, 2, highlight=[listed.text]))
+    assert whole > yellow_pixels(render_page(notes, 2, highlight=[lead])) + yellow_pixels(
+        render_page(notes, 2, highlight=[items[-1]])
+    )
