@@ -162,8 +162,10 @@ def test_pipeline_rows_look_for_keywords_in_the_quoted_evidence(tmp_path: Path) 
 
 
 # -- per type ---------------------------------------------------------------------------------
-def _row(strategy: str, kind: str | None, hit: float | None, abstained: bool | None) -> EvalRow:
-    return {
+def _row(
+    strategy: str, kind: str | None, hit: float | None, abstained: bool | None, fallback: str = ""
+) -> EvalRow:
+    row: EvalRow = {
         "strategy": strategy,
         "id": f"{strategy}-{kind}-{hit}-{abstained}",
         "question": "q",
@@ -181,6 +183,9 @@ def _row(strategy: str, kind: str | None, hit: float | None, abstained: bool | N
         "judge_calls": 0,
         "judge_unparseable": 0,
     }
+    if fallback:
+        row["fallback"] = fallback
+    return row
 
 
 ROWS = [
@@ -189,7 +194,7 @@ ROWS = [
     _row("hybrid", "definition", 1.0, False),
     _row("hybrid", "list", 1.0, True),
     _row("hybrid", "unanswerable", None, True),
-    _row("hybrid", "unanswerable", None, False),
+    _row("hybrid", "unanswerable", None, False, "uncertain"),  # shown, labelled uncertain
     _row("hybrid", None, 0.0, False),
     _row("bm25", "list", 0.0, False),
 ]
@@ -204,11 +209,13 @@ def test_by_type_counts_hits_and_abstentions_per_strategy() -> None:
         "keyword_hit": {"mean": 0.6667, "n": 3},
         "keyword_recall": {"mean": 0.6667, "n": 3},
         "abstained": {"mean": 0.3333, "n": 3},
+        "uncertain": {"mean": 0.0, "n": 3},
     }
     unanswerable = result["hybrid"]["unanswerable"]
     assert unanswerable["questions"] == 2
     assert unanswerable["keyword_hit"] == {"mean": None, "n": 0}  # no keywords: no rate
     assert unanswerable["abstained"] == {"mean": 0.5, "n": 2}
+    assert unanswerable["uncertain"] == {"mean": 0.5, "n": 2}  # the other one: not confident
     assert result["hybrid"][NO_TYPE]["keyword_hit"] == {"mean": 0.0, "n": 1}
     assert result["bm25"] == {
         "list": {
@@ -216,6 +223,7 @@ def test_by_type_counts_hits_and_abstentions_per_strategy() -> None:
             "keyword_hit": {"mean": 0.0, "n": 1},
             "keyword_recall": {"mean": 0.0, "n": 1},
             "abstained": {"mean": 0.0, "n": 1},
+            "uncertain": {"mean": 0.0, "n": 1},
         }
     }
     # Retrieval only: nothing answered, so no abstention share.
@@ -241,13 +249,13 @@ def test_report_json_markdown_and_terminal_show_the_types(tmp_path: Path) -> Non
     assert json.loads(json.dumps(report))["by_type"]["hybrid"]["unanswerable"]["questions"] == 2
 
     cells = type_rows(report)
-    assert cells[0] == ["hybrid", "list", "3", "0.667", "0.667", "0.333"]
-    assert ["hybrid", "unanswerable", "2", "-", "-", "0.500"] in cells
-    assert cells[-1] == ["bm25", "list", "1", "0.000", "0.000", "0.000"]
+    assert cells[0] == ["hybrid", "list", "3", "0.667", "0.667", "0.333", "0.000"]
+    assert ["hybrid", "unanswerable", "2", "-", "-", "0.500", "0.500"] in cells
+    assert cells[-1] == ["bm25", "list", "1", "0.000", "0.000", "0.000", "0.000"]
 
     text = markdown(report)
     assert "## Per question type" in text and "| " + " | ".join(TYPE_COLUMNS) + " |" in text
-    assert "| hybrid | unanswerable | 2 | - | - | 0.500 |" in text
+    assert "| hybrid | unanswerable | 2 | - | - | 0.500 | 0.500 |" in text
     assert "keyword_hit" in text.split("## Per question type")[0]  # overall, in the main table
 
     console = Console(record=True, width=120)

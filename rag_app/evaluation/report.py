@@ -45,7 +45,9 @@ TIMING = ("evidence_sentences", "first_token_s", "total_s", "tokens_per_s")
 COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#9c755f")
 WORST_SHOWN = 20
 # The per-type table (``report["by_type"]``): one row per strategy and question type.
-TYPE_COLUMNS = ("strategy", "type", "questions", "keyword_hit", "keyword_recall", "abstained")
+TYPE_COLUMNS = (
+    "strategy", "type", "questions", "keyword_hit", "keyword_recall", "abstained", "uncertain",
+)  # fmt: skip
 R = TypeVar("R", bound=Mapping[str, Any])  # a report: what its renderers read
 
 
@@ -80,7 +82,10 @@ def type_rows(report: EvalReport) -> list[list[str]]:
     rows = []
     for strategy, types in (report.get("by_type") or {}).items():
         for kind, stats in types.items():
-            means = (stats[n]["mean"] for n in ("keyword_hit", "keyword_recall", "abstained"))
+            means = (
+                stats[n]["mean"]
+                for n in ("keyword_hit", "keyword_recall", "abstained", "uncertain")
+            )
             rows.append([strategy, kind, str(stats["questions"]), *map(_fmt, means)])
     return rows
 

@@ -206,7 +206,8 @@ def _mean(values: Sequence[float | None]) -> MetricMean:
 
 def by_type(rows: Sequence[EvalRow]) -> dict[str, dict[str, TypeStats]]:
     """Per strategy, per question ``type`` (in order of appearance): how many rows, their
-    keyword hit rate and recall, and the share that abstained. {} when no question has a type."""
+    keyword hit rate and recall, the share that abstained and the share shown as uncertain
+    (evidence under a line saying it may not answer). {} when no question has a type."""
     if not any(r.get("type") for r in rows):
         return {}
     result: dict[str, dict[str, TypeStats]] = {}
@@ -221,6 +222,12 @@ def by_type(rows: Sequence[EvalRow]) -> dict[str, dict[str, TypeStats]]:
                 "keyword_hit": _mean([r["scores"].get("keyword_hit") for r in group]),
                 "keyword_recall": _mean([r["scores"].get("keyword_recall") for r in group]),
                 "abstained": _mean([None if a is None else float(a) for a in abstained]),
+                "uncertain": _mean(
+                    [
+                        None if a is None else float(r.get("fallback") == "uncertain")
+                        for r, a in zip(group, abstained, strict=True)
+                    ]
+                ),
             }
         result[strategy] = types
     return result

@@ -87,6 +87,7 @@ class TypeStats(TypedDict):
     keyword_hit: MetricMean  # over the rows with keywords (none for unanswerable questions)
     keyword_recall: MetricMean
     abstained: MetricMean  # share of the answered rows that abstained (right for unanswerable)
+    uncertain: MetricMean  # share shown labelled "may not answer" (not confident, not refused)
 
 
 class EvalReport(TypedDict):
