@@ -144,9 +144,10 @@ def ordinal(question: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# "What is the name of...?" and "¿Cómo se llama...?" ask for a fact, not a definition.
 _DEFINITION_QUESTION = re.compile(
-    r"\b(qu[eé] (es|son|significa)|c[oó]mo se (define|definen|llama)|defin[ea]|definici[oó]n|"
-    r"what (is|are|does .* mean)|define|definition)\b",
+    r"\b(qu[eé] (es|son|significa)|c[oó]mo se definen?|se entiende por|defin[ea]|"
+    r"what (is|are) (a|an)|what does .* mean|what is meant by|define)\b",
     re.IGNORECASE,
 )
 # "Base de datos: conjunto de...", "Un proceso es un programa...": a term, then what it is.
