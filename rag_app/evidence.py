@@ -50,6 +50,7 @@ from rag_app.text import (
     Unit,
     content_stems,
     detect_language,
+    is_question,
     language_of,
     location,
     normalize,
@@ -482,7 +483,7 @@ def score_sentences(
             "rank": float(candidate.rank),
             "ordinal": float(nth is not None and candidate.unit.item == nth),
             "defines": float(defines_asked(question, candidate.text)),
-            "asks": float(candidate.text.endswith("?")),
+            "asks": float(is_question(candidate.text)),
             "list": float(listing and candidate.unit.kind == "list"),
         }
         scored.append(Scored(combine(signals, share[candidate.passage.number]), signals, candidate))

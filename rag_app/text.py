@@ -449,6 +449,13 @@ def strip_citations(text: str) -> str:
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", CITATION.sub(" ", text))
 
 
+def is_question(sentence: str) -> bool:
+    """The sentence asks rather than states: it ends in "?" (citations aside) or is labelled
+    a question. Neither evidence nor a checked answer is made of these."""
+    text = strip_citations(sentence).strip()
+    return text.endswith("?") or text.lower().startswith(("question:", "pregunta:"))
+
+
 def statements(text: str) -> list[str]:
     """Sentences of a text, each a claim to check, citation marks like [2] dropped; sentences
     with no content word ("Ok.") are not claims."""

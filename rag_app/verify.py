@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from rag_app.evidence import Evidence, answer_type, cosine, has_answer_type, rescaled
 from rag_app.text import (
     content_stems,
+    is_question,
     language_of,
     numbers,
     split_sentences,
@@ -107,9 +108,12 @@ def check_answer(
     unsupported = [
         s
         for s in claims
-        if not supported(strip_citations(s), passages)
-        and not supported_across_languages(
-            strip_citations(s), evidence, passages, embed, cosine_floor
+        if is_question(s)  # a question the model wrote (often the user's, echoed) answers nothing
+        or (
+            not supported(strip_citations(s), passages)
+            and not supported_across_languages(
+                strip_citations(s), evidence, passages, embed, cosine_floor
+            )
         )
     ]
     if not claims or len(unsupported) == len(claims):

@@ -280,3 +280,17 @@ def test_a_typed_question_needs_the_answer_the_evidence_gives() -> None:
     assert states_the_answer("Who founded it?", "Elena Vasquez founded it.", who)
     assert not states_the_answer("Who founded it?", "It was founded long ago.", who)
     assert states_the_answer("What is attention?", "Anything at all.", who)  # untyped
+
+
+def test_a_question_the_model_writes_is_not_an_answer() -> None:
+    """A base model continues the prompt with questions ("Question: ¿...?", the user's own
+    question echoed): its words are all in the passages, yet it answers nothing."""
+    evidence = [Evidence("GPT-3 tiene 96 capas de transformador.", 1, "notas.pdf", 3, 0.9)]
+    passages = ["GPT-3 tiene 96 capas de transformador y 175 mil millones de parámetros."]
+    for echo in ("¿Cuántas capas de transformador tiene GPT-3?",
+                 "Question: cuántas capas tiene GPT-3 de transformador"):  # fmt: skip
+        checked = check_answer(
+            echo, question="¿Cuántas capas tiene GPT-3?", language="es",
+            passages=passages, evidence=evidence,
+        )  # fmt: skip
+        assert checked.fallback == "unsupported" and checked.unsupported == [echo]
