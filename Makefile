@@ -66,6 +66,7 @@ bench: install browser
 	$(BIN)/python -m bench.stream_overhead $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.memory $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.api_load $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.structure $(if $(QUICK),--rounds 1 --sample 16)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
