@@ -303,3 +303,11 @@ def test_the_page_image_marks_the_whole_list(notes: Path) -> None:
     assert whole > yellow_pixels(render_page(notes, 2, highlight=[lead])) + yellow_pixels(
         render_page(notes, 2, highlight=[items[-1]])
     )
+
+
+def test_a_long_list_is_quoted_up_to_a_bound() -> None:
+    items = [f"- paso número {n} del proceso de arranque" for n in range(1, 13)]
+    found = units("El arranque sigue estos pasos:\n" + "\n".join(items))
+    whole = next(u for u in found if u.kind == "list").text.splitlines()
+    assert whole[0] == "El arranque sigue estos pasos:" and whole[1:9] == items[:8]
+    assert whole[9:] == ["… 4 more"]
