@@ -147,12 +147,16 @@ def ordinal(question: str) -> int | None:
 
 # "What is the name of...?" and "¿Cómo se llama...?" ask for a fact, not a definition.
 _DEFINITION_QUESTION = re.compile(
-    r"\b(qu[eé] (es|son|significa)|c[oó]mo se definen?|se entiende por|defin[ea]|"
+    r"\b(qu[eé] (es|son)(?! lo\b)|qu[eé] significa|c[oó]mo se definen?|se entiende por|defin[ea]|"
     r"what (is|are) (a|an)|what does .* mean|what is meant by|define)\b",
     re.IGNORECASE,
 )
 # "Base de datos: conjunto de...", "Un proceso es un programa...": a term, then what it is.
-_DEFINES = re.compile(r"^[\W\d]*(?P<term>[^:.;]{2,60}?)(?::\s| (?:es|son|is|are|se define como) )")
+# The term runs up to the copula with nothing between: "These clades (which are thought...)"
+# does not define "clades".
+_DEFINES = re.compile(
+    r"^[\W\d]*(?P<term>[^:.;(),]{2,60}?)(?::\s| (?:es|son|is|are|se define como) )"
+)
 
 
 # "¿Qué tipos...?", "¿En qué áreas...?", "¿Cuáles son...?", "What steps...?", "¿Qué tres
