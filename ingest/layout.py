@@ -77,7 +77,7 @@ def style_of(run: Run) -> Style:
 
 
 @dataclass
-class _Line:
+class Line:
     pieces: list[tuple[str, Style]] = field(default_factory=list)
     x: float | None = None
     y: float | None = None
@@ -94,19 +94,21 @@ class _Line:
         self.pieces.append((text, style))
 
 
-def _lines(runs: list[Run]) -> list[_Line]:
-    lines = [_Line()]
+def lines_of(runs: list[Run]) -> list[Line]:
+    """A page's runs as its lines, each piece with its style; a line pypdf broke where it was
+    drawn in parts joined again."""
+    lines = [Line()]
     for run in runs:
         style = style_of(run)
         parts = run.text.split("\n")
         for i, part in enumerate(parts):
             if i:
-                lines.append(_Line())
+                lines.append(Line())
             # pypdf starts a run with the line break before it: what follows is at the run's
             # position; text after a break inside a run has none of its own
             placed = not any(parts[:i])
             lines[-1].add(part, style, run.x if placed else None, run.y if placed else None)
-    merged: list[_Line] = []
+    merged: list[Line] = []
     for line in lines:
         if not line.text.strip():
             continue
@@ -119,7 +121,7 @@ def _lines(runs: list[Run]) -> list[_Line]:
     return merged
 
 
-def _same_baseline(a: _Line, b: _Line) -> bool:
+def _same_baseline(a: Line, b: Line) -> bool:
     """``b`` continues ``a`` on its baseline, to its right (a bullet and its item's text,
     a bold label and its value, drawn as separate text objects)."""
     if a.x is None or a.y is None or b.x is None or b.y is None:
@@ -153,18 +155,20 @@ class Body:
         return min(6, 1 + sum(s > size + 0.25 for s in self.heading_sizes))
 
 
-def body_of(pages: list[list[Run]]) -> Body:
-    """The style most characters are set in, and the sizes of the heading lines found."""
+def body_of(pages: list[list[Line]]) -> Body:
+    """The style most characters are set in, and the sizes of the heading lines found
+    (``pages``: each page's ``lines_of``)."""
     chars: Counter[Style] = Counter()
-    for runs in pages:
-        for run in runs:
-            chars[style_of(run)] += sum(not c.isspace() for c in run.text)
+    for lines in pages:
+        for line in lines:
+            for text, style in line.pieces:
+                chars[style] += sum(not c.isspace() for c in text)
     if not chars:
         return Body(None, ())
     body = Body(chars.most_common(1)[0][0], ())
     sizes: set[float] = set()
-    for runs in pages:
-        for line in _lines(runs):
+    for lines in pages:
+        for line in lines:
             lead = _heading_lead(line, body)
             if lead is not None:
                 sizes.add(round(lead[1] * 2) / 2)
@@ -175,7 +179,7 @@ def _letters(text: str) -> int:
     return sum(c.isalpha() for c in text)
 
 
-def _heading_lead(line: _Line, body: Body) -> tuple[str, float, str] | None:
+def _heading_lead(line: Line, body: Body) -> tuple[str, float, str] | None:
     """(heading, its size, the rest of the line) when the line is, or starts with, a heading."""
     text = line.text.strip()
     if not text[:1].isupper() and not text[:1].isdigit():
@@ -215,14 +219,13 @@ def _heading_lead(line: _Line, body: Body) -> tuple[str, float, str] | None:
     return head, size, ""
 
 
-def structured_text(runs: list[Run], body: Body) -> str:
-    """The page's text with Markdown heading lines and blank lines between blocks; its words
-    are the runs' words, in the same order."""
-    lines = _lines(runs)
+def structured_text(lines: list[Line], body: Body) -> str:
+    """The page's text (its ``lines_of``) with Markdown heading lines and blank lines between
+    blocks; its words are the runs' words, in the same order."""
     spacing = _line_spacing(lines)
     out: list[str] = []
     item: _Item | None = None  # the list item the lines are in, if any
-    previous: _Line | None = None
+    previous: Line | None = None
     for line in lines:
         text = line.text.strip()
         lead = _heading_lead(line, body) if body.style is not None else None
@@ -254,7 +257,7 @@ def structured_text(runs: list[Run], body: Body) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
-def _hangs(line: _Line, item: _Item) -> bool:
+def _hangs(line: Line, item: _Item) -> bool:
     """The line sits at the item's hanging indent, right of its marker: it continues it."""
     return line.x is not None and item.x is not None and line.x > item.x + 2
 
@@ -272,7 +275,7 @@ class _Item:
     hanging: float | None = None  # where its continuation lines start
 
 
-def _breaks(previous: _Line | None, line: _Line, spacing: float | None, item: _Item | None) -> bool:
+def _breaks(previous: Line | None, line: Line, spacing: float | None, item: _Item | None) -> bool:
     """Whether ``line`` starts a new block after ``previous``."""
     if previous is None or line.x is None or previous.x is None:
         return False
@@ -289,7 +292,7 @@ def _breaks(previous: _Line | None, line: _Line, spacing: float | None, item: _I
     return line.x > previous.x + 4  # an indented first line
 
 
-def _line_spacing(lines: list[_Line]) -> float | None:
+def _line_spacing(lines: list[Line]) -> float | None:
     gaps = [
         a.y - b.y
         for a, b in pairwise(lines)

@@ -133,12 +133,13 @@ def load_pdf(path: Path, options: LoadOptions | None = None) -> PdfDocument:
 def _structured(data: bytes, read: list[_PageRead]) -> list[Page]:
     """The pages' text with their structure (``ingest.layout``) and their tables written out
     row by row (``ingest.tables``)."""
-    body = layout.body_of([r.runs for r in read])
+    lines = [layout.lines_of(r.runs) for r in read]  # read once: the body's style, then each page
+    body = layout.body_of(lines)
     ruled = [r.page.number for r in read if tables.might_hold_table(r.rulings)]
     found = tables.table_texts(data, ruled)
     pages = []
-    for r in read:
-        text = clean_text(layout.structured_text(r.runs, body)) if r.runs else r.page.text
+    for r, page_lines in zip(read, lines, strict=True):
+        text = clean_text(layout.structured_text(page_lines, body)) if r.runs else r.page.text
         if r.page.number in found:
             text = f"{text}\n\n{clean_text(found[r.page.number])}".strip()
         pages.append(replace(r.page, text=text))
