@@ -44,10 +44,10 @@ from scipy.optimize import minimize
 
 from bench.evidence import corpus_service, unanswerable
 from bench.lib import SHARED_DATA, write_results
-from rag_app import models
-from rag_app.calibration import calibration
-from rag_app.evaluation.benchmark import Corpus, load_beir, load_squad
-from rag_app.evidence import KEYWORD_FULL, KEYWORD_SHARE, confidence, name_words
+from rag_app.answering.evidence import KEYWORD_FULL, KEYWORD_SHARE, confidence, name_words
+from rag_app.evaluation.corpora import Corpus, load_beir, load_squad
+from rag_app.models import loading as models
+from rag_app.retrieval.calibration import calibration
 from rag_app.settings import load_settings
 
 KINDS = ("answerable", "calibration", "check", "left out")
@@ -90,7 +90,7 @@ def ask_all(name: str, corpus: Corpus, k: int) -> list[Asked]:
     for i, (text, kind, article) in enumerate(asked, start=1):
         others = [d for d in documents if d != article] if kind == "left out" else []
         answer = service.ask(text, k, strategy="hybrid", mode="evidence", documents=others)
-        checked = service._check_askable(text, "hybrid", others)  # the documents' ids
+        checked = service.check_askable(text, "hybrid", others)  # the documents' ids
         quoted, trace = answer.evidence, answer.trace
         scores = {
             name: max(

@@ -32,13 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.lib import SHARED_DATA, print_table, ratio, timed, write_results
-from rag_app import prompts
-from rag_app.evaluation.benchmark import load_squad
-from rag_app.llm import _ROLES
-from rag_app.retrieval import select_relevant
+from rag_app.answering import prompts
+from rag_app.evaluation.corpora import load_squad
+from rag_app.models.llm import _ROLES
+from rag_app.retrieval.strategies import select_relevant
 from rag_app.service import RagService
 from rag_app.settings import load_settings
-from rag_app.text import detect_language
+from rag_app.text.language import detect_language
 
 MAX_TOKENS = 128
 STRATEGY = "hybrid"

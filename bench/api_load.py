@@ -8,7 +8,7 @@ uploaded to one instance is answerable on another.
 
 Setups, each started here on free 127.0.0.1 ports and stopped after:
 - ``single``: one `rag serve` with the embedded store in its data dir and the in-process model.
-- ``shared``: `chroma run`, an OpenAI-compatible LLM server (`python -m rag_app.llm_server`,
+- ``shared``: `chroma run`, an OpenAI-compatible LLM server (`python -m rag_app.models.llm_server`,
   i.e. `llama_cpp.server`, on the bundled GGUF, all cores) and two `rag serve` instances with
   their own data dirs pointed at both; client i talks to instance i % 2.
 
@@ -79,12 +79,12 @@ def single(folder: Path) -> Iterator[list[str]]:
 
 @contextlib.contextmanager
 def shared(folder: Path) -> Iterator[list[str]]:
-    from rag_app import models
+    from rag_app.models import loading as models
 
     chroma, llm = free_port(), free_port()
     chroma_cmd = [str(BIN / "chroma"), "run", "--path", str(folder / "chroma"),
                   "--host", "127.0.0.1", "--port", str(chroma)]  # fmt: skip
-    llm_cmd = [sys.executable, "-m", "rag_app.llm_server", "--model",
+    llm_cmd = [sys.executable, "-m", "rag_app.models.llm_server", "--model",
                str(models.bundled_gguf_path()), "--n_ctx", "4096",
                "--n_threads", str(os.cpu_count() or 2), "--host", "127.0.0.1",
                "--port", str(llm), "--api_key", LLM_KEY]  # fmt: skip

@@ -48,20 +48,17 @@ from typing import Any
 
 from bench.evidence import squad_service
 from bench.lib import SHARED_DATA, print_table, rotated, write_results
-from rag_app import models
-from rag_app.answers import Answer
-from rag_app.evaluation.benchmark import (
-    COMPLETE_MARKER,
-    cache_key,
-    default_cache_root,
-    load_squad,
-)
+from rag_app.answering.answers import Answer
+from rag_app.evaluation.benchmark import COMPLETE_MARKER, cache_key, default_cache_root
+from rag_app.evaluation.corpora import load_squad
 from rag_app.evaluation.dataset import load_qa
 from rag_app.evaluation.generate import spread
 from rag_app.evaluation.metrics import token_f1
+from rag_app.models import loading as models
 from rag_app.service import RagService
 from rag_app.settings import load_settings
-from rag_app.text import language_of, statements
+from rag_app.text.claims import statements
+from rag_app.text.language import language_of
 
 COURSE_NOTES = SHARED_DATA / "course-notes"
 COURSE_PDFS = ("so.pdf", "fbd.pdf", "pdoo.pdf")  # never the folder: it holds qa.jsonl, README

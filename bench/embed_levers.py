@@ -27,7 +27,7 @@ from typing import Any
 from bench.lib import make_pdfs, print_table, ratio, rotated, timed, write_results
 from ingest.loaders import load_pdf
 from ingest.splitter import split_document
-from rag_app import models
+from rag_app.models import loading as models
 from rag_app.settings import load_settings
 
 

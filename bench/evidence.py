@@ -31,12 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.lib import SHARED_DATA, latency_summary, write_results
-from rag_app.answers import Answer
-from rag_app.evaluation.benchmark import Corpus, Query, load_squad, run_benchmark
+from rag_app.answering.answers import Answer
+from rag_app.evaluation.benchmark import run_benchmark
+from rag_app.evaluation.corpora import Corpus, Query, load_squad
 from rag_app.evaluation.generate import spread
 from rag_app.service import RagService
 from rag_app.settings import load_settings
-from rag_app.text import contains_span
+from rag_app.text.language import contains_span
 
 SETS = ("es", "en", "es-q.en-ctx", "en-q.es-ctx")
 

@@ -32,9 +32,9 @@ from scipy.optimize import minimize
 
 from bench.evidence import SETS, squad_service, unanswerable
 from bench.lib import SHARED_DATA, write_results
-from rag_app.evaluation.benchmark import Query, load_squad
-from rag_app.evidence import KEEP_WITHIN, MOST, SIGNALS, Scored, score_sentences
-from rag_app.text import contains_span
+from rag_app.answering.evidence import KEEP_WITHIN, MOST, SIGNALS, Scored, score_sentences
+from rag_app.evaluation.corpora import Query, load_squad
+from rag_app.text.language import contains_span
 
 KEEPS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 

@@ -24,18 +24,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rag_app import models
-from rag_app.evaluation.benchmark import (
-    cache_key,
-    default_cache_root,
-    load_beir,
-    load_squad,
-    score_query,
-)
-from rag_app.retrieval import convex_fusion, rrf
-from rag_app.service import RagService, StoreBackend
+from rag_app.evaluation.benchmark import cache_key, default_cache_root, score_query
+from rag_app.evaluation.corpora import load_beir, load_squad
+from rag_app.models import loading as models
+from rag_app.retrieval.backend import StoreBackend
+from rag_app.retrieval.strategies import convex_fusion, rrf
+from rag_app.service import RagService
 from rag_app.settings import load_settings
-from rag_app.text import detect_language, language_of
+from rag_app.text.language import detect_language, language_of
 
 FETCH = 30
 # dense, bm25 (chunk id, score), and bm25 with only the chunks in the question's language
@@ -100,7 +96,7 @@ def page_bm25(
     """BM25 over pages: search(query, k) -> ((source, page), score), pages numbered from 1."""
     import bm25s
 
-    from rag_app.text import query_tokens, tokenize
+    from rag_app.text.language import query_tokens, tokenize
 
     units = [(name, n) for name, pages in documents for n in range(1, len(pages) + 1)]
     model = bm25s.BM25()
@@ -142,7 +138,7 @@ def whole_document_bm25(
     """BM25 (bm25s, the app's tokenizer) over whole documents: search(query, k)."""
     import bm25s
 
-    from rag_app.text import query_tokens, tokenize
+    from rag_app.text.language import query_tokens, tokenize
 
     names = [name for name, _ in documents]
     model = bm25s.BM25()

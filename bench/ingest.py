@@ -39,8 +39,8 @@ from bench.lib import (
 )
 from ingest.loaders import load_pdf
 from ingest.splitter import split_document
-from rag_app import models
-from rag_app.e5 import E5Embeddings
+from rag_app.models import loading as models
+from rag_app.models.e5 import E5Embeddings
 from rag_app.service import RagService
 from rag_app.settings import load_settings
 

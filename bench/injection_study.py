@@ -30,8 +30,8 @@ from langchain_core.messages import HumanMessage
 from rich.console import Console
 
 from bench.lib import with_hidden_text
-from rag_app import prompts
-from rag_app.progress import progress_display
+from rag_app.answering import prompts
+from rag_app.cli.progress import progress_display
 from rag_app.service import RagService
 from rag_app.settings import load_settings
 

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from bench.lib import SHARED_DATA, write_results
-from rag_app.evaluation.benchmark import Corpus, Query, load_beir, load_squad
-from rag_app.text import detect_language, tokenize
+from rag_app.evaluation.corpora import Corpus, Query, load_beir, load_squad
+from rag_app.text.language import detect_language, tokenize
 from vectorstore.keyword import Row, _Built, _parts
 
 Unit = tuple[str, int]

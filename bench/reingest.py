@@ -36,7 +36,7 @@ from bench.lib import (
 )
 from ingest.loaders import load_pdf
 from ingest.splitter import split_document
-from rag_app import models
+from rag_app.models import loading as models
 from rag_app.service import RagService
 from rag_app.settings import load_settings
 from vectorstore.chroma import ChunkIndex

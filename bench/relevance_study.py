@@ -24,8 +24,9 @@ from typing import Any
 
 from bench.evidence import UNANSWERABLE, unanswerable
 from bench.lib import SHARED_DATA, write_results
-from rag_app import models
-from rag_app.evaluation.benchmark import load_squad, run_benchmark
+from rag_app.evaluation.benchmark import run_benchmark
+from rag_app.evaluation.corpora import load_squad
+from rag_app.models import loading as models
 from rag_app.service import RagService
 from rag_app.settings import load_settings
 
@@ -52,7 +53,7 @@ def unrelated_cosines(service: RagService, path: Path, n: int = 150) -> dict[str
 
     import numpy as np
 
-    from rag_app.text import split_sentences
+    from rag_app.text.units import split_sentences
 
     rng = random.Random(0)
     articles = json.loads(path.read_text(encoding="utf-8"))["data"]

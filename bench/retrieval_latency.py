@@ -42,8 +42,8 @@ from langchain_core.embeddings import Embeddings
 
 from bench.lib import SHARED_DATA, latency_summary, print_table, ratio, timed, write_results
 from ingest.splitter import chunk_id
-from rag_app import models
 from rag_app.evaluation.benchmark import default_cache_root
+from rag_app.models import loading as models
 from rag_app.service import RagService
 from rag_app.settings import Settings, load_settings
 from vectorstore import open_store

@@ -20,8 +20,9 @@ import time
 from typing import Any
 
 from bench.lib import ratio, timed, write_results
-from rag_app import models, prompts
-from rag_app.llm import ChatLlamaCpp
+from rag_app.answering import prompts
+from rag_app.models import loading as models
+from rag_app.models.llm import ChatLlamaCpp
 from rag_app.settings import LLMSettings
 
 PASSAGE = (

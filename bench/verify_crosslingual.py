@@ -17,12 +17,12 @@ import json
 from pathlib import Path
 
 from bench.lib import SHARED_DATA, percentile, write_results
-from rag_app import models
-from rag_app.calibration import calibration
-from rag_app.evidence import cosine, rescaled
+from rag_app.answering.evidence import cosine, rescaled
+from rag_app.answering.verify import CROSS_LINGUAL_SUPPORT
+from rag_app.models import loading as models
+from rag_app.retrieval.calibration import calibration
 from rag_app.settings import EmbeddingSettings
-from rag_app.text import split_sentences
-from rag_app.verify import CROSS_LINGUAL_SUPPORT
+from rag_app.text.units import split_sentences
 
 
 def aligned_paragraphs(data: Path, most: int) -> list[tuple[list[str], list[str]]]:

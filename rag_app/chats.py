@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag_app.errors import RagError
-from rag_app.text import location
+from rag_app.text.claims import location
 
 TITLE_LENGTH = 60
 _SCHEMA = """

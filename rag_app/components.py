@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag_app.models import (
+from rag_app.models.loading import (
     BUNDLED_EMBEDDERS,
     LazyEmbeddings,
     build_chat_model,

@@ -28,7 +28,7 @@ from pydantic_settings import (
 )
 
 from rag_app.errors import RagError
-from rag_app.retrieval import STRATEGIES, strategy_help
+from rag_app.retrieval.strategies import STRATEGIES, strategy_help
 
 CONFIG_ENV = "RAG_CONFIG"
 # Read when no config file is given; `rag models use` writes it.

@@ -61,7 +61,7 @@ def spanish_pdf(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def real_models() -> tuple[Embeddings, object]:
     """The bundled embedder and GGUF chat model, loaded once for the whole session."""
-    from rag_app import models
+    from rag_app.models import loading as models
     from rag_app.settings import EmbeddingSettings, LLMSettings
 
     embeddings = models.build_embeddings(EmbeddingSettings())

@@ -34,12 +34,12 @@ LLM_KEY = "test-key-1234"  # the llama.cpp server checks it: the deployment's be
 @contextlib.contextmanager
 def llama_server(folder: Path, key: str = LLM_KEY) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server on the bundled GGUF, started the way
-    docs/DEPLOYMENT.md says (`python -m rag_app.llm_server`, which adds the AMX workaround);
+    docs/DEPLOYMENT.md says (`python -m rag_app.models.llm_server`, which adds the AMX workaround);
     yields its base URL (…/v1)."""
-    from rag_app import models
+    from rag_app.models import loading as models
 
     port = free_port()
-    command = [sys.executable, "-m", "rag_app.llm_server"]
+    command = [sys.executable, "-m", "rag_app.models.llm_server"]
     command += ["--model", str(models.bundled_gguf_path()), "--n_ctx", "4096"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--api_key", key]
     base = f"http://127.0.0.1:{port}/v1"

@@ -14,11 +14,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
-from rag_app import prompts
-from rag_app.evidence import confidence
+from rag_app.answering import prompts
+from rag_app.answering.evidence import confidence
 from rag_app.service import RagService
 from rag_app.settings import Settings
-from rag_app.text import language_of
+from rag_app.text.language import language_of
 from tests.pdfs import LLM_NOTES_PAGES, make_pdf
 
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_app import prompts
+from rag_app.answering import prompts
 from rag_app.service import RagService
 from rag_app.settings import Settings
 
@@ -56,8 +56,8 @@ def test_k_limits_the_passages(service: RagService) -> None:
 @pytest.mark.slow  # a `rag` process, the real model or the UI
 def test_model_loads_and_generates_without_extra_buffer_types() -> None:
     """The AMX workaround path: parameters really reach llama.cpp, and generation works."""
-    from rag_app.llm import _without_extra_buffer_types
-    from rag_app.models import bundled_gguf_path
+    from rag_app.models.llm import _without_extra_buffer_types
+    from rag_app.models.loading import bundled_gguf_path
 
     with _without_extra_buffer_types():
         from llama_cpp import Llama

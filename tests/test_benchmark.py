@@ -7,17 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag_app.bench_cli import bench_app
+from rag_app.cli.bench import bench_app
 from rag_app.errors import RagError
 from rag_app.evaluation import benchmark
-from rag_app.evaluation.benchmark import (
-    Corpus,
-    Query,
-    load_beir,
-    load_squad,
-    run_benchmark,
-    score_query,
-)
+from rag_app.evaluation.benchmark import run_benchmark, score_query
+from rag_app.evaluation.corpora import Corpus, Query, load_beir, load_squad
 from rag_app.service import RagService
 from tests.conftest import BagOfWordsEmbeddings
 

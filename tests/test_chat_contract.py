@@ -19,8 +19,8 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 
-from rag_app.endpoint import build_endpoint_chat
 from rag_app.errors import RagError
+from rag_app.models.endpoint import build_endpoint_chat
 from rag_app.settings import LLMSettings
 from tests.servers import LLM_KEY
 

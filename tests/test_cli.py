@@ -144,7 +144,7 @@ def test_ui_refuses_a_busy_port(env: dict[str, str]) -> None:
 def test_ask_shows_evidence_first_and_evidence_mode_loads_no_model(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    from rag_app.text import language_of
+    from rag_app.text.language import language_of
     from tests.pdfs import LLM_NOTES_PAGES
 
     notes = make_pdf(tmp_path / "notes" / "intro_llm.pdf", LLM_NOTES_PAGES)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_app.answers import Answer
+from rag_app.answering.answers import Answer
 from rag_app.service import RagService
 from rag_app.settings import Settings
 

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from rag_app import models
 from rag_app.errors import RagError
+from rag_app.models import loading as models
 from rag_app.settings import EmbeddingSettings
 
 MINILM = EmbeddingSettings(model=models.MINILM)

@@ -29,7 +29,7 @@ from rag_app.evaluation.model_questions import (
     rejection,
 )
 from rag_app.evaluation.questions import answer_spans, fallback_question
-from rag_app.text import detect_language
+from rag_app.text.language import detect_language
 from tests.fakes import QueuedChatModel
 from tests.pdfs import make_pdf
 from tests.test_cli import RAG, env, rag  # noqa: F401 (env: a fixture)

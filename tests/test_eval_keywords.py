@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from rag_app.answers import Answer
+from rag_app.answering.answers import Answer
+from rag_app.answering.evidence import Evidence
+from rag_app.cli.evaluate import type_table
 from rag_app.errors import RagError
-from rag_app.eval_cli import type_table
 from rag_app.evaluation import metrics
 from rag_app.evaluation.dataset import load_qa
 from rag_app.evaluation.report import TYPE_COLUMNS, markdown, type_rows
 from rag_app.evaluation.runner import NO_TYPE, build_report, by_type, run_pipeline
 from rag_app.evaluation.schema import EvalRow
 from rag_app.evaluation.scoring import keyword_scores, score_sample
-from rag_app.evidence import Evidence
 from tests.conftest import BagOfWordsEmbeddings
 
 KEYWORDS = ["Programa principal", "procedimientos de servicio", "utilería"]

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from rag_app import models, prompts
-from rag_app.calibration import calibration
+from rag_app.answering import prompts
 from rag_app.errors import RagError
 from rag_app.evaluation import metrics
 from rag_app.evaluation.dataset import load_qa
 from rag_app.evaluation.judge import Judge, clean_question, parse_verdict
 from rag_app.evaluation.runner import aggregate, worst_first
 from rag_app.evaluation.scoring import score_sample
+from rag_app.models import loading as models
+from rag_app.retrieval.calibration import calibration
 from rag_app.settings import EmbeddingSettings
 from tests.conftest import BagOfWordsEmbeddings
 from tests.fakes import QueuedChatModel, RecordingChatModel

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from rag_app.evidence import (
+from rag_app.answering.evidence import (
     COVERAGE_FLOOR,
     KEEP_WITHIN,
     KEYWORD_FULL,
@@ -24,7 +24,7 @@ from rag_app.evidence import (
     score_sentences,
     select_evidence,
 )
-from rag_app.verify import check_answer, evidence_answer
+from rag_app.answering.verify import check_answer, evidence_answer
 from tests.conftest import BagOfWordsEmbeddings
 
 
@@ -260,16 +260,16 @@ def test_a_sentence_the_passages_lack_is_unsupported() -> None:
 
 
 def test_every_fallback_has_a_cli_note_and_ui_line() -> None:
-    from rag_app.cli import FALLBACK_NOTES
-    from rag_app.verify import FALLBACKS
+    from rag_app.answering.fallback import CHECK_FALLBACKS
+    from rag_app.cli.ask import FALLBACK_NOTES
     from ui.i18n import STRINGS
 
-    assert set(FALLBACK_NOTES) == set(FALLBACKS)
-    assert all(f"fallback_{name}" in STRINGS for name in FALLBACKS)
+    assert set(FALLBACK_NOTES) == set(CHECK_FALLBACKS)
+    assert all(f"fallback_{name}" in STRINGS for name in CHECK_FALLBACKS)
 
 
 def test_a_typed_question_needs_the_answer_the_evidence_gives() -> None:
-    from rag_app.verify import states_the_answer
+    from rag_app.answering.verify import states_the_answer
 
     layers = [Evidence("GPT-3 has 96 transformer layers.", 1, "a.pdf", 1, 0.5)]
     assert states_the_answer("How many layers does GPT-3 have?", "It has 96 layers.", layers)

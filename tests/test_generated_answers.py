@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from rag_app import prompts
+from rag_app.answering import prompts
+from rag_app.answering.verify import evidence_answer
 from rag_app.service import RagService
 from rag_app.settings import Settings
-from rag_app.verify import evidence_answer
 from tests.fakes import QueuedChatModel, service_with
 from tests.pdfs import LLM_NOTES_PAGES
 

@@ -9,7 +9,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.lib import with_hidden_text
-from rag_app.injection import HIDDEN_TEXT, INSTRUCTIONS, describe, instruction_like, passage_flags
+from rag_app.answering.injection import (
+    HIDDEN_TEXT,
+    INSTRUCTIONS,
+    describe,
+    instruction_like,
+    passage_flags,
+)
 from rag_app.service import RagService
 from rag_app.settings import Settings
 from tests.conftest import BagOfWordsEmbeddings

@@ -9,13 +9,9 @@ from pathlib import Path
 import pytest
 
 from rag_app.errors import RagError
-from rag_app.retrieval import STRATEGIES
-from rag_app.service import (
-    RagService,
-    delete_knowledge_base,
-    knowledge_bases,
-    with_knowledge_base,
-)
+from rag_app.knowledge import delete_knowledge_base, knowledge_bases, with_knowledge_base
+from rag_app.retrieval.strategies import STRATEGIES
+from rag_app.service import RagService
 from rag_app.settings import Settings
 from tests.pdfs import COURSE_PAGES, make_pdf
 from tests.test_cli import assert_one_line_error, env, rag  # noqa: F401  (env: a fixture)

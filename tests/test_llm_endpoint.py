@@ -1,8 +1,8 @@
 """Answers from an OpenAI-compatible endpoint: a real llama-cpp-python server on the bundled
-GGUF (the ``llm_endpoint`` fixture: `python -m rag_app.llm_server`, which is `llama_cpp.server`
-with the AMX workaround), instead of the in-process model. What the client itself must do
-(invoke, stream, stop, max_tokens, errors) is asserted for it and the in-process model alike in
-tests/test_chat_contract.py."""
+GGUF (the ``llm_endpoint`` fixture: `python -m rag_app.models.llm_server`, which is
+`llama_cpp.server` with the AMX workaround), instead of the in-process model. What the client
+itself must do (invoke, stream, stop, max_tokens, errors) is asserted for it and the in-process
+model alike in test_chat_contract.py."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def test_server_errors_are_one_line() -> None:
     import httpx
     import openai
 
-    from rag_app.endpoint import endpoint_error
+    from rag_app.models.endpoint import endpoint_error
 
     request = httpx.Request("POST", "http://llm:8080/v1/chat/completions")
     refused = openai.AuthenticationError(
@@ -103,7 +103,7 @@ def test_server_errors_are_one_line() -> None:
 def test_two_streams_at_once_both_finish(llm_endpoint: str) -> None:
     """Two app instances sharing the server ask at once: llama_cpp.server's default
     (interrupt_requests) cut the first stream off when the second arrived (its client saw the
-    connection close mid-answer); rag_app.llm_server turns that off."""
+    connection close mid-answer); rag_app.models.llm_server turns that off."""
     import threading
     import time
 
@@ -129,7 +129,7 @@ def test_two_streams_at_once_both_finish(llm_endpoint: str) -> None:
 
 
 def test_the_launcher_keeps_the_callers_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag_app.llm_server import arguments
+    from rag_app.models.llm_server import arguments
 
     monkeypatch.delenv("INTERRUPT_REQUESTS", raising=False)
     assert arguments(["--port", "8080"]) == ["--port", "8080", "--interrupt_requests", "false"]

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from rag_app import prompts
 from rag_app import service as service_module
+from rag_app.answering import prompts
 from rag_app.service import RagService
 from rag_app.settings import Settings
 from tests.fakes import QueuedChatModel, service_with

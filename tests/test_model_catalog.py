@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from rag_app import model_catalog
 from rag_app.errors import RagError
-from rag_app.gguf_header import FILE_TYPES, GgufError, read_header
-from rag_app.model_catalog import find_models, save_model_path, settings_file, use_model
-from rag_app.models import bundled_gguf_path
+from rag_app.models import catalog as model_catalog
+from rag_app.models.catalog import find_models, save_model_path, settings_file, use_model
+from rag_app.models.gguf_header import FILE_TYPES, GgufError, read_header
+from rag_app.models.loading import bundled_gguf_path
 from rag_app.settings import Settings, load_settings
 
 RAG = shutil.which("rag") or str(Path(__file__).parents[1] / ".venv" / "bin" / "rag")

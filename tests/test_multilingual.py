@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from rag_app import e5, models
 from rag_app.components import recorded_embedding
 from rag_app.errors import RagError
-from rag_app.retrieval import Retriever
+from rag_app.models import e5
+from rag_app.models import loading as models
+from rag_app.retrieval.strategies import Retriever
 from rag_app.service import RagService
 from rag_app.settings import EmbeddingSettings, Settings, load_settings
 from tests.pdfs import COURSE_PAGES, LLM_NOTES_PAGES, SPANISH_PAGES, make_pdf
@@ -202,7 +203,7 @@ def test_bench_retrieval_takes_a_cross_language_squad_file(tmp_path: Path) -> No
 
     from typer.testing import CliRunner
 
-    from rag_app.bench_cli import bench_app
+    from rag_app.cli.bench import bench_app
 
     def paragraph(context: str, qid: str, question: str) -> dict[str, object]:
         return {"context": context, "qas": [{"id": qid, "question": question, "answers": []}]}

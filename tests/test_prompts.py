@@ -1,18 +1,20 @@
 from langchain_core.documents import Document
 
-from rag_app import prompts, text
+from rag_app.answering import prompts
+from rag_app.text.claims import cited_numbers, highlight_spans, supporting_passages
+from rag_app.text.language import detect_language
 
 
 def test_detects_spanish_and_english_questions() -> None:
-    assert text.detect_language("¿Quién fundó el observatorio?") == "es"
-    assert text.detect_language("Quien fundo el observatorio de la ciudad") == "es"
-    assert text.detect_language("Dónde ocurre la fotosíntesis") == "es"
-    assert text.detect_language("Who founded the observatory?") == "en"
-    assert text.detect_language("What is the mirror made of") == "en"
-    assert text.detect_language("") == "en"
-    assert text.detect_language("Who wrote the Año Nuevo report?") == "en"
-    assert text.detect_language("What is the café's résumé policy?") == "en"
-    assert text.detect_language("Fotosíntesis según Calvin") == "es"
+    assert detect_language("¿Quién fundó el observatorio?") == "es"
+    assert detect_language("Quien fundo el observatorio de la ciudad") == "es"
+    assert detect_language("Dónde ocurre la fotosíntesis") == "es"
+    assert detect_language("Who founded the observatory?") == "en"
+    assert detect_language("What is the mirror made of") == "en"
+    assert detect_language("") == "en"
+    assert detect_language("Who wrote the Año Nuevo report?") == "en"
+    assert detect_language("What is the café's résumé policy?") == "en"
+    assert detect_language("Fotosíntesis según Calvin") == "es"
 
 
 def test_passages_are_numbered_with_source_and_page() -> None:
@@ -44,9 +46,9 @@ def test_answer_messages_fix_language_and_keep_system_prefix_constant() -> None:
 
 
 def test_cited_numbers_in_order_of_first_use() -> None:
-    assert text.cited_numbers("A [2] and B [1, 3] then [2][4].") == [2, 1, 3, 4]
-    assert text.cited_numbers("no citations") == []
-    assert text.cited_numbers("x [1; 2] y [ 4 ] z [5-7]") == [1, 2, 4, 5, 6, 7]
+    assert cited_numbers("A [2] and B [1, 3] then [2][4].") == [2, 1, 3, 4]
+    assert cited_numbers("no citations") == []
+    assert cited_numbers("x [1; 2] y [ 4 ] z [5-7]") == [1, 2, 4, 5, 6, 7]
 
 
 def test_supporting_passages_by_word_overlap() -> None:
@@ -55,11 +57,11 @@ def test_supporting_passages_by_word_overlap() -> None:
         "The mirror is 2.4 metres wide and weighs twelve tonnes.",
     ]
     answer = "The mirror weighs twelve tonnes. It was founded by Elena Vasquez in 1887."
-    assert text.supporting_passages(answer, passages) == [2, 1]
-    assert text.supporting_passages("Bananas are yellow fruit.", passages) == []
+    assert supporting_passages(answer, passages) == [2, 1]
+    assert supporting_passages("Bananas are yellow fruit.", passages) == []
 
 
 def test_highlight_spans_mark_question_words() -> None:
-    spans = text.highlight_spans("How wide are the telescopes?", "The telescope is 2 metres wide.")
+    spans = highlight_spans("How wide are the telescopes?", "The telescope is 2 metres wide.")
     assert "".join(text for text, _ in spans) == "The telescope is 2 metres wide."
     assert [text for text, hit in spans if hit] == ["telescope", "wide"]

@@ -2,8 +2,8 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from rag_app.prompts import format_history, usable_rewrite
-from rag_app.retrieval import (
+from rag_app.answering.prompts import format_history, usable_rewrite
+from rag_app.retrieval.strategies import (
     Fusion,
     Retriever,
     Weights,

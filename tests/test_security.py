@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rag_app.service import RagService, safe_upload_name
+from rag_app.knowledge import safe_upload_name
+from rag_app.service import RagService
 from rag_app.settings import Settings
 from tests.conftest import BagOfWordsEmbeddings
 from tests.pdfs import COURSE_PAGES, make_pdf

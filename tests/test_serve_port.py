@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from rag_app.cli import _check_port
+from rag_app.cli.serve import _check_port
 from rag_app.errors import RagError
 
 

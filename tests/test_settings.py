@@ -131,7 +131,7 @@ def test_unusable_data_dir_is_one_line(tmp_path: Path) -> None:
 def test_the_strategy_setting_is_validated_from_the_registry() -> None:
     from pydantic import ValidationError
 
-    from rag_app.retrieval import STRATEGIES
+    from rag_app.retrieval.strategies import STRATEGIES
     from rag_app.settings import RetrievalSettings
 
     assert all(RetrievalSettings(strategy=name).strategy == name for name in STRATEGIES)

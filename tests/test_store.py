@@ -9,7 +9,7 @@ from filelock import FileLock
 from langchain_core.documents import Document
 
 from ingest import pipeline
-from rag_app import service as service_module
+from rag_app import knowledge
 from rag_app.errors import RagError
 from rag_app.service import EmptyStoreError, RagService
 from rag_app.settings import Settings
@@ -130,7 +130,7 @@ def test_same_name_twice_in_one_batch(service: RagService, tmp_path: Path) -> No
 def test_one_ingest_at_a_time(
     service: RagService, course_pdf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_module, "INGEST_LOCK_WAIT_S", 1)
+    monkeypatch.setattr(knowledge, "INGEST_LOCK_WAIT_S", 1)
     service.settings.data_dir.mkdir(parents=True, exist_ok=True)
     other = FileLock(service.settings.data_dir / "ingest.lock")
     errors: list[Exception] = []

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from rag_app import prompts
+from rag_app.answering import prompts
 from rag_app.errors import RagError
-from rag_app.retrieval import STRATEGIES
+from rag_app.retrieval.strategies import STRATEGIES
 from rag_app.service import RagService
 from rag_app.settings import Settings
 
@@ -73,7 +73,7 @@ def test_llm_strategies_search_what_the_model_wrote(service: RagService, strateg
     """Whatever the real model writes is searched; how its reply is parsed, and that asking
     again costs no second call, is tested on exact replies in tests/test_llm_strategies.py."""
     question = "¿Quién fundó la universidad?"
-    sources, trace = service._retrieve(question, 3, strategy)
+    sources, trace = service.retrieve_traced(question, 3, strategy)
     assert sources and trace.queries[0] == question
     if strategy == "hyde":
         assert trace.hypothetical and trace.retrievers == ["hyde"]

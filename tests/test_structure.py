@@ -11,11 +11,12 @@ import pytest
 from ingest.loaders import clean_text, load_pdf
 from ingest.splitter import split_document
 from ingest.tables import write_table
-from rag_app.answers import Source
-from rag_app.evidence import defines_asked, ordinal, select_evidence, wants_list
+from rag_app.answering.answers import Source
+from rag_app.answering.evidence import defines_asked, ordinal, select_evidence, wants_list
 from rag_app.service import RagService
 from rag_app.settings import Settings
-from rag_app.text import location, units
+from rag_app.text.claims import location
+from rag_app.text.units import units
 from tests.conftest import BagOfWordsEmbeddings
 from tests.pdfs import NOTES, make_pdf, make_structured_pdf, make_table_pdf
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag_app import text
+from rag_app.text.claims import statements, supported
+from rag_app.text.language import language_of, numbers
+from rag_app.text.units import split_sentences
 
 
 @pytest.mark.parametrize(
@@ -64,33 +66,33 @@ from rag_app import text
     ],
 )
 def test_split_sentences(passage: str, expected: list[str]) -> None:
-    assert text.split_sentences(passage) == expected
+    assert split_sentences(passage) == expected
 
 
 def test_numbers_compare_digits_and_small_number_words() -> None:
-    assert text.numbers("96 capas y 175 mil millones") == {"96", "175"}
-    assert text.numbers("dos capas de encabezado") == {"2"}
-    assert text.numbers("It weighs twelve tonnes, 1,000 kg") == {"12", "1000"}
-    assert text.numbers("one of the 4.6 and 4,6") == {"46"}
+    assert numbers("96 capas y 175 mil millones") == {"96", "175"}
+    assert numbers("dos capas de encabezado") == {"2"}
+    assert numbers("It weighs twelve tonnes, 1,000 kg") == {"12", "1000"}
+    assert numbers("one of the 4.6 and 4,6") == {"46"}
 
 
 def test_supported_needs_the_words_and_the_numbers() -> None:
     passage = "GPT-3 es un modelo muy grande, con 96 capas de transformador."
-    assert text.supported("GPT-3 tiene 96 capas de transformador.", [passage])
-    assert not text.supported("GPT-3 tiene dos capas de transformador.", [passage])
-    assert not text.supported("El transformador tiene 12 capas.", [passage])
-    assert not text.supported("Los gatos duermen mucho.", [passage])
+    assert supported("GPT-3 tiene 96 capas de transformador.", [passage])
+    assert not supported("GPT-3 tiene dos capas de transformador.", [passage])
+    assert not supported("El transformador tiene 12 capas.", [passage])
+    assert not supported("Los gatos duermen mucho.", [passage])
 
 
 def test_language_of_an_answer_needs_enough_words() -> None:
-    assert text.language_of("The mirror is 2.4 metres wide and it was cast in Glasgow.") == "en"
-    assert text.language_of("El espejo mide 2,4 metros y se fundió en Glasgow.") == "es"
-    assert text.language_of("96") is None
-    assert text.language_of("Elena Vasquez.") is None
+    assert language_of("The mirror is 2.4 metres wide and it was cast in Glasgow.") == "en"
+    assert language_of("El espejo mide 2,4 metros y se fundió en Glasgow.") == "es"
+    assert language_of("96") is None
+    assert language_of("Elena Vasquez.") is None
 
 
 def test_statements_drop_citations_and_empty_claims() -> None:
-    assert text.statements("It is 2.4 m wide [1]. It weighs twelve tonnes [2].\nOk") == [
+    assert statements("It is 2.4 m wide [1]. It weighs twelve tonnes [2].\nOk") == [
         "It is 2.4 m wide.",
         "It weighs twelve tonnes.",
     ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from rag_app.retrieval.trace import Candidate, RetrieverScore, Trace
 from rag_app.service import RagService
 from rag_app.settings import Settings
-from rag_app.trace import Candidate, RetrieverScore, Trace
 from tests.conftest import BagOfWordsEmbeddings
 
 PAGES = [
@@ -46,7 +46,7 @@ def test_an_answer_keeps_its_json_shape(settings: Settings) -> None:
 def test_a_retrieval_only_trace_leaves_out_what_answering_adds(settings: Settings) -> None:
     service = RagService(settings, embeddings=BagOfWordsEmbeddings())
     service.ingest_texts([("lumora", PAGES)])
-    _, trace = service._retrieve("¿Qué ancho tiene el espejo?", 2, "similarity")
+    _, trace = service.retrieve_traced("¿Qué ancho tiene el espejo?", 2, "similarity")
     data = trace.to_dict()
     assert set(data) == {"strategy", "queries", "retrievers", "candidates"}
     assert [set(c) for c in data["candidates"]] == [

@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from rag_app import api
+from rag_app.api import app as api
+from rag_app.api.turns import FifoLock
 from rag_app.service import RagService
 from rag_app.settings import Settings, load_settings
-from rag_app.turns import FifoLock
 from tests.servers import free_port
 
 

@@ -12,11 +12,12 @@ from typing import Any
 
 import streamlit as st
 
-from rag_app.answers import ANSWER_MODES, AnswerStream
+from rag_app.answering.answers import ANSWER_MODES, AnswerStream
 from rag_app.chats import ChatStore
-from rag_app.errors import RagError
-from rag_app.retrieval import STRATEGIES
-from rag_app.service import RagService, knowledge_bases
+from rag_app.errors import RagError, first_line
+from rag_app.knowledge import knowledge_bases
+from rag_app.retrieval.strategies import STRATEGIES
+from rag_app.service import RagService
 from rag_app.settings import load_settings
 from ui import components, models_panel, uploads
 from ui.i18n import LANGUAGES, default_language, t
@@ -331,7 +332,7 @@ def main() -> None:
     except RagError as exc:
         components.report_error(t("error", language, message=str(exc)))
     except Exception as exc:  # never a traceback in the page; the server log has it
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        detail = first_line(exc)
         st.error(t("error", language, message=f"unexpected {type(exc).__name__}: {detail}"))
         raise_in_log(exc)
 

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from rag_app.injection import describe
-from rag_app.text import highlight_spans, location
-from rag_app.trace import Trace
-from rag_app.verify import FALLBACKS
+from rag_app.answering.fallback import CHECK_FALLBACKS, Fallback
+from rag_app.answering.injection import describe
+from rag_app.retrieval.trace import Trace
+from rag_app.text.claims import highlight_spans, location
 from ui.i18n import t
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def shows_model_text(answer: Mapping[str, Any]) -> bool:
     return (
         answer.get("mode") != "evidence"
         or not answer.get("evidence")
-        or answer.get("fallback") == "uncertain"
+        or answer.get("fallback") == Fallback.UNCERTAIN
     )
 
 
@@ -183,13 +183,13 @@ def render_model_text(answer: Mapping[str, Any], language: str) -> None:
     the sources do not support marked (or, when dropped, how many sentences were)."""
     text = str(answer.get("answer") or "")
     fallback = answer.get("fallback")
-    if fallback == "abstained" or not answer.get("evidence"):
+    if fallback == Fallback.ABSTAINED or not answer.get("evidence"):
         st.markdown(escape_md(text))
         return
-    if fallback == "uncertain":  # the evidence is shown, below the bar: say so plainly
+    if fallback == Fallback.UNCERTAIN:  # the evidence is shown, below the bar: say so plainly
         st.warning(t("fallback_uncertain", language), icon=":material/help:")
         return
-    if fallback in FALLBACKS:  # the evidence is the answer: one quiet line says why
+    if fallback in CHECK_FALLBACKS:  # the evidence is the answer: one quiet line says why
         st.caption(t(f"fallback_{fallback}", language))
         return
     unsupported = list(answer.get("unsupported") or [])

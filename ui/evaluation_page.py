@@ -10,13 +10,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rag_app.answers import ANSWER_MODES
+from rag_app.answering.answers import ANSWER_MODES
 from rag_app.errors import RagError
 from rag_app.evaluation import report as reports
 from rag_app.evaluation.dataset import EvalSample, parse_qa, sample_from_row
 from rag_app.evaluation.runner import evaluate, overall, worst_first
 from rag_app.evaluation.schema import EvalReport, metric_mean
-from rag_app.retrieval import STRATEGIES
+from rag_app.retrieval.strategies import STRATEGIES
 from ui import components
 from ui.i18n import t
 from ui.services import get_service

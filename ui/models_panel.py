@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rag_app.errors import RagError
-from rag_app.model_catalog import ModelEntry, find_models, use_model
+from rag_app.models.catalog import ModelEntry, find_models, use_model
 from rag_app.settings import Settings
 from ui import services
 from ui.components import escape_md, report_error

@@ -23,7 +23,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from rag_app.errors import RagError
+from rag_app.errors import RagError, first_line
 
 EMBEDDER_KEY = "embedder"
 _NO_VECTOR: list[Sequence[float]] = [[0.0]]  # records that hold no vector
@@ -73,7 +73,7 @@ def server_client(server: ChromaServer) -> ClientAPI:
         )
         client.heartbeat()
     except Exception as exc:  # chromadb raises ValueError, httpx errors, or its own per case
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = first_line(exc) or type(exc).__name__
         raise RagError(
             f"Chroma server {server.url}: unreachable ({detail}); start it with `chroma run "
             f"--path DIR --host {server.host} --port {server.port}` or fix "

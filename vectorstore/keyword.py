@@ -38,7 +38,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
-from rag_app.text import detect_language, query_tokens, tokenize
+from rag_app.text.language import detect_language, query_tokens, tokenize
 
 
 @dataclass(frozen=True)

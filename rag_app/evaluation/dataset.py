@@ -200,7 +200,7 @@ def _json_rows(path: Path, text: str) -> Iterator[tuple[str, Any]]:
 def _squad_rows(articles: list[Any], path: Path) -> Iterator[tuple[str, Any]]:
     """One row per SQuAD question: the article is the source, the paragraph its page (as
     `rag bench retrieval --squad` ingests it)."""
-    from rag_app.evaluation.benchmark import squad_corpus
+    from rag_app.evaluation.corpora import squad_corpus
 
     for number, query in enumerate(squad_corpus(articles, path).queries, start=1):
         ((source, page),) = query.relevant

@@ -32,7 +32,8 @@ from rag_app.evaluation.questions import (
     definition,
     fallback_question,
 )
-from rag_app.text import content_stems, language_of, normalize, split_sentences, strip_accents
+from rag_app.text.language import content_stems, language_of, normalize, strip_accents
+from rag_app.text.units import split_sentences
 
 MIN_WORDS, MAX_WORDS = 6, 40
 

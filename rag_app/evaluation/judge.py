@@ -15,8 +15,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from rag_app.answering.evidence import rescaled
 from rag_app.evaluation import metrics
-from rag_app.evidence import rescaled
 
 CONTEXT_CHARS = 1500  # bounds the judge's prompt: prefill is the cost on a CPU
 YES = {"yes", "si", "true", "supported", "correct"}

@@ -11,17 +11,9 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TypeVar
 
-from rag_app.evidence import cosine
-from rag_app.text import (
-    SUPPORT_THRESHOLD,
-    contains_span,
-    content_stems,
-    normalize,
-    statements,
-    strip_accents,
-    support,
-    supported,
-)
+from rag_app.answering.evidence import cosine
+from rag_app.text.claims import SUPPORT_THRESHOLD, statements, support, supported
+from rag_app.text.language import contains_span, content_stems, normalize, strip_accents
 
 # The shared text rules, re-exported: metrics are defined on them.
 __all__ = [

@@ -13,7 +13,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from rag_app.evaluation.questions import Question, Span, answer_spans, definition
-from rag_app.text import content_stems, detect_language, normalize, numbers, support, supported
+from rag_app.text.claims import support, supported
+from rag_app.text.language import content_stems, detect_language, normalize, numbers
 
 # Worked examples as earlier chat turns: with a bare instruction the 135M model echoed the
 # sentence or answered it; with examples it writes questions (checked below all the same).

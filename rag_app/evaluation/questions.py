@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag_app.text import ARTICLES, STOPWORDS, strip_accents
+from rag_app.text.language import ARTICLES, STOPWORDS, strip_accents
 
 
 @dataclass(frozen=True)

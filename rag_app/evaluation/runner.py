@@ -13,18 +13,19 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 
 from ingest.pipeline import ProgressFn, no_progress
-from rag_app.answers import ANSWER_MODES
+from rag_app.answering.answers import ANSWER_MODES
+from rag_app.answering.fallback import Fallback
 from rag_app.errors import RagError
 from rag_app.evaluation.dataset import EvalSample
 from rag_app.evaluation.judge import Judge
 from rag_app.evaluation.schema import EvalReport, EvalRow, MetricMean, StrategyMeans, TypeStats
 from rag_app.evaluation.scoring import METHODS, evidence_scores, judged_methods, score_sample
-from rag_app.retrieval import STRATEGIES
+from rag_app.retrieval.strategies import STRATEGIES
 
 if TYPE_CHECKING:
-    from rag_app.answers import Source
+    from rag_app.answering.answers import Source
+    from rag_app.retrieval.trace import Candidate
     from rag_app.service import RagService
-    from rag_app.trace import Candidate
 
 SCORED = "scored"  # the "strategy" name of rows read from a scored dataset
 NO_TYPE = "(none)"  # the type of a question without one, in a QA set where others have one
@@ -224,7 +225,7 @@ def by_type(rows: Sequence[EvalRow]) -> dict[str, dict[str, TypeStats]]:
                 "abstained": _mean([None if a is None else float(a) for a in abstained]),
                 "uncertain": _mean(
                     [
-                        None if a is None else float(r.get("fallback") == "uncertain")
+                        None if a is None else float(r.get("fallback") == Fallback.UNCERTAIN)
                         for r, a in zip(group, abstained, strict=True)
                     ]
                 ),
@@ -309,7 +310,7 @@ def evaluate(
     progress: ProgressFn = no_progress,
 ) -> EvalReport:
     """The whole evaluation as the CLI and the UI run it; returns the report."""
-    from rag_app import models
+    from rag_app.models import loading as models
 
     settings = service.settings
     started = datetime.now(UTC)

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 from langchain_core.embeddings import Embeddings
 
+from rag_app.answering.evidence import rescaled
 from rag_app.evaluation import metrics
 from rag_app.evaluation.dataset import EvalSample
 from rag_app.evaluation.judge import Judge
 from rag_app.evaluation.schema import SampleScores, Scores
-from rag_app.evidence import rescaled
-from rag_app.text import detect_language, language_of
+from rag_app.text.language import detect_language, language_of
 
 # metric -> how it is computed (shown next to every number in the reports)
 METHODS: dict[str, str] = {

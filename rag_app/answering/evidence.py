@@ -44,20 +44,17 @@ from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from rag_app.text import (
-    HEADING_SEPARATOR,
+from rag_app.text.claims import is_question, location
+from rag_app.text.language import (
     STEM,
-    Unit,
     content_stems,
     detect_language,
-    is_question,
     language_of,
-    location,
     normalize,
     numbers,
     strip_accents,
-    units,
 )
+from rag_app.text.units import HEADING_SEPARATOR, Unit, units
 
 
 @dataclass(frozen=True)

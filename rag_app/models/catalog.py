@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag_app.errors import RagError
-from rag_app.gguf_header import GgufError, check_chat_model, read_header
+from rag_app.models.gguf_header import GgufError, check_chat_model, read_header
 from rag_app.settings import CONFIG_ENV, DATA_DIR_SETTINGS, Settings
 
 # The configured model comes last, so a file found in a tool's cache keeps that origin and name.
@@ -111,7 +111,9 @@ def describe_file(path: Path, origin: str, name: str) -> ModelEntry:
 
 def _candidates(settings: Settings, home: Path, env: Mapping[str, str]) -> Iterator[_Candidate]:
     try:
-        from rag_app.models import bundled_gguf_path  # models loads langchain: not at import
+        from rag_app.models.loading import (
+            bundled_gguf_path,  # models loads langchain: not at import
+        )
 
         bundled = bundled_gguf_path()
         yield _Candidate("bundled", bundled, bundled.stem)
@@ -283,7 +285,7 @@ def _current_model(settings: Settings) -> object:
     if settings.llm.base_url:
         return None
     try:
-        from rag_app.models import gguf_location
+        from rag_app.models.loading import gguf_location
 
         return _identity(gguf_location(settings.llm))
     except RagError:

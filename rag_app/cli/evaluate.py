@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from rag_app.console import err, out
+from rag_app.cli.console import err, out
+from rag_app.cli.progress import progress_display
 from rag_app.errors import RagError
-from rag_app.progress import progress_display
 
 if TYPE_CHECKING:
     from rag_app.evaluation.schema import EvalReport
@@ -36,9 +36,9 @@ LABELS = {
 
 
 def _service() -> RagService:
-    from rag_app.cli import _service  # the global --config/--data-dir options live there
+    from rag_app.cli.context import service_of
 
-    return _service()
+    return service_of()
 
 
 def _by_strategy(stage: str, name: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from rag_app.text import LANGUAGE_NAMES, content_stems, detect_language
+from rag_app.text.language import LANGUAGE_NAMES, content_stems, detect_language
 
 SYSTEM_PROMPT = (
     "You answer questions about the user's documents using only the numbered passages in the "

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar
 
-from rag_app.trace import Trace
+from rag_app.retrieval.trace import Trace
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -121,7 +121,7 @@ LANGUAGE_SAMPLE = 5  # top dense chunks whose language is compared with the ques
 def asked_across_languages(question: str, passages: Sequence[Document]) -> bool:
     """Whether most of the top passages that show a language are in another language than
     the question (``passages``: the question's dense top hits)."""
-    from rag_app.text import detect_language, language_of
+    from rag_app.text.language import detect_language, language_of
 
     asked = detect_language(question)
     known = [lang for p in passages[:LANGUAGE_SAMPLE] if (lang := language_of(p.page_content))]

@@ -14,19 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag_app.evidence import Evidence, answer_type, cosine, has_answer_type, rescaled
-from rag_app.text import (
-    content_stems,
-    is_question,
-    language_of,
-    numbers,
-    split_sentences,
-    strip_citations,
-    supported,
-)
+from rag_app.answering.evidence import Evidence, answer_type, cosine, has_answer_type, rescaled
+from rag_app.answering.fallback import Fallback
+from rag_app.text.claims import is_question, strip_citations, supported
+from rag_app.text.language import content_stems, language_of, numbers
+from rag_app.text.units import split_sentences
 
-# Why the user reads the evidence instead of the model's text (``Checked.fallback``).
-FALLBACKS = ("language", "unsupported", "unanswered")
 EmbedFn = Callable[[list[str]], list[list[float]]]
 # Cosine (rescaled from the embedder's floor) an answer sentence in one language needs with an
 # evidence sentence in the other. bench/verify_crosslingual.py: with e5 91% of translations
@@ -39,7 +32,7 @@ CROSS_LINGUAL_SUPPORT = 0.5
 class Checked:
     answer: str  # what the user reads
     unsupported: list[str] = field(default_factory=list)  # the model's sentences not supported
-    fallback: str | None = None  # why ``answer`` is the evidence, not the model's text
+    fallback: Fallback | None = None  # why ``answer`` is the evidence, not the model's text
 
 
 def evidence_answer(evidence: Sequence[Evidence]) -> str:
@@ -102,7 +95,7 @@ def check_answer(
         return Checked(generated)
     spoken = language_of(strip_citations(generated))
     if spoken is not None and spoken != language:
-        return Checked(evidence_answer(evidence), [], "language")
+        return Checked(evidence_answer(evidence), [], Fallback.LANGUAGE)
     sentences = split_sentences(generated)
     claims = [s for s in sentences if content_stems(strip_citations(s))]
     unsupported = [
@@ -117,9 +110,9 @@ def check_answer(
         )
     ]
     if not claims or len(unsupported) == len(claims):
-        return Checked(evidence_answer(evidence), unsupported, "unsupported")
+        return Checked(evidence_answer(evidence), unsupported, Fallback.UNSUPPORTED)
     if not states_the_answer(question, strip_citations(generated), evidence):
-        return Checked(evidence_answer(evidence), unsupported, "unanswered")
+        return Checked(evidence_answer(evidence), unsupported, Fallback.UNANSWERED)
     if drop_unsupported and unsupported:
         kept = [s for s in sentences if s not in unsupported]
         return Checked(" ".join(kept), unsupported)

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from rag_app.console import err, out
+from rag_app.cli.console import err, out
+from rag_app.cli.progress import progress_display
 from rag_app.errors import RagError
-from rag_app.progress import progress_display
 
 METRICS = ("ndcg@10", "recall@5", "recall@10", "mrr@10", "s_per_query")  # table columns
 
@@ -64,15 +64,15 @@ def retrieval(
     ] = None,
 ) -> None:
     """nDCG@10, recall@5/10, MRR@10 and seconds per query for each strategy."""
-    from rag_app.evaluation import benchmark
+    from rag_app.evaluation import benchmark, corpora
 
     names = list(dict.fromkeys(s.strip() for s in strategies.split(",") if s.strip()))
     if not names:
         raise RagError("--strategies is empty; name at least one, e.g. similarity")
     if beir is not None and squad is None:
-        corpus = benchmark.load_beir(beir, split)
+        corpus = corpora.load_beir(beir, split)
     elif squad is not None and beir is None:
-        corpus = benchmark.load_squad(squad)
+        corpus = corpora.load_squad(squad)
     else:
         raise RagError("rag bench retrieval: pass exactly one of --beir DIR or --squad FILE")
     if not corpus.queries:
@@ -106,14 +106,14 @@ def retrieval(
 
 def _global_config() -> Path | None:
     """`rag --config FILE bench ...`: the global option, when the command's own is not given."""
-    from rag_app.cli import State
+    from rag_app.cli.context import State
 
     return State.config
 
 
 def _global_data_dir() -> Path | None:
     """`rag --data-dir DIR bench ...`: where the results go by default."""
-    from rag_app.cli import State
+    from rag_app.cli.context import State
 
     return State.data_dir
 

@@ -19,7 +19,7 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai.chat_models.base import BaseChatOpenAI
 from pydantic import SecretStr
 
-from rag_app.errors import RagError
+from rag_app.errors import RagError, first_line
 from rag_app.settings import LLMSettings
 
 # Same sampling as the in-process model (rag_app/llm.py), where the endpoint accepts it.
@@ -37,7 +37,7 @@ def endpoint_error(base_url: str, exc: Exception) -> RagError:
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         return RagError(f"LLM endpoint {base_url}: refused the key; set RAG_LLM__API_KEY")
     status = getattr(exc, "status_code", None)
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    detail = first_line(exc) or type(exc).__name__
     return RagError(
         f"LLM endpoint {base_url}: error {status or ''} ({detail}); check the server's log "
         "and RAG_LLM__MODEL"

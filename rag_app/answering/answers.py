@@ -9,12 +9,13 @@ from typing import Any, get_args
 
 from langchain_core.documents import Document
 
-from rag_app.evidence import Evidence
-from rag_app.injection import passage_flags
+from rag_app.answering.evidence import Evidence
+from rag_app.answering.fallback import Fallback
+from rag_app.answering.injection import passage_flags
+from rag_app.answering.verify import Checked
+from rag_app.retrieval.trace import Trace
 from rag_app.settings import AnswerMode
-from rag_app.text import cited_numbers, location, supporting_passages
-from rag_app.trace import Trace
-from rag_app.verify import Checked
+from rag_app.text.claims import cited_numbers, location, supporting_passages
 
 # answer.mode: quotes only, the model from the passages, or quotes first and the model's
 # wording checked against them (the settings' literal, listed once).
@@ -71,11 +72,9 @@ class Answer:
     evidence: list[Evidence] = field(default_factory=list)  # quoted sentences, best first
     generated: str | None = None  # the model's text as written, before the check
     unsupported: list[str] = field(default_factory=list)  # its sentences the passages lack
-    # Why ``answer`` is not the model's wording: "abstained" (no evidence cleared the bar),
-    # "language" (the model answered in another language), "unsupported" (nothing it said is
-    # in the passages), "unanswered" (it did not state the number, date or name the evidence
-    # gives); None when it is (or when the mode asked for evidence only).
-    fallback: str | None = None
+    # Why ``answer`` is not the model's wording (``Fallback``); None when it is, or when the
+    # mode asked for evidence only.
+    fallback: Fallback | None = None
 
     @property
     def model_citations(self) -> list[int]:
@@ -132,7 +131,7 @@ class AnswerStream:
         mode: str = "generate",
         evidence: list[Evidence] | None = None,
         check: Callable[[str], Checked] | None = None,
-        fallback: str | None = None,
+        fallback: Fallback | None = None,
     ) -> None:
         self.question, self.language, self.sources, self.trace = question, language, sources, trace
         self._tokens, self._started, self._retrieval_s = tokens, started, retrieval_s
@@ -144,7 +143,7 @@ class AnswerStream:
     def uncertain(self) -> bool:
         """The evidence is shown though its confidence is below the bar: it may not answer
         (the model is not asked to word it)."""
-        return self._fallback == "uncertain"
+        return self._fallback == Fallback.UNCERTAIN
 
     def __iter__(self) -> Iterator[str]:
         parts: list[str] = []

@@ -31,12 +31,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.types import Receive, Scope, Send
 
-from rag_app.answers import AnswerStream
+from rag_app.answering.answers import AnswerStream
+from rag_app.api.turns import FifoLock
 from rag_app.components import recorded_embedding
-from rag_app.errors import RagError
-from rag_app.service import EmptyStoreError, RagService, knowledge_bases, with_knowledge_base
+from rag_app.errors import RagError, first_line
+from rag_app.knowledge import knowledge_bases, with_knowledge_base
+from rag_app.service import EmptyStoreError, RagService
 from rag_app.settings import Settings
-from rag_app.turns import FifoLock
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -194,7 +195,7 @@ def create_app(settings: Settings) -> FastAPI:
             import logging
 
             logging.getLogger("rag_app.api").error("unexpected error", exc_info=exc)
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            detail = first_line(exc)
             return error(500, f"unexpected {type(exc).__name__}: {detail}", "server_error")
 
     @app.exception_handler(RequestValidationError)

@@ -1,4 +1,4 @@
-"""`python -m rag_app.llm_server ARGS`: llama-cpp-python's OpenAI-compatible server
+"""`python -m rag_app.models.llm_server ARGS`: llama-cpp-python's OpenAI-compatible server
 (`python -m llama_cpp.server ARGS`, same arguments), with the app's AMX workaround.
 
 On Xeons with AMX, llama.cpp's AMX kernels crash on the first generation (seen here with the
@@ -20,7 +20,7 @@ import os
 import runpy
 import sys
 
-from rag_app.llm import _without_extra_buffer_types, cpu_has_amx
+from rag_app.models.llm import _without_extra_buffer_types, cpu_has_amx
 
 # llama_cpp.server's settings this launcher gives other defaults (a flag given wins).
 DEFAULTS = {"--interrupt_requests": "false"}

@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from rag_app.console import err, out
-from rag_app.model_catalog import ModelEntry, find_models, use_model
+from rag_app.cli.console import err, out
+from rag_app.models.catalog import ModelEntry, find_models, use_model
 
 models_app = typer.Typer(
     help="GGUF chat models found on this machine (LM Studio, GPT4All, Hugging Face, Ollama, "
@@ -25,13 +25,13 @@ models_app = typer.Typer(
 
 
 def _settings() -> Any:
-    from rag_app.cli import _service  # the global --config/--data-dir options live there
+    from rag_app.cli.context import service_of
 
-    return _service().settings
+    return service_of().settings
 
 
 def _config_file() -> Path | None:
-    from rag_app.cli import State
+    from rag_app.cli.context import State
 
     return State.config
 

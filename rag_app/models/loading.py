@@ -20,9 +20,9 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from rag_app import e5
-from rag_app.errors import RagError
-from rag_app.llm import ChatLlamaCpp, cpu_has_amx, load_llama
+from rag_app.errors import RagError, first_line
+from rag_app.models import e5
+from rag_app.models.llm import ChatLlamaCpp, cpu_has_amx, load_llama
 from rag_app.settings import MINILM, EmbeddingSettings, LLMSettings, Settings
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -136,7 +136,7 @@ def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
             encode_kwargs={"normalize_embeddings": True, "batch_size": settings.batch_size},
         )
     except (OSError, ValueError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc) or type(exc).__name__
         raise RagError(
             f"embedding model {location}: cannot be loaded ({first}); check RAG_EMBEDDING__MODEL"
         ) from None
@@ -167,7 +167,7 @@ def gguf_location(settings: LLMSettings) -> Path:
 def build_chat_model(settings: LLMSettings) -> BaseChatModel:
     """The in-process GGUF model, or an OpenAI-compatible endpoint when ``base_url`` is set."""
     if settings.base_url:
-        from rag_app.endpoint import build_endpoint_chat
+        from rag_app.models.endpoint import build_endpoint_chat
 
         return build_endpoint_chat(settings)
     return build_local_chat_model(settings)

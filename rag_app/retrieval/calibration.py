@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag_app.retrieval import Fusion, Weights
+from rag_app.retrieval.strategies import Fusion, Weights
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,17 @@ class Calibration:
     cosine_floor: float  # the embedder's cosine for unrelated text: rescaled to 0
     bar_reads_meaning: bool  # the abstention bar reads the evidence's meaning match too
     bar_reads_keywords: bool  # ...and the best page's keyword match (within a language)
+
+    def bar(self, across_languages: bool = False) -> float:
+        """The lowest evidence confidence (``evidence.confidence``) that counts as an answer
+        (lower when question and evidence are in different languages)."""
+        return self.evidence_bar_across if across_languages else self.evidence_bar
+
+    def floor(self, across_languages: bool = False) -> float:
+        """The lowest evidence confidence at which the best evidence is shown at all, labelled
+        uncertain below the bar; never above the bar."""
+        floor = self.evidence_floor_across if across_languages else self.evidence_floor
+        return min(floor, self.bar(across_languages))
 
     def fusion(self) -> Fusion:
         return Fusion(
