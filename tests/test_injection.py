@@ -90,7 +90,7 @@ def test_render_sources_shows_the_flag(settings: Settings, monkeypatch: pytest.M
     def page() -> None:
         from rag_app.service import RagService
         from rag_app.settings import load_settings
-        from ui import components
+        from ui import widgets
 
         service = RagService(load_settings())
         answer = {
@@ -103,7 +103,7 @@ def test_render_sources_shows_the_flag(settings: Settings, monkeypatch: pytest.M
                  "text": "Opens at nine.", "flags": []},
             ],
         }  # fmt: skip
-        components.render_sources(service, answer, 1, "en")
+        widgets.render_sources(service, answer, 1, "en")
 
     monkeypatch.setenv("RAG_DATA_DIR", str(settings.data_dir))
     at = AppTest.from_function(page, default_timeout=120).run()

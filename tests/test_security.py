@@ -16,7 +16,7 @@ from tests.conftest import BagOfWordsEmbeddings
 from tests.pdfs import COURSE_PAGES, make_pdf
 from tests.servers import free_port, running
 from tests.test_cli import RAG
-from ui.components import escape_md
+from ui.widgets import escape_md
 
 
 def listening_addresses(port: int) -> set[str]:

@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from ingest.pipeline import IngestReport
 from rag_app.errors import RagError
 from tests.pdfs import COURSE_PAGES, make_pdf
-from ui.components import marked_answer, unsupported_spans
 from ui.uploads import Job
+from ui.widgets import marked_answer, unsupported_spans
 
 APP = str(Path(__file__).parents[1] / "ui" / "app.py")
 
@@ -167,9 +167,9 @@ def test_evidence_mode_shows_only_the_evidence(app: AppTest, tmp_path: Path) -> 
 
 def render_model_text_app(answer: dict[str, Any], language: str = "en") -> AppTest:
     def script(answer: dict[str, object], language: str) -> None:  # run on its own: no Any
-        from ui import components
+        from ui import widgets
 
-        components.render_model_text(answer, language)
+        widgets.render_model_text(answer, language)
 
     at = AppTest.from_function(script, kwargs={"answer": answer, "language": language})
     at.run()

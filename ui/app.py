@@ -19,7 +19,7 @@ from rag_app.knowledge import knowledge_bases
 from rag_app.retrieval.strategies import STRATEGIES
 from rag_app.service import RagService
 from rag_app.settings import load_settings
-from ui import components, models_panel, uploads
+from ui import models_panel, uploads, widgets
 from ui.i18n import LANGUAGES, default_language, t
 from ui.services import get_service
 
@@ -73,7 +73,7 @@ def sidebar(service: RagService, language: str) -> dict[str, Any]:
         }
         if st.button(t("clear", language), key="clear_chat", width="stretch"):
             state.messages, state.chat_id = [], None  # the saved conversation stays listed
-        components.models_panel(service.describe(), language)
+        widgets.models_panel(service.describe(), language)
         models_panel.catalog_panel(service.settings, language)
     return options
 
@@ -87,7 +87,7 @@ def documents_panel(service: RagService, language: str) -> None:
         for doc in docs:
             left, right = st.columns([5, 1])
             left.markdown(
-                f"**{components.escape_md(doc.source)}**  \n"
+                f"**{widgets.escape_md(doc.source)}**  \n"
                 + t("pages_chunks", language, pages=doc.pages, chunks=doc.chunks)
             )
             if right.button(t("delete", language), key=f"delete-{doc.doc_id}"):
@@ -115,7 +115,7 @@ def chat(service: RagService, language: str, options: dict[str, Any], question: 
                 past_answer(service, message["answer"], turn, language)
             else:
                 with st.container(key=f"{message['role']}-{turn}"):
-                    st.markdown(components.escape_md(message["content"]))
+                    st.markdown(widgets.escape_md(message["content"]))
 
     if not question:
         return
@@ -123,7 +123,7 @@ def chat(service: RagService, language: str, options: dict[str, Any], question: 
     history = [(m["role"], m["content"]) for m in state.messages]
     remember(service, {"role": "user", "content": question})
     with st.chat_message("user"), st.container(key=f"user-{turn}"):
-        st.markdown(components.escape_md(question))
+        st.markdown(widgets.escape_md(question))
     with st.chat_message("assistant"):
         if not service.documents():
             text = t("upload_first", language)
@@ -209,40 +209,40 @@ def streamed_answer(stream: AnswerStream, turn: int, language: str) -> dict[str,
     streams; once whole, that text is drawn again as checked: what the sources do not support
     marked, or a line saying why the evidence is the answer instead."""
     evidence = [e.to_dict() for e in stream.evidence]
-    components.render_evidence(evidence, turn, language)
+    widgets.render_evidence(evidence, turn, language)
     if stream.uncertain:  # the label under the evidence; no model text to stream
         answer = stream.consume().to_dict()
         with st.container(key=f"assistant-{turn}"):
-            components.render_model_text(answer, language)
+            widgets.render_model_text(answer, language)
         return answer
-    if not components.shows_model_text({"mode": stream.mode, "evidence": evidence}):
+    if not widgets.shows_model_text({"mode": stream.mode, "evidence": evidence}):
         return stream.consume().to_dict()  # the evidence is the answer: nothing to stream
     with st.container(key=f"assistant-{turn}"):
         slot = st.empty()
         with slot.container():
             if stream.sources:  # else the no-answer line, which is not the model's
                 st.caption(t("model_wording", language))
-            st.write_stream(components.escaped_stream(iter(stream)))
+            st.write_stream(widgets.escaped_stream(iter(stream)))
         answer = stream.consume().to_dict()
         with slot.container():
-            components.render_model_text(answer, language)
+            widgets.render_model_text(answer, language)
     return answer
 
 
 def past_answer(service: RagService, answer: dict[str, Any], turn: int, language: str) -> None:
     """An earlier answer as it was shown when it streamed in, from its stored dict."""
-    components.render_evidence(answer.get("evidence") or [], turn, language)
-    if components.shows_model_text(answer):
+    widgets.render_evidence(answer.get("evidence") or [], turn, language)
+    if widgets.shows_model_text(answer):
         with st.container(key=f"assistant-{turn}"):
-            components.render_model_text(answer, language)
+            widgets.render_model_text(answer, language)
     answer_details(service, answer, turn, language)
 
 
 def answer_details(service: RagService, answer: dict[str, Any], turn: int, language: str) -> None:
     """What follows an answer, streamed or re-drawn alike: timings, sources, retrieval trace."""
-    components.render_timings(answer, language)
-    components.render_sources(service, answer, turn, language)
-    components.render_trace(answer, language)
+    widgets.render_timings(answer, language)
+    widgets.render_sources(service, answer, turn, language)
+    widgets.render_trace(answer, language)
 
 
 def chat_page() -> None:
@@ -330,7 +330,7 @@ def main() -> None:
             uploads.waiting_note(language)
         page.run()
     except RagError as exc:
-        components.report_error(t("error", language, message=str(exc)))
+        widgets.report_error(t("error", language, message=str(exc)))
     except Exception as exc:  # never a traceback in the page; the server log has it
         detail = first_line(exc)
         st.error(t("error", language, message=f"unexpected {type(exc).__name__}: {detail}"))

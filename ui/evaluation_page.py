@@ -17,7 +17,7 @@ from rag_app.evaluation.dataset import EvalSample, parse_qa, sample_from_row
 from rag_app.evaluation.runner import evaluate, overall, worst_first
 from rag_app.evaluation.schema import EvalReport, metric_mean
 from rag_app.retrieval.strategies import STRATEGIES
-from ui import components
+from ui import widgets
 from ui.i18n import t
 from ui.services import get_service
 
@@ -114,7 +114,7 @@ def main() -> None:
         if st.session_state.get("eval_report"):
             show(st.session_state.eval_report, language)
     except RagError as exc:
-        components.report_error(t("error", language, message=str(exc)))
+        widgets.report_error(t("error", language, message=str(exc)))
 
 
 main()

@@ -13,8 +13,8 @@ from rag_app.errors import RagError
 from rag_app.models.catalog import ModelEntry, find_models, use_model
 from rag_app.settings import Settings
 from ui import services
-from ui.components import escape_md, report_error
 from ui.i18n import t
+from ui.widgets import escape_md, report_error
 
 FLASH = "model_switched"
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from ingest.formats import FORMATS
-from ui import components
+from ui import widgets
 from ui.i18n import t
 
 if TYPE_CHECKING:
@@ -170,9 +170,9 @@ def draw_report(report: IngestReport, language: str) -> None:
     for name in report.unchanged:
         st.info(t("unchanged", language, name=name))
     for line in report.failed:
-        st.error(t("failed", language, line=components.escape_md(line)))
+        st.error(t("failed", language, line=widgets.escape_md(line)))
     for note in report.notes:  # pages read by OCR, or skipped for lack of it
-        st.info(components.escape_md(note))
+        st.info(widgets.escape_md(note))
 
 
 def waiting_note(language: str) -> None:
@@ -180,4 +180,4 @@ def waiting_note(language: str) -> None:
     names = [name for name, _ in st.session_state.get("waiting_uploads", {}).values()]
     if names:
         with st.sidebar:
-            st.info(t("uploads_waiting", language, names=components.escape_md(", ".join(names))))
+            st.info(t("uploads_waiting", language, names=widgets.escape_md(", ".join(names))))
