@@ -78,11 +78,17 @@ def open_document_store(
 ) -> DocumentStore:
     """The store of ``settings.collection``; ``embeddings`` is called only when a text must be
     embedded (listing or deleting documents loads no model)."""
+    from rag_app.text.language import SEARCH
     from vectorstore import open_store
 
     folder, server = store_location(settings)
     return open_store(
-        folder, settings.collection, LazyEmbeddings(embeddings), embedder_name(embedding), server
+        folder,
+        settings.collection,
+        LazyEmbeddings(embeddings),
+        embedder_name(embedding),
+        SEARCH,
+        server,
     )
 
 

@@ -56,10 +56,10 @@ def test_k_limits_the_passages(service: RagService) -> None:
 @pytest.mark.slow  # a `rag` process, the real model or the UI
 def test_model_loads_and_generates_without_extra_buffer_types() -> None:
     """The AMX workaround path: parameters really reach llama.cpp, and generation works."""
-    from rag_app.models.llm import _without_extra_buffer_types
+    from rag_app.models.llm import without_extra_buffer_types
     from rag_app.models.loading import bundled_gguf_path
 
-    with _without_extra_buffer_types():
+    with without_extra_buffer_types():
         from llama_cpp import Llama
 
         llama = Llama(model_path=str(bundled_gguf_path()), n_ctx=512, verbose=False)

@@ -8,9 +8,10 @@ from langchain_core.documents import Document
 
 from rag_app.service import RagService
 from rag_app.settings import Settings
+from rag_app.text.language import SEARCH, tokenize
 from tests.conftest import BagOfWordsEmbeddings
 from tests.pdfs import make_pdf
-from vectorstore.keyword import KeywordIndex, _parts, tokenize
+from vectorstore.keyword import KeywordIndex, _parts
 
 
 def test_tokenize_spanish_and_english() -> None:
@@ -95,7 +96,7 @@ def _chunk(doc_id: str, index: int, page: int, text: str) -> Document:
 
 
 def test_page_search_scores_a_page_by_all_its_chunks(tmp_path: Path) -> None:
-    index = KeywordIndex(tmp_path / "keywords.sqlite")
+    index = KeywordIndex(tmp_path / "keywords.sqlite", SEARCH)
     index.add(
         [
             # page 1 of "a": the title in one chunk, the finding in the next
@@ -117,7 +118,7 @@ def test_page_search_scores_a_page_by_all_its_chunks(tmp_path: Path) -> None:
 
 
 def test_page_match_is_strong_for_a_page_with_the_questions_rare_words(tmp_path: Path) -> None:
-    index = KeywordIndex(tmp_path / "keywords.sqlite")
+    index = KeywordIndex(tmp_path / "keywords.sqlite", SEARCH)
     index.add(
         [
             _chunk("a", 0, 1, "Vitamin D supplementation lowered fracture rates in older adults."),
@@ -151,13 +152,16 @@ def test_a_words_weight_is_counted_among_the_pages_of_its_language(tmp_path: Pat
         _chunk(f"en{i}", 0, 1, f"Report {i}: the field trial measured crop yield and soil water.")
         for i in range(40)
     ]
-    alone, mixed = KeywordIndex(tmp_path / "alone.sqlite"), KeywordIndex(tmp_path / "mixed.sqlite")
+    alone, mixed = (
+        KeywordIndex(tmp_path / "alone.sqlite", SEARCH),
+        KeywordIndex(tmp_path / "mixed.sqlite", SEARCH),
+    )
     alone.add(spanish)
     mixed.add(spanish + english)
     for question in ("¿Cuántas capas tiene el modelo?", "¿Qué textos usa el entrenamiento?"):
         assert mixed.page_match(question) == pytest.approx(alone.page_match(question))
         assert mixed.search(question, 3) == alone.search(question, 3)
-    english_only = KeywordIndex(tmp_path / "english.sqlite")
+    english_only = KeywordIndex(tmp_path / "english.sqlite", SEARCH)
     english_only.add(english)
     assert mixed.page_match("How was soil water measured?") == pytest.approx(
         english_only.page_match("How was soil water measured?")

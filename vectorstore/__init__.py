@@ -16,7 +16,7 @@ from vectorstore.chroma import (
     recorded_embedder,
     server_client,
 )
-from vectorstore.keyword import KeywordIndex
+from vectorstore.keyword import KeywordIndex, Tokenizer
 from vectorstore.knowledge import KnowledgeBase, KnowledgeBases
 from vectorstore.registry import DocumentRecord, Registry
 from vectorstore.store import DocumentStore
@@ -54,15 +54,16 @@ def open_store(
     collection: str,
     embeddings: Embeddings,
     embedder: str,
+    tokenizer: Tokenizer,
     server: ChromaServer | None = None,
 ) -> DocumentStore:
     """Chunks and registry in the embedded Chroma at ``path``, or on ``server``; the keyword
-    index is a local SQLite file under ``path`` either way."""
+    index is a local SQLite file under ``path`` either way, its words cut by ``tokenizer``."""
     client = _client(path, server)
     return DocumentStore(
         ChunkIndex(client, collection, embeddings, embedder),
         Registry(client, f"{collection}_registry"),
-        KeywordIndex(_keyword_file(path, collection)),
+        KeywordIndex(_keyword_file(path, collection), tokenizer),
         # Instances sharing a server share no data dir: the marker lives on the server.
         None if server is None else ChromaMarker(client, f"{collection}_marker"),
     )

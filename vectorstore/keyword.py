@@ -14,7 +14,8 @@ adds to hybrid.
 Tokenization works for Spanish and English: words of two or more letters, lower-cased, without
 the stopwords of either language, stemmed with the Snowball stemmer of the chunk's language, and
 finally stripped of accents so "fotosíntesis" and "fotosintesis" meet. Queries, too short to
-tell their language, are stemmed both ways.
+tell their language, are stemmed both ways. Those rules are the app's (``rag_app.text``): the
+index is given them as a ``Tokenizer`` and keeps no copy.
 
 Each language's units (by their document's language) get a BM25 model of their own, so a
 word's weight is counted among the pages of its language: in a collection of a few Spanish
@@ -34,11 +35,25 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.documents import Document
 
-from rag_app.text.language import detect_language, query_tokens, tokenize
+
+class Tokenizer(Protocol):
+    """The text rules the index stores and searches by (``rag_app.text.language.SEARCH``)."""
+
+    def language(self, text: str) -> str:
+        """'es' or 'en': the stemmer a chunk's words get, and the BM25 model it joins."""
+        ...
+
+    def tokens(self, text: str, language: str) -> list[str]:
+        """A chunk's search tokens."""
+        ...
+
+    def query(self, text: str) -> list[str]:
+        """A query's search tokens (its language is a guess: both stemmers)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -91,10 +106,9 @@ class _Built:
     parts: list[_Part]
 
     def top(
-        self, query: str, k: int, excluded: Sequence[str], only: Sequence[str] | None
+        self, terms: list[str], k: int, excluded: Sequence[str], only: Sequence[str] | None
     ) -> list[tuple[list[str], float]]:
         """The best k units of all languages, by score (``_Part.top``)."""
-        terms = query_tokens(query)
         banned, allowed = set(excluded), None if only is None else set(only)
         found = [hit for part in self.parts for hit in part.top(terms, k, banned, allowed)]
         return sorted(found, key=lambda hit: -hit[1])[:k]
@@ -136,8 +150,8 @@ def _parts(rows: Sequence[Row], pages: bool) -> list[_Part]:
 
 
 class KeywordIndex:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, tokenizer: Tokenizer) -> None:
+        self.path, self.tokenizer = path, tokenizer
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=60)
         with self._db:
@@ -163,8 +177,8 @@ class KeywordIndex:
     def add(self, chunks: Sequence[Document]) -> None:
         rows = []
         for c in chunks:
-            language = detect_language(c.page_content)
-            tokens = " ".join(tokenize(c.page_content, language))
+            language = self.tokenizer.language(c.page_content)
+            tokens = " ".join(self.tokenizer.tokens(c.page_content, language))
             rows.append(
                 (
                     str(c.id),
@@ -256,7 +270,10 @@ class KeywordIndex:
         """(chunk id, score) of the best k chunks outside the documents ``excluded`` and, when
         ``only`` is given, inside those documents (masked before the top k). The score is
         BM25 over log(1 + chunks of that language)."""
-        return [(chunks[0], score) for chunks, score in self._model().top(query, k, excluded, only)]
+        return [
+            (chunks[0], score)
+            for chunks, score in self._model().top(self.tokenizer.query(query), k, excluded, only)
+        ]
 
     def search_pages(
         self,
@@ -267,7 +284,7 @@ class KeywordIndex:
     ) -> list[tuple[list[str], float]]:
         """The best k pages as (their chunk ids, the page's score); documents ``excluded``
         and ``only`` as in ``search``."""
-        return self._model(pages=True).top(query, k, excluded, only)
+        return self._model(pages=True).top(self.tokenizer.query(query), k, excluded, only)
 
     def page_match(
         self, query: str, excluded: Sequence[str] = (), only: Sequence[str] | None = None

@@ -36,7 +36,7 @@ def cpu_has_amx() -> bool:
 
 
 @contextlib.contextmanager
-def _without_extra_buffer_types() -> Iterator[None]:
+def without_extra_buffer_types() -> Iterator[None]:
     """Load with ``use_extra_bufts = False``: llama-cpp-python has the field but no keyword.
 
     ``Llama.__init__`` takes its model parameters from ``llama_model_default_params()``; for the
@@ -65,7 +65,7 @@ def load_llama(
     from llama_cpp import Llama
 
     # AMX only exists on some Xeons; elsewhere the extra buffer types (weight repacking) stay on.
-    guard = _without_extra_buffer_types() if cpu_has_amx() else contextlib.nullcontext()
+    guard = without_extra_buffer_types() if cpu_has_amx() else contextlib.nullcontext()
     with _LOAD_LOCK, guard:
         return Llama(
             model_path=model_path,

@@ -20,7 +20,7 @@ import os
 import runpy
 import sys
 
-from rag_app.models.llm import _without_extra_buffer_types, cpu_has_amx
+from rag_app.models.llm import without_extra_buffer_types, cpu_has_amx
 
 # llama_cpp.server's settings this launcher gives other defaults (a flag given wins).
 DEFAULTS = {"--interrupt_requests": "false"}
@@ -41,7 +41,7 @@ def arguments(given: list[str]) -> list[str]:
 
 def main() -> None:
     sys.argv[1:] = arguments(sys.argv[1:])
-    guard = _without_extra_buffer_types() if cpu_has_amx() else contextlib.nullcontext()
+    guard = without_extra_buffer_types() if cpu_has_amx() else contextlib.nullcontext()
     with guard:
         runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 

@@ -157,3 +157,19 @@ def tokenize(text: str, language: str | None = None) -> list[str]:
 def query_tokens(text: str) -> list[str]:
     """A query is short, so its language is a guess: search the stems of both languages."""
     return list(dict.fromkeys(tokenize(text, "es") + tokenize(text, "en")))
+
+
+class SearchTokens:
+    """These rules as the keyword index takes them (``vectorstore.keyword.Tokenizer``)."""
+
+    def language(self, text: str) -> str:
+        return detect_language(text)
+
+    def tokens(self, text: str, language: str) -> list[str]:
+        return tokenize(text, language)
+
+    def query(self, text: str) -> list[str]:
+        return query_tokens(text)
+
+
+SEARCH = SearchTokens()
