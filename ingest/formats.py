@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from ingest.loaders import (
+    LoadedDocument,
     LoadOptions,
     Page,
-    PdfDocument,
     clean_text,
     file_sha256,
     load_pdf,
@@ -54,7 +54,7 @@ class Format:
     read: Callable[[str, bytes, LoadOptions], Sections] | None  # None: PDF, read by pages
 
 
-def load_document(path: Path, options: LoadOptions | None = None) -> PdfDocument:
+def load_document(path: Path, options: LoadOptions | None = None) -> LoadedDocument:
     """Any supported file as numbered pages (PDF) or sections (the rest). Raises ``RagError``
     naming the file, the problem and the remedy."""
     options = options or LoadOptions()
@@ -78,7 +78,7 @@ def load_document(path: Path, options: LoadOptions | None = None) -> PdfDocument
             f"{path.name}: {len(sections)} sections, over the limit of {options.max_pages}; "
             "split it, or raise RAG_INGEST__MAX_PAGES"
         )
-    return PdfDocument(
+    return LoadedDocument(
         path=path,
         name=path.name,
         sha256=file_sha256(data),

@@ -1,6 +1,6 @@
 """PDF files to numbered pages of text, with one-line errors for files that cannot be read.
 
-Other formats become the same ``PdfDocument`` of numbered sections (``ingest/formats.py``).
+Other formats become the same ``LoadedDocument`` of numbered sections (``ingest/formats.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Page:
 
 
 @dataclass(frozen=True)
-class PdfDocument:
+class LoadedDocument:
     """A document as numbered pages of text: read from a PDF (or numbered sections, from the
     other formats), or given as text (``path`` None)."""
 
@@ -69,10 +69,10 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def text_document(name: str, pages: list[str]) -> PdfDocument:
+def text_document(name: str, pages: list[str]) -> LoadedDocument:
     """A document given as text, one string per page (benchmark corpora, other sources)."""
     data = "\f".join(pages).encode("utf-8", "surrogatepass")
-    return PdfDocument(
+    return LoadedDocument(
         path=None,
         name=name,
         sha256=file_sha256(data),
@@ -100,7 +100,7 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
-def load_pdf(path: Path, options: LoadOptions | None = None) -> PdfDocument:
+def load_pdf(path: Path, options: LoadOptions | None = None) -> LoadedDocument:
     """Read a PDF into pages. Raises ``RagError`` naming the file, the problem, and the remedy."""
     options = options or LoadOptions()
     data = _read(path, options)
@@ -120,7 +120,7 @@ def load_pdf(path: Path, options: LoadOptions | None = None) -> PdfDocument:
             f"{path.name}: no text layer on any of its {len(pages)} pages (a scan?); "
             f"{options.no_ocr_reason if options.ocr is None else 'OCR found no text either'}"
         )
-    return PdfDocument(
+    return LoadedDocument(
         path=path,
         name=path.name,
         sha256=file_sha256(data),

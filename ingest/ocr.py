@@ -45,7 +45,7 @@ def ocr_engine(languages: str) -> tuple[OcrFn | None, str]:
         import pypdfium2 as pdfium
         import pytesseract
 
-        pdf = pdfium.PdfDocument(data)
+        pdf = pdfium.LoadedDocument(data)
         try:
             image = pdf[index].render(scale=OCR_DPI / 72).to_pil()
         finally:

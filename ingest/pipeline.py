@@ -7,12 +7,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from ingest.formats import FORMATS, load_document
-from ingest.loaders import LoadOptions, PdfDocument, file_sha256, find_documents
+from ingest.loaders import LoadedDocument, LoadOptions, file_sha256, find_documents
 from ingest.splitter import document_id, split_document
 from rag_app.errors import RagError
 from vectorstore.registry import DocumentRecord
@@ -22,7 +23,7 @@ from vectorstore.store import DocumentStore
 ProgressFn = Callable[[str, int, int, str], None]
 # What reading one file gives: the document, its stored record when its bytes are unchanged,
 # or the one-line reason it cannot be used.
-Readout = PdfDocument | DocumentRecord | str
+Readout = LoadedDocument | DocumentRecord | str
 # Chunks are embedded in windows of this many batches, shortest first: a batch is padded to
 # its longest chunk, so batches of like lengths waste less (sentence-transformers sorts only
 # within one call), and the store is written once per window. bench/ingest at 80 pages:
@@ -46,6 +47,18 @@ class IngestReport:
     @property
     def chunks(self) -> int:
         return sum(r.chunks for r in self.ingested)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `rag ingest --json` prints and the API's upload returns."""
+        return {
+            "ingested": [
+                {"source": r.source, "pages": r.pages, "chunks": r.chunks} for r in self.ingested
+            ],
+            "unchanged": self.unchanged,
+            "reused_vectors": self.reused,
+            "failed": self.failed,
+            "notes": self.notes,
+        }
 
 
 def no_progress(stage: str, done: int, total: int, name: str) -> None:
@@ -83,7 +96,7 @@ class Ingestor:
 
     def ingest_documents(
         self,
-        documents: Iterable[PdfDocument | str],
+        documents: Iterable[LoadedDocument | str],
         progress: ProgressFn = no_progress,
         failed: list[str] | None = None,
     ) -> IngestReport:
@@ -104,9 +117,9 @@ class Ingestor:
             if isinstance(pdf, str):
                 report.failed.append(pdf)
                 continue
-            if isinstance(pdf, PdfDocument):
+            if isinstance(pdf, LoadedDocument):
                 report.notes.extend(pdf.notes)
-            name = pdf.name if isinstance(pdf, PdfDocument) else pdf.source
+            name = pdf.name if isinstance(pdf, LoadedDocument) else pdf.source
             if any(name == queued.source for queued, _ in todo):
                 report.failed.append(
                     f"{pdf.path or name}: another file named {name} is in this batch; "
@@ -181,7 +194,7 @@ def _same_bytes(path: Path, known: DocumentRecord) -> bool:
         return False  # load_document then says what is wrong with the file
 
 
-def _record(pdf: PdfDocument, chunks: int) -> DocumentRecord:
+def _record(pdf: LoadedDocument, chunks: int) -> DocumentRecord:
     return DocumentRecord(
         doc_id=document_id(pdf.name, pdf.sha256),
         source=pdf.name,

@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.formats import SEPARATOR
-from ingest.loaders import Page, PdfDocument
+from ingest.loaders import LoadedDocument, Page
 
 # Paragraphs, lines, sentences (also after Spanish ¿…? / ¡…!), words, characters.
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
@@ -31,7 +31,7 @@ def next_chunk_id(chunk: str) -> str | None:
     return chunk_id(doc_id, int(index) + 1) if doc_id and index.isdigit() else None
 
 
-def split_document(pdf: PdfDocument, chunk_size: int, chunk_overlap: int) -> list[Document]:
+def split_document(pdf: LoadedDocument, chunk_size: int, chunk_overlap: int) -> list[Document]:
     """Split page by page, so every chunk lies on exactly one page and cites it exactly."""
     doc_id = document_id(pdf.name, pdf.sha256)
     chunks: list[Document] = []

@@ -1,14 +1,17 @@
 """The composition root: which components these settings call for, built in one place.
 
-``rag_app.models`` knows how to build a model; this module decides what to build for a set of
-settings: the embedder a store was made with, where the store lives (a folder, or a Chroma
-server), the chat model and the name reports give it, and the judge of `rag eval`. The service,
-the UI, the API, the evaluation and the benchmark all build through here.
+``rag_app.models.loading`` knows how to build a model; this module decides what to build for a
+set of settings: the embedder a store was made with, where the store lives (a folder, or a
+Chroma server), the chat model and the name reports give it, and the judge of `rag eval`. The
+service, the UI, the API, the evaluation and the benchmark all build through here, and the API
+and the UI share one ``ModelPool``: one copy of each model per process, however many knowledge
+bases (services) use it.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from vectorstore.store import DocumentStore
 
 __all__ = [
+    "ModelPool",
     "build_chat_model",
     "build_embeddings",
     "build_judge_model",
@@ -113,3 +117,33 @@ def build_judge_model(
         return model, chat_model_name(llm, model)
     local = llm.model_copy(update={"model_path": path, "base_url": "", "model": ""})
     return build_chat_model(local), gguf_location(local).name
+
+
+class ModelPool:
+    """Models keyed by the settings that build them, each built on first use and then shared
+    by every service given this pool (the API's and the UI's services, one per knowledge base).
+    A service that never generates never asks for the chat model, so it is never loaded."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one model loads at a time; the others wait for it
+        self._embeddings: dict[str, Embeddings] = {}
+        self._chat_models: dict[str, BaseChatModel] = {}
+
+    def embeddings(self, settings: EmbeddingSettings) -> Embeddings:
+        key = settings.model_dump_json()
+        with self._lock:
+            if key not in self._embeddings:
+                self._embeddings[key] = build_embeddings(settings)
+            return self._embeddings[key]
+
+    def chat_model(self, settings: LLMSettings) -> BaseChatModel:
+        key = settings.model_dump_json()
+        with self._lock:
+            if key not in self._chat_models:
+                self._chat_models[key] = build_chat_model(settings)
+            return self._chat_models[key]
+
+    def forget_chat_models(self) -> None:
+        """Drop the chat models (another was chosen): the next one asked for is loaded anew."""
+        with self._lock:
+            self._chat_models.clear()

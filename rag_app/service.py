@@ -6,8 +6,6 @@ built on first use and then kept, so a process loads each model once.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -29,6 +27,7 @@ from rag_app.answering.answers import Answer, AnswerStream, Source
 from rag_app.answering.pipeline import Pipeline
 from rag_app.errors import RagError
 from rag_app.knowledge import ingest_lock, safe_upload_name, uploads_folder
+from rag_app.lru import LruCache
 from rag_app.models import loading as models
 from rag_app.retrieval.backend import Askable, StoreBackend
 from rag_app.retrieval.calibration import Calibration, calibration
@@ -53,10 +52,13 @@ class RagService:
         *,
         embeddings: Embeddings | None = None,
         chat_model: BaseChatModel | None = None,
+        pool: components.ModelPool | None = None,
     ) -> None:
-        self.settings = settings
-        self._generated: OrderedDict[tuple[str, str, str], str] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        """``embeddings`` and ``chat_model``, when given, are used as they are; otherwise the
+        models come from ``pool`` (shared with other services), or are built for this one."""
+        self.settings, self.pool = settings, pool
+        # Short LLM text for retrieval, by (kind, question, history): ``_generate``.
+        self.generations: LruCache[tuple[str, str, str], str] = LruCache(GENERATION_CACHE_SIZE)
         if embeddings is not None:
             self.__dict__["embeddings"] = embeddings
         if chat_model is not None:
@@ -71,6 +73,8 @@ class RagService:
 
     @cached_property
     def embeddings(self) -> Embeddings:
+        if self.pool is not None:
+            return self.pool.embeddings(self.embedding)
         return components.build_embeddings(self.embedding)
 
     @cached_property
@@ -80,6 +84,8 @@ class RagService:
 
     @cached_property
     def chat_model(self) -> BaseChatModel:
+        if self.pool is not None:
+            return self.pool.chat_model(self.settings.llm)
         return components.build_chat_model(self.settings.llm)
 
     @property
@@ -211,7 +217,7 @@ class RagService:
             raise RagError("the question is empty; ask something about your documents")
         pending = self.store.pending()
         if not self.store.has_documents(pending):
-            raise EmptyStoreError(prompts.EMPTY_STORE["en"])
+            raise EmptyStoreError(prompts.EMPTY_STORE)
         if not documents:
             return Askable(name, pending, None)
         ready = {r.source: r.doc_id for r in self.documents() if r.doc_id not in pending}
@@ -269,10 +275,9 @@ class RagService:
         """Short LLM text for retrieval (rephrasings, hypothetical passage, condensed question),
         cached per question so repeating a question costs no second call."""
         key = (kind, question.strip(), history)
-        with self._cache_lock:  # UI sessions ask from several threads
-            if key in self._generated:
-                self._generated.move_to_end(key)
-                return self._generated[key]
+        cached = self.generations.get(key)
+        if cached is not None:
+            return cached
         reply = self.chat_model.invoke(
             prompts.strategy_messages(kind, question, history),
             temperature=0.0,
@@ -280,10 +285,7 @@ class RagService:
             stop=prompts.STOP,
         )
         text = str(reply.content).strip()
-        with self._cache_lock:
-            self._generated[key] = text
-            if len(self._generated) > GENERATION_CACHE_SIZE:
-                self._generated.popitem(last=False)
+        self.generations.put(key, text)
         return text
 
     def as_retriever(self, strategy: str | None = None, k: int | None = None) -> BaseRetriever:
@@ -292,8 +294,7 @@ class RagService:
 
     def forget_generations(self) -> None:
         """Drop cached LLM text for retrieval (benchmarks time each strategy from cold)."""
-        with self._cache_lock:
-            self._generated.clear()
+        self.generations.clear()
 
     def standalone_question(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         """A chat follow-up ("and how heavy is it?") rewritten to stand alone, for retrieval."""

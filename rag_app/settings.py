@@ -8,6 +8,7 @@ or ``RAG_CONFIG``; without one, ``<data_dir>/settings.toml`` if it exists), then
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -39,6 +40,16 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("rag-app", appauthor=False))
 
 
+GGUF_MAGIC = b"GGUF"  # a GGUF file's first four bytes
+
+
+def is_gguf(path: Path) -> bool:
+    """Whether the file starts as a GGUF file does (the cheap check; ``gguf_header`` reads the
+    rest)."""
+    with path.open("rb") as handle:
+        return handle.read(4) == GGUF_MAGIC
+
+
 def gguf_file(value: str) -> str:
     """A setting that names a GGUF model: empty (the bundled one) or an existing .gguf file."""
     if not value:
@@ -46,9 +57,8 @@ def gguf_file(value: str) -> str:
     path = Path(value).expanduser()
     if not path.is_file():
         raise ValueError(f"{value}: file not found; give the path of a .gguf file")
-    with path.open("rb") as handle:
-        if handle.read(4) != b"GGUF":
-            raise ValueError(f"{value}: not a GGUF file; convert it, or choose a .gguf model")
+    if not is_gguf(path):
+        raise ValueError(f"{value}: not a GGUF file; convert it, or choose a .gguf model")
     return value
 
 
@@ -379,16 +389,23 @@ class Settings(BaseSettings):
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
 
 
+def settings_file(
+    config_file: str | Path | None, data_dir: Path, environ: Mapping[str, str] | None = None
+) -> Path:
+    """Where settings are read from and `rag models use` saves: the config file named (the
+    argument, else RAG_CONFIG), else ``<data_dir>/settings.toml``."""
+    config = config_file or (os.environ if environ is None else environ).get(CONFIG_ENV) or None
+    return Path(config).expanduser() if config else data_dir / DATA_DIR_SETTINGS
+
+
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Read settings; every problem becomes one readable line (a ``RagError``)."""
-    config = config_file or os.environ.get(CONFIG_ENV) or None
-    path = Path(config).expanduser() if config else None
+    folder = overrides.get("data_dir") or os.environ.get("RAG_DATA_DIR") or default_data_dir()
+    path: Path | None = settings_file(config_file, Path(folder).expanduser())
     if path is not None and not path.is_file():
-        raise RagError(f"config file {path}: not found; pass an existing TOML file")
-    if path is None:  # the file `rag models use` writes, if any
-        folder = overrides.get("data_dir") or os.environ.get("RAG_DATA_DIR") or default_data_dir()
-        saved = Path(folder).expanduser() / DATA_DIR_SETTINGS
-        path = saved if saved.is_file() else None
+        if config_file or os.environ.get(CONFIG_ENV):
+            raise RagError(f"config file {path}: not found; pass an existing TOML file")
+        path = None  # none named, and `rag models use` has saved none
 
     class FileSettings(Settings):
         model_config = SettingsConfigDict(toml_file=path)

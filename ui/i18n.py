@@ -194,7 +194,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "eval_generating": {"en": "Writing questions…", "es": "Escribiendo preguntas…"},
     "eval_no_docs": {
-        "en": "no documents to write questions from; add PDFs on the main page first",
+        "en": "no documents to write questions from; add some on the main page first",
         "es": "no hay documentos de los que sacar preguntas; añade PDF en la página principal",
     },
     "eval_strategies": {"en": "Strategies to compare", "es": "Estrategias a comparar"},

@@ -70,8 +70,7 @@ def switch(entry: ModelEntry, settings: Settings, language: str) -> None:
         reason = escape_md(choice.overridden_by)
         st.session_state[FLASH] = t("catalog_overridden", language, file=where, reason=reason)
     else:
-        services._service.clear()
-        services._chat_model.clear()
+        services.forget_chat_model()
         name = escape_md(entry.name)
         st.session_state[FLASH] = t("catalog_switched", language, name=name, file=where)
     st.rerun()

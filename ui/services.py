@@ -7,10 +7,8 @@ import faulthandler
 import signal
 
 import streamlit as st
-from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
 
-from rag_app.components import build_chat_model, build_embeddings, recorded_embedding
+from rag_app.components import ModelPool, recorded_embedding
 from rag_app.service import RagService
 from rag_app.settings import EmbeddingSettings, LLMSettings, Settings, load_settings
 
@@ -20,25 +18,38 @@ if hasattr(signal, "SIGUSR1"):  # not on Windows
     faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
+@st.cache_resource(show_spinner=False)
+def _pool() -> ModelPool:
+    return ModelPool()
+
+
 @st.cache_resource(show_spinner="Loading the embedding model…")
-def _embeddings(config: str) -> Embeddings:
-    return build_embeddings(EmbeddingSettings.model_validate_json(config))
+def _load_embeddings(config: str) -> None:
+    _pool().embeddings(EmbeddingSettings.model_validate_json(config))
 
 
 @st.cache_resource(show_spinner="Loading the chat model…")
-def _chat_model(config: str) -> BaseChatModel:
-    return build_chat_model(LLMSettings.model_validate_json(config))
+def _load_chat_model(config: str) -> None:
+    _pool().chat_model(LLMSettings.model_validate_json(config))
 
 
 @st.cache_resource(show_spinner=False)
 def _service(settings_json: str) -> RagService:
     settings = Settings.model_validate_json(settings_json)
     embedding = recorded_embedding(settings)  # the embedder this data dir was built with
-    return RagService(
-        settings.model_copy(update={"embedding": embedding}),
-        embeddings=_embeddings(embedding.model_dump_json()),
-        chat_model=_chat_model(settings.llm.model_dump_json()),
-    )
+    # Loaded now, each with its spinner, rather than in the middle of the first answer: the
+    # sidebar reports both (files, devices, GPU offload).
+    _load_embeddings(embedding.model_dump_json())
+    _load_chat_model(settings.llm.model_dump_json())
+    return RagService(settings.model_copy(update={"embedding": embedding}), pool=_pool())
+
+
+def forget_chat_model() -> None:
+    """Another chat model was chosen: services and the loaded model are dropped, so the next
+    page run loads the new one (the embedder stays)."""
+    _service.clear()
+    _load_chat_model.clear()
+    _pool().forget_chat_models()
 
 
 def get_service() -> RagService:

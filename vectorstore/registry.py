@@ -31,6 +31,18 @@ class DocumentRecord:
     status: Status = "ready"
     path: str = ""  # where the file was read from, to show its pages later
 
+    def to_dict(self) -> dict[str, str | int]:
+        """A document as users see it (`rag docs --json`, the API's /documents): the same
+        fields in both."""
+        return {
+            "source": self.source,
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "ingested_at": self.ingested_at,
+            "sha256": self.sha256,
+            "size": self.size,
+        }
+
 
 class Registry:
     def __init__(self, client: ClientAPI, name: str) -> None:

@@ -38,10 +38,7 @@ UNCERTAIN = {
     "es": "Puede que esto no responda a tu pregunta; lo más cercano en los documentos:",
 }
 
-EMPTY_STORE = {
-    "en": "No documents have been ingested yet: add PDFs first (rag ingest PATH).",
-    "es": "Todavía no hay documentos: añade primero algunos PDF (rag ingest RUTA).",
-}
+EMPTY_STORE = "No documents have been ingested yet: add some first (rag ingest PATH)."
 
 
 def quote_passage(text: str) -> str:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag_app.answering.evidence import Evidence, answer_type, cosine, has_answer_type, rescaled
+from rag_app.answering.evidence import Evidence, cosine, rescaled
 from rag_app.answering.fallback import Fallback
+from rag_app.answering.question_types import answer_type, has_answer_type
 from rag_app.text.claims import is_question, strip_citations, supported
 from rag_app.text.language import content_stems, language_of, numbers
 from rag_app.text.units import split_sentences

@@ -33,7 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from rag_app.answering.answers import AnswerStream
 from rag_app.api.turns import FifoLock
-from rag_app.components import recorded_embedding
+from rag_app.components import ModelPool
 from rag_app.errors import RagError, first_line
 from rag_app.knowledge import knowledge_bases, with_knowledge_base
 from rag_app.service import EmptyStoreError, RagService
@@ -80,10 +80,11 @@ def check_bind(host: str, keys: Sequence[str]) -> None:
 
 
 class Services:
-    """One RagService per knowledge base, sharing the models of the first."""
+    """One RagService per knowledge base, all sharing one ``ModelPool``."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings, self._lock = settings, threading.Lock()
+        self.pool = ModelPool()
         self._by_collection: dict[str, RagService] = {}
 
     def get(self, kb: str | None) -> RagService:
@@ -92,21 +93,9 @@ class Services:
         with self._lock:
             found = self._by_collection.get(settings.collection)
             if found is None:
-                found = self._build(settings)
+                found = RagService(settings, pool=self.pool)
                 self._by_collection[settings.collection] = found
             return found
-
-    def _build(self, settings: Settings) -> RagService:
-        if not self._by_collection:
-            return RagService(settings)
-        first = next(iter(self._by_collection.values()))
-        loaded = first.__dict__  # only models already loaded are shared; none is loaded here
-        same = recorded_embedding(settings) == first.embedding
-        return RagService(
-            settings,
-            embeddings=loaded.get("embeddings") if same else None,
-            chat_model=loaded.get("chat_model"),
-        )
 
 
 def once(action: Callable[[], None]) -> Callable[[], None]:
@@ -311,25 +300,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/documents")
     def documents(kb: str | None = None) -> list[dict[str, Any]]:
-        return [
-            {"source": d.source, "pages": d.pages, "chunks": d.chunks, "ingested": d.ingested_at}
-            for d in services.get(kb).documents()
-        ]
+        return [d.to_dict() for d in services.get(kb).documents()]
 
     @app.post("/documents")
     def upload(
         files: Annotated[list[UploadFile], File()], kb: Annotated[str | None, Query()] = None
     ) -> dict[str, Any]:
         read = [(f.filename or "upload", f.file.read()) for f in files]
-        report = services.get(kb).ingest_uploads(read)
-        return {
-            "ingested": [
-                {"source": r.source, "pages": r.pages, "chunks": r.chunks} for r in report.ingested
-            ],
-            "unchanged": report.unchanged,
-            "failed": report.failed,
-            "notes": report.notes,
-        }
+        return services.get(kb).ingest_uploads(read).to_dict()
 
     @app.delete("/documents/{name}")
     def delete(name: str, kb: str | None = None) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from rag_app.cli.serve import doctor, serve, ui
 from rag_app.errors import RagError, first_line
 
 app = typer.Typer(
-    help="Ask questions about your PDFs, answered by a local model with cited pages.",
+    help="Ask questions about your documents, answered by a local model with cited pages.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

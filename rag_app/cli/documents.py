@@ -20,28 +20,20 @@ from rag_app.cli.progress import progress_display
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="PDF files or folders of PDFs.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Files (PDF, Markdown, HTML, Word, text, JSON) or their folders."),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Add PDFs to the store; unchanged files are skipped, changed ones replaced."""
+    """Add documents to the store; unchanged files are skipped, changed ones replaced."""
     service = service_of()
     labels = {"parse": "Reading", "embed": "Embedding"}
     with progress_display(err, labels, enabled=not as_json) as progress:
         report = service.ingest(paths, progress)
 
     if as_json:
-        out.print_json(
-            data={
-                "ingested": [
-                    {"source": r.source, "pages": r.pages, "chunks": r.chunks}
-                    for r in report.ingested
-                ],
-                "unchanged": report.unchanged,
-                "reused_vectors": report.reused,
-                "failed": report.failed,
-                "notes": report.notes,
-            }
-        )
+        out.print_json(data=report.to_dict())
     else:
         for note in report.notes:
             err.print(f"note: {note}", markup=False)
@@ -69,19 +61,7 @@ docs_app = typer.Typer(
 def _print_documents(as_json: bool) -> None:
     records = service_of().documents()
     if as_json:
-        out.print_json(
-            data=[
-                {
-                    "source": r.source,
-                    "pages": r.pages,
-                    "chunks": r.chunks,
-                    "ingested_at": r.ingested_at,
-                    "sha256": r.sha256,
-                    "size": r.size,
-                }
-                for r in records
-            ]
-        )
+        out.print_json(data=[r.to_dict() for r in records])
         return
     if not records:
         kb = f"--kb {State.kb!r} " if State.kb else ""

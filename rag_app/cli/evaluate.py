@@ -56,7 +56,7 @@ def evaluate(
         typer.Option(help="A dataset that already holds response and retrieved_contexts."),
     ] = None,
     docs: Annotated[
-        Path | None, typer.Option(help="PDF file or folder to ingest before asking.")
+        Path | None, typer.Option(help="A document or folder to ingest before asking.")
     ] = None,
     strategies: Annotated[
         str | None, typer.Option(help="Comma-separated strategies (default from settings).")
@@ -172,7 +172,7 @@ def type_table(result: EvalReport) -> Table:
 
 @eval_app.command()
 def generate(
-    docs: Annotated[Path, typer.Option(help="PDF file or folder to write questions from.")],
+    docs: Annotated[Path, typer.Option(help="A document or folder to write questions from.")],
     out_file: Annotated[Path, typer.Option("--out", help="The QA set to write (.jsonl).")],
     n: Annotated[int, typer.Option("--n", min=1, max=1000, help="How many questions.")] = 20,
     no_model: Annotated[
@@ -182,7 +182,7 @@ def generate(
         ),
     ] = False,
 ) -> None:
-    """Write a synthetic QA set (question, reference answer, source page) from your PDFs."""
+    """Write a synthetic QA set (question, reference answer, source page) from your documents."""
     from rag_app.evaluation.dataset import write_jsonl
     from rag_app.evaluation.generate import generate_qa
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from rag_app.errors import RagError
 from rag_app.models.gguf_header import GgufError, check_chat_model, read_header
-from rag_app.settings import CONFIG_ENV, DATA_DIR_SETTINGS, Settings
+from rag_app.settings import Settings, settings_file
 
 # The configured model comes last, so a file found in a tool's cache keeps that origin and name.
 ORIGINS = ("bundled", "model_dirs", "lmstudio", "gpt4all", "huggingface", "ollama", "settings")
@@ -343,15 +343,6 @@ def lookup(entries: list[ModelEntry], name: str) -> ModelEntry:
         if len(found) == 1:
             return found[0]
     raise RagError(f"model {name}: not found; `rag models` lists the names you can use")
-
-
-def settings_file(
-    config_file: str | Path | None, data_dir: Path, environ: Mapping[str, str] | None = None
-) -> Path:
-    """The file a choice is saved in: the config file in use, else ``<data_dir>/settings.toml``
-    (which load_settings reads when no config file is given)."""
-    config = config_file or (os.environ if environ is None else environ).get(CONFIG_ENV) or None
-    return Path(config).expanduser() if config else data_dir / DATA_DIR_SETTINGS
 
 
 def save_model_path(path: Path, model_path: str) -> None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-GGUF_MAGIC = b"GGUF"
+from rag_app.settings import GGUF_MAGIC
+
 SUPPORTED_VERSIONS = (2, 3)  # v1 (2023) used 32-bit lengths; llama.cpp no longer reads it
 # Real headers are a few MB (the tokenizer's vocabulary and merges); these caps keep a corrupt
 # or hostile file from making the reader allocate or loop without end.

