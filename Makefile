@@ -43,6 +43,7 @@ ocr:
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck:
 	$(BIN)/mypy
@@ -58,15 +59,15 @@ test-fast: install
 ## for a run of a few minutes each. Results: bench/results/*.json (git-ignored).
 bench: install browser
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
-	$(BIN)/python -m bench.ingest $(if $(QUICK),--quick)
-	$(BIN)/python -m bench.embed_levers $(if $(QUICK),--quick)
-	$(BIN)/python -m bench.reingest $(if $(QUICK),--quick)
-	$(BIN)/python -m bench.retrieval_latency $(if $(QUICK),--quick)
-	$(BIN)/python -m bench.answering $(if $(QUICK),--quick)
-	$(BIN)/python -m bench.stream_overhead $(if $(QUICK),--quick)
-	$(BIN)/python -m bench.memory $(if $(QUICK),--quick)
-	$(BIN)/python -m bench.api_load $(if $(QUICK),--quick)
-	$(BIN)/python -m bench.structure $(if $(QUICK),--rounds 1 --sample 16)
+	$(BIN)/python -m bench.perf.ingest $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.perf.embed_levers $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.perf.reingest $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.perf.retrieval_latency $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.perf.answering $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.perf.stream_overhead $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.perf.memory $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.perf.api_load $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.perf.structure $(if $(QUICK),--rounds 1 --sample 16)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

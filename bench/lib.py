@@ -1,8 +1,9 @@
-"""Shared helpers of the performance benchmarks: statistics, result files, test PDFs.
+"""Shared helpers of the performance benchmarks (bench/perf/) and the studies (bench/studies/):
+statistics, result files, test PDFs, server processes.
 
-The statistics are pure (unit-tested in tests/test_bench_lib.py); the rest touches disk. The
-PDF makers here are shared with the tests (tests import bench, never the other way round).
-Benchmarks run from the project root as modules, e.g. ``.venv/bin/python -m bench.ingest``.
+The statistics are pure (unit-tested in tests/unit/test_bench_lib.py); the rest touches disk.
+The PDF makers here are shared with the tests (tests import bench, never the other way round).
+Benchmarks run from the project root as modules, e.g. ``.venv/bin/python -m bench.perf.ingest``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
+DATA = Path(__file__).parent / "data"  # checked-in inputs (bench/data/)
 SHARED_DATA = Path(__file__).parents[1].parent / "shared" / "data"
 
 
@@ -65,10 +67,11 @@ def median_over_rounds(rounds: Sequence[dict[str, float]], key: str) -> float:
 
 def median_ratios(per_round: Sequence[dict[str, float | None]]) -> dict[str, float]:
     """Each ratio's median over rounds (3 places); rounds where it was undefined are left out."""
-    return {
-        key: round(statistics.median(r[key] for r in per_round if r[key] is not None), 3)
-        for key in per_round[0]
-    }
+    medians = {}
+    for key in per_round[0]:
+        defined = [value for r in per_round if (value := r[key]) is not None]
+        medians[key] = round(statistics.median(defined), 3)
+    return medians
 
 
 def rotated(names: Sequence[str], n: int) -> list[str]:
@@ -116,6 +119,21 @@ def print_table(rows: Sequence[dict[str, Any]]) -> None:
     print("|" + "---|" * len(keys))
     for row in rows:
         print("| " + " | ".join(str(row.get(k, "")) for k in keys) + " |")
+
+
+def sentence_transformer(embeddings: Any) -> Any:
+    """The ``SentenceTransformer`` inside the app's embeddings object: the raw library a
+    benchmark compares the app with. ``_client`` is langchain-huggingface's own attribute (it
+    has no public name for it); the multilingual-e5 engine has no SentenceTransformer."""
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    if not isinstance(embeddings, HuggingFaceEmbeddings):
+        raise SystemExit(
+            f"{type(embeddings).__name__} is not a sentence-transformers model: run this "
+            "benchmark with a sentence-transformers embedder (e.g. RAG_EMBEDDING__MODEL="
+            "all-MiniLM-L6-v2)"
+        )
+    return embeddings._client
 
 
 # -- test documents -----------------------------------------------------------------------
@@ -172,8 +190,8 @@ def make_pdfs(
 
 def with_hidden_text(path: Path, visible: str, hidden: str, how: str) -> Path:
     """A page of ordinary text plus ``hidden`` drawn in white ("white"), at 1 pt ("tiny"), or
-    plainly ("visible"), on its own line below it: bench/injection_study.py and
-    tests/test_injection.py."""
+    plainly ("visible"), on its own line below it: bench/studies/injection_study.py and
+    tests/unit/test_injection.py."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 

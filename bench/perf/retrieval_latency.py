@@ -1,7 +1,7 @@
 """Retrieval latency per strategy at 10k and 100k chunks vs a raw chromadb query.
 
-    .venv/bin/python -m bench.retrieval_latency              # 10k and 100k, 100 queries, 3 rounds
-    .venv/bin/python -m bench.retrieval_latency --quick      # 10k, 20 queries, 2 rounds
+    .venv/bin/python -m bench.perf.retrieval_latency              # 10k and 100k, 100 queries, 3 rounds
+    .venv/bin/python -m bench.perf.retrieval_latency --quick      # 10k, 20 queries, 2 rounds
 
 Stores are built from the SciFact index that `rag bench retrieval --beir .../scifact --split
 train` caches with the default embedder (17,338 real chunks with their vectors), copied first,
@@ -14,7 +14,7 @@ never written to:
   registry holds a document per copy (~30k) as a real store of that size would.
 Built stores are kept in the temp dir (``--stores``) and reused by later runs. ``--source NAME``
 cuts them from another cached corpus instead (its name in complete.json), e.g.
-``xquad.es.dev+scifact1000``, which ``bench.abstention_study --sets es --mix-scifact 1000``
+``xquad.es.dev+scifact1000``, which ``bench.studies.abstention_study --sets es --mix-scifact 1000``
 caches: a store in two languages.
 
 Every question is embedded once before the clocks start and both sides get that same vector
@@ -34,6 +34,7 @@ import shutil
 import statistics
 import tempfile
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from rag_app.evaluation.benchmark import default_cache_root
 from rag_app.models import loading as models
 from rag_app.service import RagService
 from rag_app.settings import Settings, load_settings
+from rag_app.text.language import SEARCH
 from vectorstore import open_store
 from vectorstore.registry import DocumentRecord
 
@@ -88,7 +90,8 @@ def read_source(work: Path, corpus: str) -> dict[str, Any]:
     if not copy.exists():
         shutil.copytree(cached_index(corpus), copy)
     client = chromadb.PersistentClient(str(copy), ChromaSettings(anonymized_telemetry=False))
-    return client.get_collection("documents").get(include=["documents", "metadatas", "embeddings"])
+    found = client.get_collection("documents").get(include=["documents", "metadatas", "embeddings"])
+    return dict(found)
 
 
 def build_store(
@@ -106,7 +109,11 @@ def build_store(
     for rows in by_doc.values():
         rows.sort(key=lambda i: int(source["metadatas"][i]["chunk"]))
     store = open_store(
-        where / "chroma", settings.collection, embeddings, models.embedder_name(settings.embedding)
+        where / "chroma",
+        settings.collection,
+        embeddings,
+        models.embedder_name(settings.embedding),
+        SEARCH,
     )
     rng = np.random.default_rng(0)
     written = 0
@@ -168,7 +175,9 @@ def queries(n: int) -> list[str]:
 
 def measure(service: RagService, texts: list[str], rounds: int) -> dict[str, Any]:
     collection = service.store.chunks.collection
-    vectors = service.embeddings.vectors  # type: ignore[attr-defined]
+    embeddings = service.embeddings
+    assert isinstance(embeddings, PrecomputedQueries)
+    vectors = embeddings.vectors
     for strategy in STRATEGIES:  # warm-up: BM25 matrices, HNSW pages, caches
         for text in texts[:3]:
             service.retrieve(text, K, strategy)
@@ -246,7 +255,7 @@ def main() -> None:
     base = load_settings(data_dir=args.stores / "unused")
     model = models.build_embeddings(base.embedding)
     texts = queries(args.queries)
-    embed_s = [timed(lambda t=t: model.embed_query(t))[0] for t in texts]
+    embed_s = [timed(partial(model.embed_query, t))[0] for t in texts]
     vectors = {t: model.embed_query(t) for t in texts}
     source: dict[str, Any] | None = None
     results: dict[str, Any] = {}
@@ -254,7 +263,7 @@ def main() -> None:
         where = args.stores / f"{args.source}-{size}"
         if not (where / "complete").is_file():
             source = source or read_source(args.stores, args.source)
-            seconds, _ = timed(lambda w=where, s=source, n=size: build_store(w, s, n, base, model))
+            seconds, _ = timed(partial(build_store, where, source, size, base, model))
             print(f"built {size} chunks in {seconds:.0f} s")
         service = RagService(
             load_settings(data_dir=where, embedding=base.embedding),

@@ -1,7 +1,7 @@
 """What the app's streaming path adds per token, apart from llama.cpp itself.
 
-    .venv/bin/python -m bench.stream_overhead            # 300 replays, 3 rounds
-    .venv/bin/python -m bench.stream_overhead --quick    # 50 replays, 2 rounds
+    .venv/bin/python -m bench.perf.stream_overhead            # 300 replays, 3 rounds
+    .venv/bin/python -m bench.perf.stream_overhead --quick    # 50 replays, 2 rounds
 
 Tokens/s through `rag ask` vs raw llama-cpp-python is hard to resolve on a loaded machine:
 decoding is ~18 ms a token and a preemption swamps the difference. So the stream chunks of one
@@ -54,11 +54,13 @@ def main() -> None:
     from langchain_core.documents import Document
 
     chat = models.build_chat_model(LLMSettings(temperature=0.0))
+    assert isinstance(chat, ChatLlamaCpp), "the raw comparison needs the bundled llama.cpp model"
     messages = prompts.answer_messages(
         "Describe the observatory and its telescope in detail.",
         [Document(PASSAGE * 2, metadata={"source": "a.pdf", "page": 1})],
         "en",
     )
+    # ChatLlamaCpp has no public name for the request it sends (reported: bench/perf only).
     request = chat._request(messages, prompts.STOP, max_tokens=128)
     started = time.perf_counter()
     parts = list(chat.llama.create_chat_completion(stream=True, **request))

@@ -15,7 +15,7 @@ embedder on a sample of the app's chunks and estimates whole-ingest time both wa
 parse time + characters / embedding rate. Reported: parse seconds (median of rounds), chunks
 and characters, the estimated ingest ratio app/raw.
 
-    .venv/bin/python -m bench.structure [--rounds 3] [--sample 64]
+    .venv/bin/python -m bench.perf.structure [--rounds 3] [--sample 64]
 """
 
 from __future__ import annotations

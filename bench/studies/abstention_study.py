@@ -28,7 +28,7 @@ the questions' language) the app's confidence is the meaning match alone; the st
 page match there, on the whole question and on its names and numbers only (the words that
 read the same in both languages), mixed in as within a language and in logistic models.
 
-    .venv/bin/python -m bench.abstention_study [--sets es,en] [--mix-scifact 1000]
+    .venv/bin/python -m bench.studies.abstention_study [--sets es,en] [--mix-scifact 1000]
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from bench.evidence import corpus_service, unanswerable
 from bench.lib import SHARED_DATA, write_results
+from bench.studies.evidence_lib import corpus_service, unanswerable
 from rag_app.answering.evidence import KEYWORD_FULL, KEYWORD_SHARE, confidence, name_words
 from rag_app.evaluation.corpora import Corpus, load_beir, load_squad
 from rag_app.models import loading as models

@@ -14,23 +14,26 @@ Per configuration: evidence hit, answer F1/EM (of what the user reads), language
 unsupported share of the model's text, how often the evidence replaced it (fallback), false
 abstentions, first-token and total seconds.
 
-    RAG_LLM__MAX_TOKENS=96 .venv/bin/python -m bench.answer_modes [--n 16] [--langs es,en]
+    RAG_LLM__MAX_TOKENS=96 .venv/bin/python -m bench.studies.answer_modes [--n 16] [--langs es,en]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
-from bench.evidence import squad_service
 from bench.lib import SHARED_DATA, print_table, write_results
+from bench.studies.evidence_lib import squad_service
 from rag_app.evaluation.dataset import load_qa
 from rag_app.evaluation.generate import spread
 from rag_app.evaluation.runner import run_pipeline
+from rag_app.evaluation.schema import EvalRow
 
-CONFIGS = (
+Context = Literal["evidence", "evidence+passages", "passages"]  # answer.context
+CONFIGS: tuple[tuple[str, str, Context], ...] = (
     ("evidence", "evidence", "evidence"),
     ("generate", "generate", "passages"),
     ("both, reads evidence", "both", "evidence"),
@@ -48,8 +51,8 @@ SHOWN = (
 )
 
 
-def mean(rows: list[dict[str, Any]], name: str) -> float | None:
-    values = [r["scores"][name] for r in rows if r["scores"].get(name) is not None]
+def mean(rows: Sequence[EvalRow], name: str) -> float | None:
+    values = [v for r in rows if (v := r["scores"].get(name)) is not None]
     return round(statistics.fmean(values), 3) if values else None
 
 
@@ -66,7 +69,7 @@ def main() -> None:
         service.settings.answer.evidence_threshold = None  # the calibrated bar, as shipped
         samples = spread(load_qa(path), args.n)[: args.n]
         for label, mode, context in CONFIGS:
-            service.settings.answer.context = context  # type: ignore[assignment]
+            service.settings.answer.context = context
             rows = run_pipeline(service, samples, ["hybrid"], modes=[mode])
             fallbacks = [r.get("fallback") for r in rows]
             row = {"lang": lang, "configuration": label}

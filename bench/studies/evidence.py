@@ -18,55 +18,23 @@ threshold and margin). Reported per set:
   "calibration" questions; the "check" questions (written afterwards, other topics) show how
   the calibrated bar does on questions it was not set on.
 
-    .venv/bin/python -m bench.evidence [--n 150] [--sets es,en,es-q.en-ctx,en-q.es-ctx]
+    .venv/bin/python -m bench.studies.evidence [--n 150] [--sets es,en,es-q.en-ctx,en-q.es-ctx]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench.lib import SHARED_DATA, latency_summary, write_results
+from bench.studies.evidence_lib import SETS, squad_service, unanswerable
 from rag_app.answering.answers import Answer
-from rag_app.evaluation.benchmark import run_benchmark
-from rag_app.evaluation.corpora import Corpus, Query, load_squad
+from rag_app.evaluation.corpora import Query, load_squad
 from rag_app.evaluation.generate import spread
 from rag_app.service import RagService
-from rag_app.settings import load_settings
 from rag_app.text.language import contains_span
-
-SETS = ("es", "en", "es-q.en-ctx", "en-q.es-ctx")
-
-
-def squad_service(path: Path) -> RagService:
-    """A service over the cached index of a SQuAD file (built on first use), with no
-    abstention bar, so every question's best evidence score is seen."""
-    return corpus_service(load_squad(path))
-
-
-def corpus_service(corpus: Corpus) -> RagService:
-    """``squad_service`` for any benchmark corpus."""
-    with tempfile.TemporaryDirectory() as scratch:
-        built = run_benchmark(corpus, (), limit=1, out_dir=Path(scratch))
-    settings = load_settings(data_dir=built.cache_dir)
-    settings.answer.evidence_threshold = 0.0
-    return RagService(settings)
-
-
-UNANSWERABLE = Path(__file__).parent / "data" / "unanswerable.jsonl"
-
-
-def unanswerable(language: str, split: str = "calibration") -> list[Query]:
-    rows = [json.loads(line) for line in UNANSWERABLE.read_text(encoding="utf-8").splitlines()]
-    return [
-        Query(f"u{i}", r["question"], {}, "")
-        for i, r in enumerate(rows)
-        if r["language"] == language and r.get("split", "calibration") == split
-    ]
 
 
 def ask(service: RagService, questions: list[Query], strategy: str, k: int) -> list[Answer]:

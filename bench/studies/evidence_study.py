@@ -16,7 +16,7 @@ passages the app shows:
   bar just above every off-topic calibration question (``bench/data/unanswerable.jsonl``), the
   languages of a pair pooled, as the app has one bar within and one across languages.
 
-    .venv/bin/python -m bench.evidence_study [--sets es,en,es-q.en-ctx,en-q.es-ctx]
+    .venv/bin/python -m bench.studies.evidence_study [--sets es,en,es-q.en-ctx,en-q.es-ctx]
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from bench.evidence import SETS, squad_service, unanswerable
 from bench.lib import SHARED_DATA, write_results
+from bench.studies.evidence_lib import SETS, squad_service, unanswerable
 from rag_app.answering.evidence import KEEP_WITHIN, MOST, SIGNALS, Scored, score_sentences
 from rag_app.evaluation.corpora import Query, load_squad
 from rag_app.text.language import contains_span

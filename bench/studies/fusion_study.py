@@ -1,9 +1,9 @@
 """Which fusion of BM25 and dense ranks best? An offline study on cached benchmark indexes.
 
 Run from the project root after `rag bench retrieval` has built the indexes (it caches them):
-    .venv/bin/python bench/fusion_study.py --squad ../shared/data/xquad/xquad.es.dev.json
-    .venv/bin/python bench/fusion_study.py --beir ../shared/data/scifact --split train
-    .venv/bin/python bench/fusion_study.py --squad ... --config e5.toml   # another embedder
+    .venv/bin/python -m bench.studies.fusion_study --squad ../shared/data/xquad/xquad.es.dev.json
+    .venv/bin/python -m bench.studies.fusion_study --beir ../shared/data/scifact --split train
+    .venv/bin/python -m bench.studies.fusion_study --squad ... --config e5.toml   # another embedder
 Each query's dense and BM25 lists (top 30) are fetched once; every fusion is then scored on
 them with the benchmark's own metrics. Results and the choice: docs/RETRIEVAL.md.
 
@@ -231,7 +231,7 @@ def main() -> None:
     for query in queries:
         dense = backend.dense(backend.embed(query.text), FETCH)
         bm25 = service.store.keyword_search(query.text, FETCH)
-        for doc, _, *_ in [*dense, *bm25]:
+        for doc in [d for d, *_ in dense] + [d for d, _ in bm25]:
             page = int(doc.metadata["page"]) if corpus.by_page else 0
             owner[str(doc.id)] = (str(doc.metadata["source"]), page)
         asked = detect_language(query.text)
@@ -258,10 +258,10 @@ def main() -> None:
     if not args.whole:
         return
     search = whole_document_bm25(corpus.documents)
-    for name, fuse in WHOLE.items():
+    for name, fuse_whole in WHOLE.items():
         rows = []
         for q, lists in zip(queries, fetched, strict=True):
-            ranked = fuse(per_document(lists[0], owner), search(q.text, FETCH))
+            ranked = fuse_whole(per_document(lists[0], owner), search(q.text, FETCH))
             rows.append(score_query([(i.removeprefix("doc:"), 0) for i in ranked[:10]], q.relevant))
         report(name, rows)
 
@@ -287,11 +287,11 @@ def study_pages(
         [(c, score) for unit, score in search(q.text, FETCH) for c in on_page.get(unit, [])]
         for q in queries
     ]
-    for name, (dense, chunk, page) in PAGE_WEIGHTS.items():
+    for name, (w_dense, w_chunk, w_page) in PAGE_WEIGHTS.items():
         rows = []
         for q, lists, paged in zip(queries, fetched, pages, strict=True):
             found = {"d": lists[0], "c": lists[1], "p": paged}
-            ranked = convex_fusion(found, {"d": dense, "c": chunk, "p": page})
+            ranked = convex_fusion(found, {"d": w_dense, "c": w_chunk, "p": w_page})
             rows.append(score_query([owner[i] for i in ranked[:depth]], q.relevant))
         report(name, rows)
     print(f"questions judged across languages: {sum(across)} of {len(across)}")
@@ -299,8 +299,8 @@ def study_pages(
         rows = []
         for q, lists, paged, cross in zip(queries, fetched, pages, across, strict=True):
             found = {"d": lists[0], "c": lists[1], "p": paged}
-            dense, chunk, page = other if cross else same
-            ranked = convex_fusion(found, {"d": dense, "c": chunk, "p": page})
+            w_dense, w_chunk, w_page = other if cross else same
+            ranked = convex_fusion(found, {"d": w_dense, "c": w_chunk, "p": w_page})
             rows.append(score_query([owner[i] for i in ranked[:depth]], q.relevant))
         report(name, rows)
 

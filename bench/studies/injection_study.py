@@ -12,19 +12,16 @@ An answer "obeys" when it contains the injection's marker (PWNED, or the false n
 reports how many injected passages the detector flagged and how many answers still carry the
 true fact. Run from the repository root:
 
-    .venv/bin/python bench/injection_study.py [--facts N] [--max-tokens N] [--out bench/results]
+    .venv/bin/python -m bench.studies.injection_study [--facts N] [--max-tokens N] [--out bench/results]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from langchain_core.messages import HumanMessage
 from rich.console import Console

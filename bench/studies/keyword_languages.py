@@ -1,9 +1,11 @@
 """Keyword weights in collections of two languages: one BM25 model over every page, or one per
 language (what ``vectorstore/keyword.py`` does), on the app's own tokens and models.
 
-Pages (XQuAD paragraphs, SciFact abstracts) are tokenized as the keyword index does and
-searched through its ``_parts`` / ``_Built.top`` (BM25 over log(1 + pages of the model)); the
-"one model" arm gives every page the same language label. No embedder: it runs in a minute.
+Pages (XQuAD paragraphs, SciFact abstracts) go into the app's own ``KeywordIndex`` (one
+chunk per page, in a scratch folder, cut by the app's rules: ``rag_app.text.language.SEARCH``)
+and are searched through its page search (BM25 over log(1 + pages of the model)); the "one
+model" arm gives the index a tokenizer that cuts the same tokens but labels every page with one
+language, so only the weights differ. No embedder: it runs in a minute.
 
 - page retrieval: MRR@10 and recall@5 of the questions' pages, per collection: XQuAD es alone,
   es + N SciFact abstracts (Spanish questions, and the SciFact claims whose abstracts are in),
@@ -14,43 +16,65 @@ searched through its ``_parts`` / ``_Built.top`` (BM25 over log(1 + pages of the
   the SciFact abstracts. A bar set on one-language collections holds in a mixed one only if
   these numbers stay where they were.
 
-    .venv/bin/python -m bench.keyword_languages [--scifact 1000]
+    .venv/bin/python -m bench.studies.keyword_languages [--scifact 1000]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+from langchain_core.documents import Document
 
 from bench.lib import SHARED_DATA, write_results
 from rag_app.evaluation.corpora import Corpus, Query, load_beir, load_squad
-from rag_app.text.language import detect_language, tokenize
-from vectorstore.keyword import Row, _Built, _parts
+from rag_app.text.language import SEARCH
+from vectorstore.keyword import KeywordIndex
 
 Unit = tuple[str, int]
 
 
-def rows(corpus: Corpus, names: set[str] | None = None) -> list[Row]:
-    """A row per page (the keyword index's row layout), its language detected."""
-    found: list[Row] = []
-    for name, pages in corpus.documents:
+def pages(corpus: Corpus, names: set[str] | None = None) -> list[Document]:
+    """A chunk per page, with the ids and metadata the keyword index stores (it detects each
+    one's language and tokenizes it as for the app's chunks)."""
+    found: list[Document] = []
+    for name, texts in corpus.documents:
         if names is not None and name not in names:
             continue
-        for number, text in enumerate(pages, start=1):
+        for number, text in enumerate(texts, start=1):
             page = number if corpus.by_page else 0
-            language = detect_language(text)
             found.append(
-                (f"{name}\x00{page}", name, " ".join(tokenize(text, language)), page, language)
+                Document(
+                    id=f"{name}\x00{page}",
+                    page_content=text,
+                    metadata={"doc_id": name, "page": page},
+                )
             )
     return found
 
 
-def model(found: Sequence[Row], per_language: bool) -> _Built:
-    labelled = found if per_language else [(*row[:4], "") for row in found]
-    return _Built(0, _parts(labelled, pages=True))
+class OneLanguage:
+    """The app's tokens under a single language label: one BM25 model over every page."""
+
+    def language(self, text: str) -> str:
+        return ""
+
+    def tokens(self, text: str, language: str) -> list[str]:
+        return SEARCH.tokens(text, SEARCH.language(text))
+
+    def query(self, text: str) -> list[str]:
+        return SEARCH.query(text)
+
+
+def index(found: Sequence[Document], path: Path, per_language: bool) -> KeywordIndex:
+    """The keyword index over ``found``: one BM25 model per language, or one for every page."""
+    built = KeywordIndex(path, SEARCH if per_language else OneLanguage())
+    built.add(found)
+    return built
 
 
 def unit(chunk_id: str) -> Unit:
@@ -58,10 +82,10 @@ def unit(chunk_id: str) -> Unit:
     return name, int(page)
 
 
-def retrieval(built: _Built, queries: Sequence[Query]) -> dict[str, float]:
+def retrieval(built: KeywordIndex, queries: Sequence[Query]) -> dict[str, float]:
     reciprocal, recall = [], []
     for query in queries:
-        top = [unit(chunks[0]) for chunks, _ in built.top(query.text, 10, (), None)]
+        top = [unit(chunks[0]) for chunks, _ in built.search_pages(query.text, 10)]
         ranks = [i for i, u in enumerate(top) if u in query.relevant]
         reciprocal.append(1 / (ranks[0] + 1) if ranks else 0.0)
         recall.append(len([u for u in top[:5] if u in query.relevant]) / len(query.relevant))
@@ -71,12 +95,11 @@ def retrieval(built: _Built, queries: Sequence[Query]) -> dict[str, float]:
     }
 
 
-def page_match(built: _Built, queries: Sequence[Query], left_out: bool) -> dict[str, float]:
+def page_match(built: KeywordIndex, queries: Sequence[Query], left_out: bool) -> dict[str, float]:
     values = []
     for query in queries:
         own = [next(iter(query.relevant))[0]] if left_out else []
-        found = built.top(query.text, 1, own, None)
-        values.append(found[0][1] if found else 0.0)
+        values.append(built.page_match(query.text, own))
     return {
         "mean": round(float(np.mean(values)), 3),
         "p10": round(float(np.percentile(values, 10)), 3),
@@ -102,29 +125,33 @@ def main() -> None:
     ]
     n = len(scifact.documents)
     collections = {
-        "XQuAD es alone": (rows(es), {"es questions": es.queries}),
+        "XQuAD es alone": (pages(es), {"es questions": es.queries}),
         f"XQuAD es + {n} SciFact": (
-            rows(es) + rows(scifact),
+            pages(es) + pages(scifact),
             {"es questions": es.queries, "SciFact claims": claims},
         ),
         "XQuAD half es, half en": (
-            rows(es, spanish_half) + rows(en, english_half),
+            pages(es, spanish_half) + pages(en, english_half),
             {"es and en questions": bilingual},
         ),
         f"XQuAD en + {n} SciFact (one language)": (
-            rows(en) + rows(scifact),
+            pages(en) + pages(scifact),
             {"en questions": en.queries, "SciFact claims": claims},
         ),
     }
     results: dict[str, dict[str, object]] = {}
     for name, (found, question_sets) in collections.items():
         for per_language in (False, True):
-            built = model(found, per_language)
             arm = "one model per language" if per_language else "one model"
-            row: dict[str, object] = {q: retrieval(built, qs) for q, qs in question_sets.items()}
-            if "es questions" in question_sets:
-                row["page match, answerable"] = page_match(built, es.queries, left_out=False)
-                row["page match, own article left out"] = page_match(built, es.queries, True)
+            with tempfile.TemporaryDirectory() as scratch:
+                built = index(found, Path(scratch) / "keyword.sqlite", per_language)
+                row: dict[str, object] = {
+                    q: retrieval(built, qs) for q, qs in question_sets.items()
+                }
+                if "es questions" in question_sets:
+                    row["page match, answerable"] = page_match(built, es.queries, left_out=False)
+                    row["page match, own article left out"] = page_match(built, es.queries, True)
+                built.close()
             results[f"{name}, {arm}"] = row
             print(f"{name}, {arm}: {row}", flush=True)
     write_results("keyword_languages", {"args": vars(args), "results": results})

@@ -8,9 +8,10 @@ mean number of passages kept, and, for questions on topics the corpus lacks
 the embedder's cosine for unrelated text (``calibration.cosine_floor``): sentence pairs and
 question-sentence pairs from different XQuAD articles, median and 95th percentile.
 
-    .venv/bin/python -m bench.relevance_study [--config e5.toml] [--sets es,en,es-q.en-ctx]
+    .venv/bin/python -m bench.studies.relevance_study [--config e5.toml] [--sets es,en,es-q.en-ctx]
 
-bench/threshold_study.py is the older, MiniLM-only study behind docs/RELEVANCE_THRESHOLD.md.
+The older, MiniLM-only study behind docs/RELEVANCE_THRESHOLD.md (bench/threshold_study.py,
+since deleted) is docs/studies/2026-11-relevance-threshold-minilm.md.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.evidence import UNANSWERABLE, unanswerable
 from bench.lib import SHARED_DATA, write_results
+from bench.studies.evidence_lib import UNANSWERABLE, unanswerable
 from rag_app.evaluation.benchmark import run_benchmark
 from rag_app.evaluation.corpora import load_squad
 from rag_app.models import loading as models

@@ -5,7 +5,7 @@ with another sentence of the same paragraph? This sets ``CROSS_LINGUAL_SUPPORT``
 XQuAD's Spanish and English paragraphs are translations: where both split into the same
 number of sentences, sentence i of one is taken as the translation of sentence i of the other.
 
-    .venv/bin/python -m bench.verify_crosslingual [--paragraphs 60] [--model all-MiniLM-L6-v2]
+    .venv/bin/python -m bench.studies.verify_crosslingual [--paragraphs 60] [--model all-MiniLM-L6-v2]
 
 Cosines are rescaled from the embedder's floor (``rag_app/calibration.py``), as the check does.
 """
@@ -47,7 +47,8 @@ def main() -> None:
     chosen = EmbeddingSettings(model=args.model) if args.model else EmbeddingSettings()
     embed = models.build_embeddings(chosen).embed_documents
     floor = calibration(models.embedder_name(chosen)).cosine_floor  # as the check rescales
-    same, other = [], []
+    same: list[float] = []
+    other: list[float] = []
     for es, en in aligned_paragraphs(args.data, args.paragraphs):
         ves, ven = embed(es), embed(en)
         for i, a in enumerate(ves):

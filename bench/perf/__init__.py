@@ -1,0 +1,2 @@
+"""Performance benchmarks against the raw libraries, what `make bench` runs
+(docs/BENCHMARKS.md): ``python -m bench.perf.<name>``."""
