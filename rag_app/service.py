@@ -30,7 +30,7 @@ from rag_app.knowledge import ingest_lock, safe_upload_name, uploads_folder
 from rag_app.lru import LruCache
 from rag_app.models import loading as models
 from rag_app.retrieval.backend import Askable, StoreBackend
-from rag_app.retrieval.calibration import Calibration, calibration
+from rag_app.retrieval.calibration import Calibration
 from rag_app.retrieval.strategies import REGISTRY, STRATEGIES, Retriever
 from rag_app.retrieval.trace import Candidate, RetrieverScore, Trace
 from rag_app.settings import EmbeddingSettings, Settings
@@ -349,7 +349,7 @@ class RagService:
         )
 
     def tuned(self) -> Calibration:
-        """The values measured for this embedder's score scale (``rag_app/calibration.py``),
+        """The values measured for this embedder's score scale (``retrieval/calibration.py``),
         with those the settings name instead."""
         retrieval, answer = self.settings.retrieval, self.settings.answer
         chosen = {
@@ -362,7 +362,7 @@ class RagService:
             "evidence_floor": answer.evidence_floor,
             "evidence_floor_across": answer.evidence_floor,
         }
-        measured = calibration(models.embedder_name(self.embedding))
+        measured = models.measured(self.embedding)
         overrides: dict[str, Any] = {k: v for k, v in chosen.items() if v is not None}
         return replace(measured, **overrides)
 

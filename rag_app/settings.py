@@ -196,7 +196,7 @@ class RetrievalSettings(BaseModel):
         ge=-1.0,
         le=1.0,
         description="Lowest cosine similarity a passage needs to be used. Empty: the value "
-        "measured for the embedder (rag_app/calibration.py).",
+        "measured for the embedder (rag_app/retrieval/calibration.py).",
     )
     relevance_margin: float | None = Field(
         default=None,

@@ -47,7 +47,6 @@ from bench.studies.evidence_lib import corpus_service, unanswerable
 from rag_app.answering.evidence import KEYWORD_FULL, KEYWORD_SHARE, confidence, name_words
 from rag_app.evaluation.corpora import Corpus, load_beir, load_squad
 from rag_app.models import loading as models
-from rag_app.retrieval.calibration import calibration
 from rag_app.settings import load_settings
 
 KINDS = ("answerable", "calibration", "check", "left out")
@@ -196,7 +195,7 @@ def main() -> None:
         corpus.documents += extra
         corpus.name += f"+scifact{len(extra)}" if extra else ""
         asked += ask_all(name, corpus, args.k)
-    shipped = calibration(models.embedder_name(load_settings().embedding)).evidence_bar
+    shipped = models.measured(load_settings().embedding).evidence_bar
     results = {
         "without keyword match": at_bar(asked, [a.before for a in asked]),
         "with keyword match (the app)": at_bar(asked, [a.after for a in asked]),

@@ -20,7 +20,6 @@ from bench.lib import SHARED_DATA, percentile, write_results
 from rag_app.answering.evidence import cosine, rescaled
 from rag_app.answering.verify import CROSS_LINGUAL_SUPPORT
 from rag_app.models import loading as models
-from rag_app.retrieval.calibration import calibration
 from rag_app.settings import EmbeddingSettings
 from rag_app.text.units import split_sentences
 
@@ -46,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     chosen = EmbeddingSettings(model=args.model) if args.model else EmbeddingSettings()
     embed = models.build_embeddings(chosen).embed_documents
-    floor = calibration(models.embedder_name(chosen)).cosine_floor  # as the check rescales
+    floor = models.measured(chosen).cosine_floor  # as the check rescales
     same: list[float] = []
     other: list[float] = []
     for es, en in aligned_paragraphs(args.data, args.paragraphs):

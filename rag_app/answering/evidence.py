@@ -4,7 +4,7 @@ No language model is involved, so evidence is instant and always verbatim. A uni
 sentence, a list item, or a list with its lead-in (``text.units``; a list that a chunk cuts
 is read on into the next chunks of its page by the service), each with the headings it sits
 under. Every unit is scored against the question by these signals, measured on XQuAD dev and
-the course notes (docs/EVALUATION.md, ``bench/evidence.py``):
+the course notes (docs/EVALUATION.md, ``bench.studies.evidence``):
 
 - keyword overlap: the question's content words found in the sentence, each weighted by how
   rare it is among the candidate sentences;
@@ -103,7 +103,7 @@ class Passage(Protocol):
 
 # -- scoring ---------------------------------------------------------------------------------
 # Weights of the signals (they add up to 1, so a score is within 0..1). Chosen on XQuAD dev
-# (bench/evidence.py; docs/EVALUATION.md has the table of what each change did).
+# (bench.studies.evidence; docs/EVALUATION.md has the table of what each change did).
 WEIGHTS = {"sentence": 0.62, "phrases": 0.19, "before": 0.19}
 # Within one sentence's own signal (and the sentence before's): the cosine's share; keywords
 # have the rest, or all of it without an embedder.
@@ -284,7 +284,7 @@ SIGNALS = (
 @dataclass(frozen=True)
 class Scored:
     """A candidate sentence, its score (0..1) and the signals it was combined from
-    (``SIGNALS``; bench/evidence_study.py refits their weights to see what they can do)."""
+    (``SIGNALS``; bench.studies.evidence_study refits their weights to see what they can do)."""
 
     score: float
     signals: dict[str, float]

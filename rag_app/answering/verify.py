@@ -23,7 +23,7 @@ from rag_app.text.units import split_sentences
 
 EmbedFn = Callable[[list[str]], list[list[float]]]
 # Cosine (rescaled from the embedder's floor) an answer sentence in one language needs with an
-# evidence sentence in the other. bench/verify_crosslingual.py: with e5 91% of translations
+# evidence sentence in the other. bench.studies.verify_crosslingual: with e5 91% of translations
 # reach it and 0.4% of other sentences of the same paragraph do; with MiniLM 36% and 3.3%
 # (docs/EVALUATION.md).
 CROSS_LINGUAL_SUPPORT = 0.5

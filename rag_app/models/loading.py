@@ -22,6 +22,7 @@ from rag_app.errors import RagError, first_line
 from rag_app.lru import LruCache
 from rag_app.models import e5
 from rag_app.models.llm import ChatLlamaCpp, cpu_has_amx, load_llama
+from rag_app.retrieval.calibration import E5_CALIBRATION, MINILM_CALIBRATION, Calibration
 from rag_app.settings import MINILM, EmbeddingSettings, LLMSettings, Settings, is_gguf
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -71,6 +72,16 @@ def chosen_embedder(settings: EmbeddingSettings) -> str:
     """The embedder the settings ask for: a bundled name (``BUNDLED_EMBEDDERS``), a folder or a
     hub name; empty settings mean ``default_embedder()``."""
     return settings.model or default_embedder()
+
+
+# The values measured for each bundled embedder, by the name settings choose it by.
+MEASURED = {MINILM: MINILM_CALIBRATION, e5.NAME: E5_CALIBRATION}
+
+
+def measured(settings: EmbeddingSettings) -> Calibration:
+    """The values measured for this embedder's score scale (``retrieval.calibration``); one
+    never measured (a folder, a hub name) gets MiniLM's."""
+    return MEASURED.get(chosen_embedder(settings), MINILM_CALIBRATION)
 
 
 def embedder_location(settings: EmbeddingSettings) -> str:
