@@ -51,9 +51,9 @@ typecheck:
 unit:
 	$(BIN)/python -m pytest
 
-## The fast tier: pure logic only (no model loads, no servers, no browser).
+## The fast tier: tests/unit, pure logic only (no model loads, no servers, no browser, no `rag`).
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest tests/unit -q
 
 ## Performance benchmarks against the raw libraries (docs/BENCHMARKS.md); `make bench QUICK=1`
 ## for a run of a few minutes each. Results: bench/results/*.json (git-ignored).

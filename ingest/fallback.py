@@ -50,7 +50,7 @@ def _extract(data: bytes, max_pages: int) -> dict[str, object]:
     import pypdfium2 as pdfium
 
     try:
-        pdf = pdfium.LoadedDocument(data)
+        pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         return {"error": f"the fallback reader cannot open it either ({exc})"}
     try:

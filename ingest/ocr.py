@@ -45,7 +45,7 @@ def ocr_engine(languages: str) -> tuple[OcrFn | None, str]:
         import pypdfium2 as pdfium
         import pytesseract
 
-        pdf = pdfium.LoadedDocument(data)
+        pdf = pdfium.PdfDocument(data)
         try:
             image = pdf[index].render(scale=OCR_DPI / 72).to_pil()
         finally:

@@ -24,7 +24,7 @@ def render_page(path: Path, page: int, width: int = 900, highlight: Sequence[str
     import pypdfium2 as pdfium
 
     try:
-        pdf = pdfium.LoadedDocument(str(path))
+        pdf = pdfium.PdfDocument(str(path))
     except (OSError, pdfium.PdfiumError):
         return None
     try:

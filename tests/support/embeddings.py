@@ -1,0 +1,28 @@
+"""A real, tiny embedder for the fast tests: no model is loaded."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+
+from langchain_core.embeddings import Embeddings
+
+
+class BagOfWordsEmbeddings(Embeddings):
+    """A real, tiny embedder for unit tests: hashed word counts, L2-normalised (64 dims)."""
+
+    dims = 64
+
+    def _embed(self, text: str) -> list[float]:
+        vector = [0.0] * self.dims
+        for word in re.findall(r"\w+", text.lower()):
+            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dims] += 1.0
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        return [v / norm for v in vector]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._embed(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed(text)
