@@ -1,7 +1,10 @@
 """The core API: ingest, list and delete documents, retrieve, answer (streamed).
 
 The CLI, the UI and the evaluation are thin clients of ``RagService``. Models and the store are
-built on first use and then kept, so a process loads each model once.
+built on first use and then kept, so a process loads each model once (or come from a
+``components.ModelPool`` shared by several services). The work is elsewhere: answering in
+``answering.pipeline``, knowledge bases and the ingest lock in ``knowledge``, retrieval in
+``retrieval``; about 400 lines because it is the one surface every client calls.
 """
 
 from __future__ import annotations

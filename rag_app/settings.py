@@ -3,6 +3,9 @@
 Sources, highest priority first: keyword arguments, environment variables (prefix ``RAG_``,
 nested sections joined with ``__``, e.g. ``RAG_LLM__MODEL_PATH``), a TOML config file (``--config``
 or ``RAG_CONFIG``; without one, ``<data_dir>/settings.toml`` if it exists), then the defaults below.
+
+Every setting is in this one module, over 400 lines: it is where a user's question "what can I
+set?" is answered, and the README's settings table is written from it (``settings_doc``).
 """
 
 from __future__ import annotations

@@ -31,6 +31,9 @@ Whether the passages answer at all is a separate number, ``confidence``: the bes
 score with its meaning match and how strongly the collection's best page matches the
 question's words, which tells an off-topic question from an answerable one better than any
 of them alone (docs/EVALUATION.md, abstention).
+
+Over 400 lines because the signals, their weights and the combining rule are read together;
+what a question asks for (its type, an ordinal, a definition) is in ``question_types``.
 """
 
 from __future__ import annotations

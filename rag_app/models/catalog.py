@@ -1,8 +1,11 @@
 """GGUF chat models already on this machine, and switching the app to one of them.
 
 Users often have models from other local-LLM tools (LM Studio, GPT4All, the Hugging Face hub
-cache, Ollama). Each candidate's header is read (``rag_app.gguf_header``), never loaded, and
-every folder walk is bounded, so listing stays quick and safe on any machine.
+cache, Ollama). Each candidate's header is read (``rag_app.models.gguf_header``), never
+loaded, and every folder walk is bounded, so listing stays quick and safe on any machine.
+
+Over 400 lines because each tool keeps its models its own way (a folder layout, a manifest,
+a blob store); one module keeps every layout and the one rule for what is usable together.
 """
 
 from __future__ import annotations
