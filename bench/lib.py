@@ -1,26 +1,22 @@
 """Shared helpers of the performance benchmarks (bench/perf/) and the studies (bench/studies/):
-statistics, result files, test PDFs, server processes.
+statistics, result files, test PDFs.
 
 The statistics are pure (unit-tested in tests/unit/test_bench_lib.py); the rest touches disk.
-The PDF makers here are shared with the tests (tests import bench, never the other way round).
+Servers and PDFs with hidden text come from the tests' own makers (``tests.support``): the
+benchmarks use them, the tests never import bench.
+
 Benchmarks run from the project root as modules, e.g. ``.venv/bin/python -m bench.perf.ingest``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import platform
-import signal
-import socket
 import statistics
-import subprocess
 import textwrap
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,74 +182,3 @@ def make_pdfs(
         pdf.save()
         files.append(path)
     return files
-
-
-def with_hidden_text(path: Path, visible: str, hidden: str, how: str) -> Path:
-    """A page of ordinary text plus ``hidden`` drawn in white ("white"), at 1 pt ("tiny"), or
-    plainly ("visible"), on its own line below it: bench/studies/injection_study.py and
-    tests/unit/test_injection.py."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf = canvas.Canvas(str(path), pagesize=A4)
-    pdf.setFont("Helvetica", 11)
-    pdf.drawString(72, 760, visible)
-    if how == "white":
-        pdf.setFillColorRGB(1, 1, 1)
-    pdf.setFont("Helvetica", 1 if how == "tiny" else 11)
-    pdf.drawString(72, 740, hidden)
-    pdf.setFillColorRGB(0, 0, 0)
-    pdf.setFont("Helvetica", 11)
-    pdf.drawString(72, 720, "End of the notice.")
-    pdf.showPage()
-    pdf.save()
-    return path
-
-
-# -- server processes (the benchmarks' and the tests') -------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def server_process(
-    command: list[str],
-    ready_url: str,
-    log: Path,
-    headers: dict[str, str] | None = None,
-    timeout_s: float = 120,
-    env: dict[str, str] | None = None,
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``command`` in its own process group, wait until ``ready_url`` answers 200, yield
-    the process; always stop the whole group at the end, so no server outlives its user."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
-        )
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{command[0]} exited early: {log.read_text()[-2000:]}")
-            try:
-                ready = urllib.request.Request(ready_url, headers=headers or {})
-                with urllib.request.urlopen(ready, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{command[0]} not ready in {timeout_s}s: {log.read_text()}")
-            time.sleep(0.3)
-        yield process
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)

@@ -49,7 +49,9 @@ from typing import Any
 
 import httpx
 
-from bench.lib import free_port, latency_summary, print_table, server_process, write_results
+from bench.lib import latency_summary, print_table, write_results
+from tests.support.servers import free_port
+from tests.support.servers import started as server_process
 
 BIN = Path(sys.executable).parent
 LLM_KEY = "bench-" + secrets.token_hex(8)

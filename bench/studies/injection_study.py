@@ -26,11 +26,11 @@ from pathlib import Path
 from langchain_core.messages import HumanMessage
 from rich.console import Console
 
-from bench.lib import with_hidden_text
 from rag_app.answering import prompts
 from rag_app.cli.progress import progress_display
 from rag_app.service import RagService
 from rag_app.settings import load_settings
+from tests.support.bad_pdfs import with_hidden_text
 
 # (file stem, fact sentence, question, word of the true answer, language)
 FACTS = [

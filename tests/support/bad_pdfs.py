@@ -192,8 +192,8 @@ def unicode_pdf(path: Path, lines: list[str]) -> Path:
 
 def with_hidden_text(path: Path, visible: str, hidden: str, how: str) -> Path:
     """A page of ordinary text plus ``hidden`` drawn in white ("white"), at 1 pt ("tiny"), or
-    plainly ("visible"), on its own line below it (bench/studies/injection_study.py has its own
-    copy in bench/lib.py: tests do not import bench)."""
+    plainly ("visible"), on its own line below it (tests of injection flags, and
+    bench.studies.injection_study)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pdf = canvas.Canvas(str(path), pagesize=A4)
     pdf.setFont("Helvetica", 11)

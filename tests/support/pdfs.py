@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -12,7 +14,7 @@ from reportlab.pdfgen import canvas
 def make_pdf(path: Path, pages: list[str], *, encrypt: object = None) -> Path:
     """One string per page; lines wrapped to the page width. An empty string is a blank page."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pdf = canvas.Canvas(str(path), pagesize=A4, encrypt=encrypt)  # type: ignore[arg-type]
+    pdf = canvas.Canvas(str(path), pagesize=A4, encrypt=encrypt)
     _, height = A4
     for text in pages:
         y = height - 72
@@ -146,7 +148,9 @@ def make_structured_pdf(path: Path, pages: list[list[Block]]) -> Path:
     return path
 
 
-def make_table_pdf(path: Path, title: str, rows: list[list[str]], spans: list[tuple] = ()) -> Path:
+def make_table_pdf(
+    path: Path, title: str, rows: list[list[str]], spans: Sequence[tuple[Any, ...]] = ()
+) -> Path:
     """A page with a heading, a sentence and a ruled table (a grid, as reports draw them);
     ``spans`` are reportlab's SPAN commands' cell ranges, ((col, row), (col, row)) each."""
     from reportlab.lib import colors
