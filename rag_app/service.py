@@ -104,7 +104,7 @@ class RagService:
 
     # -- documents ------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path], progress: ProgressFn | None = None) -> IngestReport:
-        """PDF files or folders of them."""
+        """Files (every format in ``ingest.formats``) or folders of them."""
         return self._locked_ingest(lambda ingestor: ingestor.ingest(paths, progress or no_progress))
 
     def ingest_texts(
