@@ -26,8 +26,7 @@ ProgressFn = Callable[[str, int, int, str], None]
 Readout = LoadedDocument | DocumentRecord | str
 # Chunks are embedded in windows of this many batches, shortest first: a batch is padded to
 # its longest chunk, so batches of like lengths waste less (sentence-transformers sorts only
-# within one call), and the store is written once per window. bench/ingest at 80 pages:
-# 0.88x -> 0.95x raw encode throughput with the float32 embedder (docs/BENCHMARKS.md).
+# within one call), and the store is written once per window (measured: docs/BENCHMARKS.md).
 BATCHES_PER_WINDOW = 8
 
 

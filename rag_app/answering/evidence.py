@@ -112,10 +112,7 @@ WEIGHTS = {"sentence": 0.62, "phrases": 0.19, "before": 0.19}
 # have the rest, or all of it without an embedder.
 MEANING_SHARE = 0.45
 # In a passage in another language than the question, keywords match only names and numbers,
-# so its sentences lean on the meaning more: all 632 questions of each XQuAD cross-language
-# set, evidence hit 0.824 -> 0.837 (es questions) and 0.813 -> 0.820 (en questions) at 0.6,
-# with as many sentences quoted; within a language 0.6 gains 0.6 points in es and loses as
-# much in en, so 0.45 stays there (docs/EVALUATION.md).
+# so its sentences lean on the meaning more (measured: docs/EVALUATION.md).
 MEANING_SHARE_ACROSS = 0.6
 TYPE_PENALTY = 0.4  # score kept by a sentence lacking the wanted answer type
 # Score kept by a sentence with nothing beyond the question's words, and by a sentence that
@@ -123,11 +120,8 @@ TYPE_PENALTY = 0.4  # score kept by a sentence lacking the wanted answer type
 ECHO_PENALTY = 0.5
 RANK_DECAY = 0.03  # score lost per passage rank below the first
 # A passage that mentions none of the question's names and numbers keeps this share of its
-# sentences' scores (all of them: 1). It was 0 (the score times the coverage): then a passage
-# that says "la Asociación Americana del Automóvil" for the question's "AAA", or "United
-# States" for "Estados Unidos", lost its answer. All 632 questions per XQuAD dev set,
-# evidence hit es 0.897 -> 0.905, en 0.924 -> 0.934, es-q/en 0.837 -> 0.858, en-q/es 0.820 ->
-# 0.843 (0.7 or no penalty at all: within 0.4 points of these; docs/EVALUATION.md).
+# sentences' scores (all of them: 1), not none: a passage may name "AAA" as "la Asociación
+# Americana del Automóvil" (measured: docs/EVALUATION.md).
 COVERAGE_FLOOR = 0.5
 # An item at the position an ordinal question asks for ("the third step", "el cuarto paso")
 # gains this much: no word of the item says "third".
