@@ -124,13 +124,6 @@ def hit_ranks(retrieved: Iterable[tuple[str, int]], source: str, page: int | Non
     )
 
 
-def rank_of_hit(retrieved: Sequence[tuple[str, int]], source: str, page: int | None) -> int | None:
-    """1-based rank of the first retrieved (source, page) that is the expected one; any page of
-    the source counts when the page is unknown."""
-    ranks = hit_ranks(retrieved, source, page)
-    return ranks[0] if ranks else None
-
-
 def keyword_text(text: str) -> str:
     """How keywords and the text they are looked for in are compared: accents stripped, case
     folded, whitespace collapsed (punctuation kept: "E/S" is not "es")."""

@@ -37,9 +37,9 @@ def test_statements_support_and_average_precision() -> None:
     assert not metrics.supported("Aliens from Mars built it.", [COURSE_PAGES[2]])
     assert metrics.average_precision([True, False, True]) == pytest.approx((1 + 2 / 3) / 2)
     assert metrics.average_precision([False, False]) == 0.0
-    assert metrics.rank_of_hit([("a.pdf", 1), ("b.pdf", 2)], "b.pdf", 2) == 2
-    assert metrics.rank_of_hit([("a.pdf", 1)], "a.pdf", None) == 1
-    assert metrics.rank_of_hit([("a.pdf", 1)], "a.pdf", 3) is None
+    assert metrics.hit_ranks([("a.pdf", 1), ("b.pdf", 2)], "b.pdf", 2) == [2]
+    assert metrics.hit_ranks([("a.pdf", 1), ("a.pdf", 4)], "a.pdf", None) == [1, 2]
+    assert metrics.hit_ranks([("a.pdf", 1)], "a.pdf", 3) == []
 
 
 def test_rank_metrics_shared_by_eval_and_benchmark() -> None:
