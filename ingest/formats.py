@@ -40,9 +40,8 @@ from ingest.loaders import (
     load_pdf,
     read_file,
 )
+from ingest.sections import SEPARATOR
 from rag_app.errors import RagError
-
-SEPARATOR = " › "  # between the headings of a section's path
 
 # Sections of a file: (heading path, text), in reading order.
 Sections = list[tuple[str, str]]

@@ -4,13 +4,12 @@ across runs."""
 from __future__ import annotations
 
 import hashlib
-import re
 
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.formats import SEPARATOR
 from ingest.loaders import LoadedDocument, Page
+from ingest.sections import HEADING_LINE, SECTION_DEPTH, Headings
 
 # Paragraphs, lines, sentences (also after Spanish ¿…? / ¡…!), words, characters.
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
@@ -98,29 +97,6 @@ def _split_page(page: Page, chunk_size: int, chunk_overlap: int) -> list[str]:
     return [head + text for text in body]
 
 
-SECTION_DEPTH = 3  # headings a PDF chunk's section path keeps: the deepest ones
-_HEADING = re.compile(r"^(#{1,6}) (.+)$", re.MULTILINE)
-
-
-class Headings:
-    """The headings in effect at a point of a document, deepest last, as ``ingest.layout``
-    marks them in a PDF's text (``## 3.1. Paginación``)."""
-
-    def __init__(self) -> None:
-        self._open: list[tuple[int, str]] = []
-
-    def read(self, text: str) -> None:
-        """Take the heading lines of ``text`` in order."""
-        for match in _HEADING.finditer(text):
-            level = len(match.group(1))
-            self._open = [(lv, t) for lv, t in self._open if lv < level]
-            self._open.append((level, match.group(2).strip()))
-
-    @property
-    def path(self) -> str:
-        return SEPARATOR.join(title for _, title in self._open[-SECTION_DEPTH:])
-
-
 def _split_pdf_page(
     text: str, headings: Headings, chunk_size: int, chunk_overlap: int
 ) -> list[tuple[str, str]]:
@@ -134,12 +110,12 @@ def _split_pdf_page(
         at = text.find(chunk, start)
         at = at if at >= 0 else start
         first_line = chunk.split("\n", 1)[0]
-        upto = at + len(first_line) if _HEADING.match(first_line) else at
+        upto = at + len(first_line) if HEADING_LINE.match(first_line) else at
         if upto > done:
             headings.read(text[done:upto])
             done = upto
         start = at + 1
-        path = headings.path
+        path = headings.path(SECTION_DEPTH)
         pieces.append((path, f"{path}\n{chunk}" if path else chunk))
     headings.read(text[done:])
     return pieces

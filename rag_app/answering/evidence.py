@@ -47,6 +47,7 @@ from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
+from ingest.sections import SECTION_DEPTH
 from rag_app.answering.question_types import (
     answer_type,
     defines_asked,
@@ -375,9 +376,6 @@ def score_sentences(
         scored.append(Scored(combine(signals, share[candidate.passage.number]), signals, candidate))
     scored.sort(key=lambda s: -s.score)
     return scored
-
-
-SECTION_DEPTH = 3  # the deepest headings an evidence's section shows
 
 
 def _section(candidate: _Candidate) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.sections import HEADING_LINE, SEPARATOR, Headings
 from rag_app.text.language import content_stems
 
 # -- sentences ------------------------------------------------------------------------------
@@ -16,7 +17,6 @@ _ABBREVIATIONS = frozenset(
     "abr ago dic".split()
 )
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪◦‣]|\d{1,3}[.)]|[a-zA-Z][.)])\s+")
-_HEADING_LINE = re.compile(r"^#{1,6}\s+(\S.*)$")
 _MARKDOWN = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s*)|\*\*|__|`+")
 # A sentence ends at . ! ? … (and closing quotes/brackets after them) before a space and a
 # capital, a digit or an opening ¿ ¡ quote or bracket.
@@ -32,7 +32,7 @@ def _lines_to_blocks(text: str) -> list[str]:
     current: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
-        heading = bool(_HEADING_LINE.match(line))
+        heading = bool(HEADING_LINE.match(line))
         if not line or heading or _LIST_ITEM.match(line):
             if current:
                 blocks.append(" ".join(current))
@@ -88,7 +88,7 @@ def split_sentences(text: str) -> list[str]:
 
 # -- evidence units -------------------------------------------------------------------------
 LIST_MOST = 8  # items a list's unit quotes; "… n more" stands for the rest
-HEADING_SEPARATOR = " › "
+HEADING_SEPARATOR = SEPARATOR  # what the headings of a path are joined with
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,9 @@ class _Units:
 
     def __init__(self, section: str) -> None:
         self.found: list[Unit] = []
-        self.headings: list[tuple[int, str]] = [(0, section)] if section else []
+        self.headings = Headings()
+        if section:
+            self.headings.enter(0, section)
         self.paragraph: list[str] = []
         self.last_paragraph: list[Unit] = []  # the sentences read since the last list or heading
         self.items: list[tuple[str, int | None]] = []  # the list being read: (item, number)
@@ -138,7 +140,7 @@ class _Units:
         self.open_at_end = False
 
     def path(self) -> str:
-        return HEADING_SEPARATOR.join(title for _, title in self.headings)
+        return self.headings.path()
 
     def close_paragraph(self) -> None:
         if self.paragraph:
@@ -171,10 +173,9 @@ class _Units:
         self.close_list()
         self.last_paragraph = []
         title = _flat(title)
-        if self.headings and self.headings[-1][1].rpartition(HEADING_SEPARATOR)[2] == title:
+        if self.headings.last().rpartition(HEADING_SEPARATOR)[2] == title:
             return  # the chunk's section line already ends with it
-        self.headings = [(lv, t) for lv, t in self.headings if lv < level]
-        self.headings.append((level, title))
+        self.headings.enter(level, title)
 
     def item(self, line: str) -> None:
         number = _list_number(line)
@@ -232,9 +233,9 @@ def _read_units(text: str, section: str) -> _Units:
     reader = _Units(section)
     for raw in lines:
         line = raw.strip()
-        heading = _HEADING_LINE.match(line)
+        heading = HEADING_LINE.match(line)
         if heading:
-            reader.heading(len(line) - len(line.lstrip("#")), heading.group(1))
+            reader.heading(len(heading.group(1)), heading.group(2))
         elif _LIST_ITEM.match(line):
             reader.item(line)
         elif not line:
