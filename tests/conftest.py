@@ -16,6 +16,16 @@ from rag_app.settings import Settings, load_settings
 from tests.support.pdfs import COURSE_PAGES, SPANISH_PAGES, make_pdf
 from tests.support.servers import llama_server
 
+SLOW_TIERS = [Path(__file__).parent / tier for tier in ("integration", "e2e")]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tier is the folder: tests/integration and tests/e2e are ``slow``, so
+    ``-m "not slow"`` leaves them out (`make test-fast` runs tests/unit alone)."""
+    for item in items:
+        if any(tier in item.path.parents for tier in SLOW_TIERS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -9,28 +9,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from langchain_core.documents import Document
 
 from rag_app.service import RagService
 from rag_app.settings import Settings
 from tests.support.cli import RAG
-from tests.support.embeddings import BagOfWordsEmbeddings
+from tests.support.shared import checked_service, stray_chunk
 
 
 @pytest.fixture
 def service(settings: Settings, course_pdf: Path, spanish_pdf: Path) -> RagService:
-    service = RagService(settings, embeddings=BagOfWordsEmbeddings())
-    assert not service.ingest([course_pdf, spanish_pdf]).failed
-    assert service.check().ok
-    return service
+    return checked_service(settings, course_pdf, spanish_pdf)
 
 
-def chunk(doc_id: str, i: int, text: str = "stray words") -> Document:
-    return Document(
-        id=f"{doc_id}-{i:06d}",
-        page_content=text,
-        metadata={"doc_id": doc_id, "source": f"{doc_id}.pdf", "page": 1, "chunk": i},
-    )
+chunk = stray_chunk
 
 
 @pytest.mark.slow  # a `rag` process, the real model or the UI

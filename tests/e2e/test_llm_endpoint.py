@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rag_app.service import RagService
-from rag_app.settings import load_settings
 from tests.support.cli import assert_one_line_error, rag
 from tests.support.servers import LLM_KEY, free_port
+from tests.support.shared import astronomy_data_dir
 
 QUESTION = "How wide is the mirror of the main telescope?"
 KEY = LLM_KEY  # the server checks it: the deployment's bearer token, tested
@@ -21,13 +20,7 @@ KEY = LLM_KEY  # the server checks it: the deployment's bearer token, tested
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory, real_models: tuple) -> Path:
     """A store with the course PDF, ingested once with the real embedder."""
-    from tests.support.pdfs import COURSE_PAGES, make_pdf
-
-    folder = tmp_path_factory.mktemp("endpoint-data")
-    pdf = make_pdf(folder / "pdfs" / "astronomy.pdf", COURSE_PAGES)
-    service = RagService(load_settings(data_dir=folder / "data"), embeddings=real_models[0])
-    assert service.ingest([pdf]).ingested
-    return folder / "data"
+    return astronomy_data_dir(tmp_path_factory.mktemp("endpoint-data"), real_models[0])
 
 
 def cli_env(data_dir: Path, url: str, key: str = KEY) -> dict[str, str]:

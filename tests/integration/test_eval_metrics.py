@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from rag_app.evaluation.dataset import load_qa
 from rag_app.evaluation.judge import Judge, clean_question, parse_verdict
 from rag_app.evaluation.runner import aggregate, worst_first
 from rag_app.evaluation.scoring import score_sample
@@ -14,21 +13,13 @@ from rag_app.models import loading as models
 from rag_app.settings import EmbeddingSettings
 from tests.support.fakes import RecordingChatModel
 from tests.support.pdfs import COURSE_PAGES, SPANISH_PAGES
+from tests.support.shared import REFERENCE, qa_sample
 
 # -- one question, scored -------------------------------------------------------------------
-QUESTION = "How wide is the mirror of the main telescope?"
-REFERENCE = "The mirror of the main telescope is 2.4 metres wide."
 UNRELATED = "Bananas are rich in potassium and grow well in warm, humid places."
 
 
-def _sample(tmp_path: Path) -> object:
-    path = tmp_path / "qa.jsonl"
-    path.write_text(
-        f'{{"question": "{QUESTION}", "answer": "{REFERENCE}", "source": "astronomy.pdf", '
-        '"page": 3}\n',
-        encoding="utf-8",
-    )
-    return load_qa(path)[0]
+_sample = qa_sample
 
 
 # -- validity on the real bundled embedder ------------------------------------------------

@@ -8,6 +8,7 @@ import textwrap
 import zlib
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
@@ -208,3 +209,8 @@ def with_hidden_text(path: Path, visible: str, hidden: str, how: str) -> Path:
     pdf.showPage()
     pdf.save()
     return path
+
+
+needs_dejavu = pytest.mark.skipif(
+    not DEJAVU.is_file(), reason="DejaVu fonts not installed (Debian fonts-dejavu-core)"
+)

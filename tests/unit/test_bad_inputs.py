@@ -13,21 +13,15 @@ from rag_app.errors import RagError
 from rag_app.service import RagService
 from rag_app.settings import Settings
 from tests.support import bad_pdfs
-from tests.support.embeddings import BagOfWordsEmbeddings
 from tests.support.pdfs import COURSE_PAGES, SPANISH_PAGES, make_pdf
+from tests.support.shared import no_ocr_service
 
-needs_dejavu = pytest.mark.skipif(
-    not bad_pdfs.DEJAVU.is_file(), reason="DejaVu fonts not installed (Debian fonts-dejavu-core)"
-)
+needs_dejavu = bad_pdfs.needs_dejavu
 
 
 @pytest.fixture
 def service(settings: Settings) -> RagService:
-    """OCR off, so scans fail the same way whether or not Tesseract is installed here."""
-    no_ocr = settings.model_copy(
-        update={"ingest": settings.ingest.model_copy(update={"ocr": False})}
-    )
-    return RagService(no_ocr, embeddings=BagOfWordsEmbeddings())
+    return no_ocr_service(settings)
 
 
 def one_line_error(path: Path, options: LoadOptions | None = None) -> str:

@@ -16,6 +16,7 @@ from rag_app.evaluation.scoring import score_sample
 from tests.support.embeddings import BagOfWordsEmbeddings
 from tests.support.fakes import QueuedChatModel
 from tests.support.pdfs import COURSE_PAGES
+from tests.support.shared import QUESTION, REFERENCE, qa_sample
 
 
 def test_squad_normalisation_handles_spanish() -> None:
@@ -136,18 +137,9 @@ def test_malformed_qa_files_name_the_line(
 
 
 # -- one question, scored -------------------------------------------------------------------
-QUESTION = "How wide is the mirror of the main telescope?"
-REFERENCE = "The mirror of the main telescope is 2.4 metres wide."
 
 
-def _sample(tmp_path: Path) -> object:
-    path = tmp_path / "qa.jsonl"
-    path.write_text(
-        f'{{"question": "{QUESTION}", "answer": "{REFERENCE}", "source": "astronomy.pdf", '
-        '"page": 3}\n',
-        encoding="utf-8",
-    )
-    return load_qa(path)[0]
+_sample = qa_sample
 
 
 # -- the LLM judge, on queued replies ---------------------------------------------------------
