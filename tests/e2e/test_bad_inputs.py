@@ -21,19 +21,7 @@ def service(settings: Settings) -> RagService:
     return no_ocr_service(settings)
 
 
-# Each case: a generator, the problem the line must name, and the remedy it must suggest.
-FAILING = {
-    "truncated.pdf": (bad_pdfs.truncated, "damaged or truncated", "re-export or re-download"),
-    "renamed-zip.pdf": (bad_pdfs.not_a_pdf, "not a PDF", "convert it to PDF"),
-    "empty.pdf": (bad_pdfs.empty, "empty (0 bytes)", "re-export or re-download"),
-    "no-pages.pdf": (bad_pdfs.no_pages, "has no pages", "re-export"),
-    "locked.pdf": (
-        lambda p: bad_pdfs.encrypted(p, "s3cret", ["Secret plans."]),
-        "password-protected",
-        "unprotected copy",
-    ),
-    "bomb.pdf": (bad_pdfs.decompression_bomb, "safety limits", "re-export"),
-}
+FAILING = bad_pdfs.FAILING
 
 
 @needs_dejavu

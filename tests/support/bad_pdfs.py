@@ -214,3 +214,18 @@ def with_hidden_text(path: Path, visible: str, hidden: str, how: str) -> Path:
 needs_dejavu = pytest.mark.skipif(
     not DEJAVU.is_file(), reason="DejaVu fonts not installed (Debian fonts-dejavu-core)"
 )
+
+
+# Each case: a generator, the problem the line must name, and the remedy it must suggest.
+FAILING = {
+    "truncated.pdf": (truncated, "damaged or truncated", "re-export or re-download"),
+    "renamed-zip.pdf": (not_a_pdf, "not a PDF", "convert it to PDF"),
+    "empty.pdf": (empty, "empty (0 bytes)", "re-export or re-download"),
+    "no-pages.pdf": (no_pages, "has no pages", "re-export"),
+    "locked.pdf": (
+        lambda p: encrypted(p, "s3cret", ["Secret plans."]),
+        "password-protected",
+        "unprotected copy",
+    ),
+    "bomb.pdf": (decompression_bomb, "safety limits", "re-export"),
+}
