@@ -143,6 +143,10 @@ class ModelPool:
                 self._chat_models[key] = build_chat_model(settings)
             return self._chat_models[key]
 
+    def has_chat_model(self, settings: LLMSettings) -> bool:
+        with self._lock:
+            return settings.model_dump_json() in self._chat_models
+
     def forget_chat_models(self) -> None:
         """Drop the chat models (another was chosen): the next one asked for is loaded anew."""
         with self._lock:

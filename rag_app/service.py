@@ -191,10 +191,20 @@ class RagService:
             return None  # gone, or a format without pages (Markdown, HTML...)
         return render_page(Path(record.path), page, width, highlight=highlight)
 
-    def describe(self) -> dict[str, Any]:
-        """Models in use, devices, GPU offload: what `rag doctor` and the UI sidebar show."""
+    def describe(self, load_chat_model: bool = True) -> dict[str, Any]:
+        """Models in use, devices, GPU offload: what `rag doctor` and the UI sidebar show.
+        Without ``load_chat_model``, a chat model not loaded yet is described from its
+        settings (file, size) and left unloaded."""
         settings = self.settings.model_copy(update={"embedding": self.embedding})
-        return models.describe(settings, self.embeddings, self.chat_model)
+        loaded = load_chat_model or self.chat_model_loaded
+        return models.describe(settings, self.embeddings, self.chat_model if loaded else None)
+
+    @property
+    def chat_model_loaded(self) -> bool:
+        """Whether this service has its chat model already (built, given, or from its pool)."""
+        if "chat_model" in self.__dict__:  # functools.cached_property keeps it there
+            return True
+        return self.pool is not None and self.pool.has_chat_model(self.settings.llm)
 
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()

@@ -21,7 +21,7 @@ from rag_app.service import RagService
 from rag_app.settings import load_settings
 from ui import models_panel, uploads, widgets
 from ui.i18n import LANGUAGES, default_language, t
-from ui.services import get_service
+from ui.services import get_service, load_chat_model
 
 MAX_LISTED_CHATS = 30
 
@@ -73,7 +73,7 @@ def sidebar(service: RagService, language: str) -> dict[str, Any]:
         }
         if st.button(t("clear", language), key="clear_chat", width="stretch"):
             state.messages, state.chat_id = [], None  # the saved conversation stays listed
-        widgets.models_panel(service.describe(), language)
+        widgets.models_panel(service.describe(load_chat_model=False), language)
         models_panel.catalog_panel(service.settings, language)
     return options
 
@@ -130,6 +130,7 @@ def chat(service: RagService, language: str, options: dict[str, Any], question: 
             st.markdown(text)
             remember(service, {"role": "assistant", "content": text})
             return
+        load_chat_model(service, options.get("mode"), options.get("strategy"))
         stream = service.stream(question, history=history, **options)
         answer = streamed_answer(stream, turn + 1, language)
         # Saved before the sources are drawn: a page closed (or a server stopped) while they

@@ -37,11 +37,21 @@ def _load_chat_model(config: str) -> None:
 def _service(settings_json: str) -> RagService:
     settings = Settings.model_validate_json(settings_json)
     embedding = recorded_embedding(settings)  # the embedder this data dir was built with
-    # Loaded now, each with its spinner, rather than in the middle of the first answer: the
-    # sidebar reports both (files, devices, GPU offload).
+    service = RagService(settings.model_copy(update={"embedding": embedding}), pool=_pool())
+    # Loaded now, each with its spinner, rather than in the middle of the first answer; the
+    # chat model only if the settings' answer mode and strategy call it (evidence alone never
+    # does: then it loads when an answer first needs it, see ``load_chat_model``).
     _load_embeddings(embedding.model_dump_json())
-    _load_chat_model(settings.llm.model_dump_json())
-    return RagService(settings.model_copy(update={"embedding": embedding}), pool=_pool())
+    if service.needs_model():
+        _load_chat_model(settings.llm.model_dump_json())
+    return service
+
+
+def load_chat_model(service: RagService, mode: str | None, strategy: str | None) -> None:
+    """Before an answer: load the chat model, with its spinner, if this answer needs it and it
+    is not loaded yet (answering would otherwise load it silently)."""
+    if service.needs_model(mode, strategy) and not service.chat_model_loaded:
+        _load_chat_model(service.settings.llm.model_dump_json())
 
 
 def forget_chat_model() -> None:

@@ -318,7 +318,7 @@ def describe(settings: Settings, embeddings: Embeddings, chat_model: Any) -> dic
         "gpu_offload_supported": supported,
         "gpu_layers": layers,  # as asked of llama.cpp: -1 = all
         "model_layers": total,
-        "gpu_offload_active": bool(supported and layers not in (None, 0)),
+        "gpu_offload_active": None if llama is None else bool(supported and layers),
         "gpu": _gpu_note(supported, layers, total),
         "cpu_amx_workaround": cpu_has_amx(),
         "n_ctx": settings.llm.n_ctx,
@@ -326,6 +326,8 @@ def describe(settings: Settings, embeddings: Embeddings, chat_model: Any) -> dic
 
 
 def _gpu_note(supported: bool, layers: int | None, total: int | None) -> str:
+    if layers is None:
+        return "the chat model is not loaded yet: it loads for the first answer that needs it"
     if not supported:
         return "this llama-cpp-python build cannot offload: all layers on the CPU (README: GPU)"
     if not layers:

@@ -163,3 +163,28 @@ def test_another_page_names_the_uploads_not_indexed_yet(app: AppTest) -> None:
     notes = [str(i.value).replace("\\", "") for i in app.sidebar.info]
     assert "Not indexed yet: notes_v2.md. They will be when you go back to Chat." in notes
     assert set(app.session_state["waiting_uploads"]) == {"id-1"}
+
+
+def test_evidence_mode_loads_no_chat_model_until_an_answer_needs_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui.services import forget_chat_model
+
+    forget_chat_model()  # models are per process: another test may have loaded it
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RAG_ANSWER__MODE", "evidence")
+    monkeypatch.setenv("RAG_RETRIEVAL__STRATEGY", "hybrid")  # writes nothing with a model
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception
+    upload(at, "astronomy.pdf", make_pdf(tmp_path / "a.pdf", COURSE_PAGES).read_bytes())
+    ask(at, "How wide is the mirror of the main telescope?")
+    assert "2.4 metres wide" in block_text(at, "evidence-1")
+    at.run()  # the sidebar drawn after the answer
+    assert "the chat model is not loaded yet" in all_text(at)
+
+    at.selectbox(key="answer_mode").set_value("both").run()
+    ask(at, "Who founded the Lumora Observatory?")  # needs the model: loaded for it
+    assert at.session_state["messages"][3]["answer"]["mode"] == "both"
+    at.run()
+    assert "the chat model is not loaded yet" not in all_text(at)

@@ -105,3 +105,16 @@ def test_the_lru_cache_forgets_the_least_recently_used() -> None:
     assert len(cache) == 2
     cache.clear()
     assert cache.get("a") is None
+
+
+def test_describing_a_service_can_leave_its_chat_model_unloaded(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = Built(monkeypatch)
+    service = RagService(settings, embeddings=BagOfWordsEmbeddings(), pool=components.ModelPool())
+    info = service.describe(load_chat_model=False)
+    assert built.chat_models == [] and not service.chat_model_loaded
+    assert "not loaded yet" in info["gpu"] and info["gpu_offload_active"] is None
+    assert info["chat_model"].endswith(".gguf")  # still named, from the settings
+    _ = service.chat_model
+    assert service.chat_model_loaded and len(built.chat_models) == 1
