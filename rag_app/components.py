@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from rag_app.models.loading import (
     BUNDLED_EMBEDDERS,
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
     from vectorstore import ChromaServer
     from vectorstore.store import DocumentStore
+
+M = TypeVar("M")  # a model
+S = TypeVar("S", EmbeddingSettings, LLMSettings)  # the settings that build it
 
 __all__ = [
     "ModelPool",
@@ -130,18 +133,17 @@ class ModelPool:
         self._chat_models: dict[str, BaseChatModel] = {}
 
     def embeddings(self, settings: EmbeddingSettings) -> Embeddings:
-        key = settings.model_dump_json()
-        with self._lock:
-            if key not in self._embeddings:
-                self._embeddings[key] = build_embeddings(settings)
-            return self._embeddings[key]
+        return self._built(self._embeddings, settings, build_embeddings)
 
     def chat_model(self, settings: LLMSettings) -> BaseChatModel:
+        return self._built(self._chat_models, settings, build_chat_model)
+
+    def _built(self, models: dict[str, M], settings: S, build: Callable[[S], M]) -> M:
         key = settings.model_dump_json()
         with self._lock:
-            if key not in self._chat_models:
-                self._chat_models[key] = build_chat_model(settings)
-            return self._chat_models[key]
+            if key not in models:
+                models[key] = build(settings)
+            return models[key]
 
     def has_chat_model(self, settings: LLMSettings) -> bool:
         with self._lock:

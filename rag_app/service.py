@@ -379,14 +379,6 @@ class RagService:
         overrides: dict[str, Any] = {k: v for k, v in chosen.items() if v is not None}
         return replace(measured, **overrides)
 
-    def evidence_bar(self, across_languages: bool = False) -> float:
-        """The lowest evidence confidence that counts as an answer (``Calibration.bar``)."""
-        return self.tuned().bar(across_languages)
-
-    def evidence_floor(self, across_languages: bool = False) -> float:
-        """The lowest evidence confidence shown at all (``Calibration.floor``)."""
-        return self.tuned().floor(across_languages)
-
     def needs_model(self, mode: str | None = None, strategy: str | None = None) -> bool:
         """Whether answering in ``mode`` with ``strategy`` (the settings' when None) calls the
         chat model: evidence with a strategy that writes nothing needs none."""

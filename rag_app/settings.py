@@ -404,11 +404,10 @@ def settings_file(
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Read settings; every problem becomes one readable line (a ``RagError``)."""
     folder = overrides.get("data_dir") or os.environ.get("RAG_DATA_DIR") or default_data_dir()
-    path: Path | None = settings_file(config_file, Path(folder).expanduser())
-    if path is not None and not path.is_file():
-        if config_file or os.environ.get(CONFIG_ENV):
-            raise RagError(f"config file {path}: not found; pass an existing TOML file")
-        path = None  # none named, and `rag models use` has saved none
+    chosen = settings_file(config_file, Path(folder).expanduser())
+    path = chosen if chosen.is_file() else None
+    if path is None and (config_file or os.environ.get(CONFIG_ENV)):
+        raise RagError(f"config file {chosen}: not found; pass an existing TOML file")
 
     class FileSettings(Settings):
         model_config = SettingsConfigDict(toml_file=path)

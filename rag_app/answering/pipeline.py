@@ -34,7 +34,7 @@ from vectorstore.store import DocumentStore
 
 LIST_TAIL_CHUNKS = 3  # chunks read on past a passage that stops inside a list, at most
 
-Retrieve = Callable[[str, "int | None", Askable], tuple[list[Source], Trace]]
+Retrieve = Callable[[str, int | None, Askable], tuple[list[Source], Trace]]
 
 
 @dataclass
