@@ -1,9 +1,11 @@
-"""Documents (PDF and the formats of ingest/formats.py) to embedded chunks in the store:
-parse all, then embed and store in batches."""
+"""Documents (PDF and the formats of ingest/formats.py) to chunks in the store: parse all,
+stage each (searchable by keywords at once), then give the chunks their vectors in the
+background or before returning (``Embedder``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +21,8 @@ from rag_app.errors import RagError
 from vectorstore.registry import DocumentRecord
 from vectorstore.store import DocumentStore
 
-# Called as progress(stage, done, total, current file name); stage is "parse" or "embed".
+# Called as progress(stage, done, total, current file name); stage is "parse", "index"
+# (searchable by keywords) or "embed" (the meaning index).
 ProgressFn = Callable[[str, int, int, str], None]
 # What reading one file gives: the document, its stored record when its bytes are unchanged,
 # or the one-line reason it cannot be used.
@@ -28,6 +31,8 @@ Readout = LoadedDocument | DocumentRecord | str
 # its longest chunk, so batches of like lengths waste less (sentence-transformers sorts only
 # within one call), and the store is written once per window (measured: docs/BENCHMARKS.md).
 BATCHES_PER_WINDOW = 8
+# Chunks staged per write (keyword index and queue).
+STAGE_BATCH = 1000
 
 
 @dataclass
@@ -38,6 +43,9 @@ class IngestReport:
     notes: list[str] = field(default_factory=list)
     # Chunks of changed files whose text the previous version already had: vectors reused.
     reused: int = 0
+    # Chunks of the store still waiting for their vectors when the run returned (searchable
+    # by keywords meanwhile): those of an ingest left to the background.
+    waiting: int = 0
 
     @property
     def pages(self) -> int:
@@ -55,6 +63,7 @@ class IngestReport:
             ],
             "unchanged": self.unchanged,
             "reused_vectors": self.reused,
+            "waiting_vectors": self.waiting,
             "failed": self.failed,
             "notes": self.notes,
         }
@@ -137,52 +146,81 @@ class Ingestor:
                 report.failed.append(f"{pdf.name}: no text to index; check the document")
                 continue
             todo.append((_record(pdf, len(chunks)), chunks))
-        self._embed_and_store(todo, ready, report, progress)
+        self._stage(todo, ready, report, progress)
         return report
 
-    def _embed_and_store(
+    def _stage(
         self,
         todo: list[tuple[DocumentRecord, list[Document]]],
         ready: dict[str, DocumentRecord],
         report: IngestReport,
         progress: ProgressFn,
     ) -> None:
-        """Windows of chunks span documents (short ones share one); each window is embedded
-        shortest chunk first, a batch at a time, then written to the store at once, and every
-        document whose last chunk it held turns ready. A chunk whose text the file's previous
-        version holds keeps that vector, and a text repeated within a window is embedded once:
-        a file edited on one page costs that page's embedding, not the whole file's."""
+        """Each document searchable by keywords as soon as its chunks are staged (milliseconds
+        a page): registered pending, its chunks into the keyword index and the queue, then
+        ready, and its older version dropped. A chunk whose text the file's previous version
+        holds keeps that vector at once: a file edited on one page waits for that page's
+        embedding, not the whole file's. ``Embedder`` gives the others their vectors."""
         if not todo:
             return
         self.store.begin(*(record for record, _ in todo))
-        earlier: dict[str, list[float]] = {}
-        for record, _ in todo:
-            if (old := ready.get(record.source)) is not None:
-                earlier.update(self.store.chunks.vectors_by_text(old.doc_id))
-        flat = [(i, chunk) for i, (_, chunks) in enumerate(todo) for chunk in chunks]
-        left = [len(chunks) for _, chunks in todo]
+        for done, (record, chunks) in enumerate(todo):
+            progress("index", done, len(todo), record.source)
+            old = ready.get(record.source)
+            earlier = self.store.chunks.vectors_by_text(old.doc_id) if old else {}
+            kept = [c for c in chunks if c.page_content in earlier]
+            if kept:
+                self.store.add(kept, [earlier[c.page_content] for c in kept])
+            fresh = [c for c in chunks if c.page_content not in earlier]
+            for at in range(0, len(fresh), STAGE_BATCH):
+                self.store.stage(fresh[at : at + STAGE_BATCH])
+            self.store.commit(record, previous=ready)
+            report.reused += len(kept)
+            report.ingested.append(record)
+        progress("index", len(todo), len(todo), "")
+
+
+@dataclass
+class Embedder:
+    """Gives the chunks waiting in the store's queue their vectors, a window at a time, until
+    none waits (also those staged meanwhile, or left by a run that was killed).
+
+    A window is embedded shortest chunk first, a batch at a time (a batch is padded to its
+    longest chunk, so batches of like lengths waste less; sentence-transformers sorts only
+    within one call), a text repeated within it once, then written to the store at once under
+    ``write_lock`` (the ingest lock: a document deleted or replaced meanwhile is not written
+    back). Only one embedder may run per store (the caller's embed lock): two would embed the
+    same chunks twice."""
+
+    store: DocumentStore
+    embeddings: Embeddings
+    batch_size: int = 32
+    write_lock: Callable[[], AbstractContextManager[object]] = nullcontext
+    # Called before each batch: an app that answers questions in this process waits there
+    # while one is being answered, so the question does not share the CPU with a batch.
+    before_batch: Callable[[], None] = lambda: None
+
+    def run(self, progress: ProgressFn = no_progress) -> int:
+        """Returns how many chunks got their vectors."""
         size = self.batch_size * BATCHES_PER_WINDOW
-        for start in range(0, len(flat), size):
-            window = sorted(flat[start : start + size], key=lambda item: len(item[1].page_content))
-            report.reused += sum(c.page_content in earlier for _, c in window)
-            new = {c.page_content: i for i, c in window if c.page_content not in earlier}
-            texts = list(new)
-            fresh: dict[str, list[float]] = {}
+        done, total = 0, self.store.queue.count()
+        while window := self.store.waiting(size):
+            window.sort(key=lambda chunk: len(chunk.page_content))
+            texts = list(dict.fromkeys(c.page_content for c in window))
+            vectors: dict[str, list[float]] = {}
             for at in range(0, len(texts), self.batch_size):
+                self.before_batch()
+                source = str(window[min(at, len(window) - 1)].metadata.get("source", ""))
+                progress("embed", done + at, max(total, done + len(window)), source)
                 batch = texts[at : at + self.batch_size]
-                progress("embed", start + at, len(flat), todo[new[batch[0]]][0].source)
-                fresh.update(zip(batch, self.embeddings.embed_documents(batch), strict=True))
-            vectors = [fresh.get(c.page_content) or earlier[c.page_content] for _, c in window]
-            self.store.add([c for _, c in window], vectors)
-            finished = []
-            for i, _ in window:
-                left[i] -= 1
-                if left[i] == 0:
-                    finished.append(todo[i][0])
-            if finished:
-                self.store.commit(*finished, previous=ready)
-                report.ingested.extend(finished)
-        progress("embed", len(flat), len(flat), "")
+                vectors.update(zip(batch, self.embeddings.embed_documents(batch), strict=True))
+            with self.write_lock():
+                self.store.embedded(window, [vectors[c.page_content] for c in window])
+            done += len(window)
+            total = max(total, done + self.store.queue.count())
+        if done:
+            progress("embed", done, done, "")
+        return done
 
 
 def _same_bytes(path: Path, known: DocumentRecord) -> bool:

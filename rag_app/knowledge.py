@@ -30,43 +30,65 @@ def ingest_lock(settings: Settings, wait_s: float | None = None) -> Iterator[Non
     """One writer at a time per store (CLI and UI alike): recovery at the start of a run
     must never mistake another process's document in progress for an abandoned one."""
     wait = INGEST_LOCK_WAIT_S if wait_s is None else wait_s
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(settings.data_dir / "ingest.lock")
-    try:
-        lock.acquire(timeout=wait)
-    except Timeout:
-        raise RagError(
-            f"another ingest into {settings.data_dir} is still running after "
-            f"{wait:g} s of waiting; try again when it ends"
-        ) from None
-    try:
-        with _server_lease(settings, wait):
-            yield
-    finally:
-        lock.release()
+    with _lock(settings, "ingest.lock", "lease", wait) as held:
+        if held == "file":
+            raise RagError(
+                f"another ingest into {settings.data_dir} is still running after "
+                f"{wait:g} s of waiting; try again when it ends"
+            )
+        if held == "server":
+            server = components.store_location(settings)[1]
+            raise RagError(
+                f"another instance is writing into collection {settings.collection!r} on "
+                f"{server.url if server else ''} after {wait:g} s of waiting; "
+                "try again when it ends"
+            )
+        yield
 
 
 @contextmanager
-def _server_lease(settings: Settings, wait: float) -> Iterator[None]:
-    """With a Chroma server, the data-dir lock is not enough: instances on other machines
-    write there too. A lease on the server makes them take turns; a killed holder's lease
-    expires (``vectorstore.ingest_lease_s``) and the others go on."""
-    _, server = components.store_location(settings)
-    if server is None:
-        yield
-        return
-    from vectorstore import ingest_lease
+def embed_lock(settings: Settings, wait_s: float | None = None) -> Iterator[bool]:
+    """One embedder at a time per knowledge base (``ingest.pipeline.Embedder``), across
+    processes and, with a Chroma server, across machines: two would embed the same chunks.
+    Yields whether it is held; False when another still holds it after ``wait_s`` (0: do not
+    wait). The ingest lock stays free meanwhile, so documents can be added while it runs."""
+    wait = INGEST_LOCK_WAIT_S if wait_s is None else wait_s
+    with _lock(settings, f"embed-{settings.collection}.lock", "embed", wait) as held:
+        yield held == ""
 
-    lease = ingest_lease(server, settings.collection, settings.vectorstore.ingest_lease_s)
-    if not lease.acquire(wait):
-        raise RagError(
-            f"another instance is writing into collection {settings.collection!r} on "
-            f"{server.url} after {wait:g} s of waiting; try again when it ends"
-        )
+
+@contextmanager
+def _lock(settings: Settings, file_name: str, lease_name: str, wait: float) -> Iterator[str]:
+    """A file lock in the data dir and, with a Chroma server, a lease on it too (instances on
+    other machines write there as well; a killed holder's lease expires after
+    ``vectorstore.ingest_lease_s`` and the others go on). Yields "" when both are held, else
+    which one was not ("file" or "server") after ``wait`` seconds."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(settings.data_dir / file_name)
     try:
-        yield
+        lock.acquire(timeout=wait)
+    except Timeout:
+        yield "file"
+        return
+    try:
+        _, server = components.store_location(settings)
+        if server is None:
+            yield ""
+            return
+        from vectorstore import ingest_lease
+
+        lease = ingest_lease(
+            server, settings.collection, settings.vectorstore.ingest_lease_s, lease_name
+        )
+        if not lease.acquire(wait):
+            yield "server"
+            return
+        try:
+            yield ""
+        finally:
+            lease.release()
     finally:
-        lease.release()
+        lock.release()
 
 
 def uploads_folder(settings: Settings) -> Path:

@@ -23,13 +23,14 @@ from langchain_core.retrievers import BaseRetriever
 
 from ingest.loaders import LoadOptions, text_document
 from ingest.ocr import ocr_engine
-from ingest.pipeline import Ingestor, IngestReport, ProgressFn, no_progress
+from ingest.pipeline import Embedder, Ingestor, IngestReport, ProgressFn, no_progress
 from rag_app import components
 from rag_app.answering import prompts
 from rag_app.answering.answers import Answer, AnswerStream, Source
 from rag_app.answering.pipeline import Pipeline
 from rag_app.errors import RagError
-from rag_app.knowledge import ingest_lock, safe_upload_name, uploads_folder
+from rag_app.indexing import BACKGROUND, QUESTIONS, Job
+from rag_app.knowledge import embed_lock, ingest_lock, safe_upload_name, uploads_folder
 from rag_app.lru import LruCache
 from rag_app.models import loading as models
 from rag_app.retrieval.backend import Askable, StoreBackend
@@ -39,7 +40,7 @@ from rag_app.retrieval.trace import Candidate, RetrieverScore, Trace
 from rag_app.settings import EmbeddingSettings, Settings
 from vectorstore.check import CheckReport, check_store
 from vectorstore.registry import DocumentRecord
-from vectorstore.store import DocumentStore
+from vectorstore.store import DocumentStore, Indexing
 
 GENERATION_CACHE_SIZE = 512
 
@@ -103,16 +104,30 @@ class RagService:
         )
 
     # -- documents ------------------------------------------------------------------------
-    def ingest(self, paths: Iterable[Path], progress: ProgressFn | None = None) -> IngestReport:
-        """Files (every format in ``ingest.formats``) or folders of them."""
-        return self._locked_ingest(lambda ingestor: ingestor.ingest(paths, progress or no_progress))
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        progress: ProgressFn | None = None,
+        background: bool = False,
+    ) -> IngestReport:
+        """Files (every format in ``ingest.formats``) or folders of them. They are searchable
+        by keywords once staged; then their chunks get their vectors before this returns, or,
+        with ``background``, in this process's embedding thread (``embed_in_background``)."""
+        run = progress or no_progress
+        report = self._locked_ingest(lambda ingestor: ingestor.ingest(paths, run))
+        return self._embedded(report, run, background)
 
     def ingest_texts(
-        self, documents: Iterable[tuple[str, list[str]]], progress: ProgressFn | None = None
+        self,
+        documents: Iterable[tuple[str, list[str]]],
+        progress: ProgressFn | None = None,
+        background: bool = False,
     ) -> IngestReport:
         """Documents given as text, ``(name, pages)``: same splitting, embedding and store."""
         docs = (text_document(name, pages) for name, pages in documents)
-        return self._locked_ingest(lambda i: i.ingest_documents(docs, progress or no_progress))
+        run = progress or no_progress
+        report = self._locked_ingest(lambda i: i.ingest_documents(docs, run))
+        return self._embedded(report, run, background)
 
     def _locked_ingest(self, run: Callable[[Ingestor], IngestReport]) -> IngestReport:
         chunking = self.settings.chunking
@@ -126,6 +141,52 @@ class RagService:
         )
         with ingest_lock(self.settings):
             return run(ingestor)
+
+    def _embedded(
+        self, report: IngestReport, progress: ProgressFn, background: bool
+    ) -> IngestReport:
+        if background:
+            self.embed_in_background()
+        else:
+            self.embed_waiting(progress)
+        report.waiting = self.store.queue.count()
+        return report
+
+    def embed_waiting(
+        self, progress: ProgressFn | None = None, wait_s: float | None = None
+    ) -> int | None:
+        """Give every chunk waiting in the store's queue its vector (those of this run, of
+        others, of a run that was killed), and return how many; None when another process
+        still embeds after ``wait_s`` (0: at once; it then embeds them all)."""
+        with embed_lock(self.settings, wait_s) as held:
+            if not held:
+                return None
+            embedder = Embedder(
+                self.store,
+                self.embeddings,
+                self.embedding.batch_size,
+                write_lock=lambda: ingest_lock(self.settings),
+                before_batch=QUESTIONS.wait_idle,
+            )
+            return embedder.run(progress or no_progress)
+
+    def embed_in_background(self) -> Job:
+        """This knowledge base's embedding thread, started if idle (``indexing``)."""
+        return BACKGROUND.start(self._store_key, lambda: self.embed_waiting(wait_s=0))
+
+    @property
+    def _store_key(self) -> tuple[str, str, str]:
+        folder, server = components.store_location(self.settings)
+        return str(folder), self.settings.collection, server.url if server else ""
+
+    def indexing(self, by_document: bool = False) -> Indexing:
+        """How far the meaning index of this knowledge base is (``Indexing``)."""
+        return self.store.indexing(by_document)
+
+    def background_error(self) -> str | None:
+        """Why this process's last background embedding failed, if it did."""
+        job = BACKGROUND.get(self._store_key)
+        return job.error if job else None
 
     def check(self, repair: bool = False) -> CheckReport:
         """Whether registry, chunks and keyword index agree; with ``repair``, make them agree.
@@ -154,7 +215,10 @@ class RagService:
         )
 
     def ingest_uploads(
-        self, files: Iterable[tuple[str, bytes]], progress: ProgressFn | None = None
+        self,
+        files: Iterable[tuple[str, bytes]],
+        progress: ProgressFn | None = None,
+        background: bool = False,
     ) -> IngestReport:
         """Store uploaded files under the data dir (names sanitized), then ingest them."""
         folder = uploads_folder(self.settings)
@@ -175,7 +239,7 @@ class RagService:
             partial.write_bytes(data)
             partial.replace(target)
             paths.append(target)
-        report = self.ingest(paths, progress)
+        report = self.ingest(paths, progress, background)
         report.failed[:0] = refused
         return report
 
@@ -213,7 +277,8 @@ class RagService:
         if self.store.find(source) is None:
             known = ", ".join(r.source for r in self.documents()) or "none"
             raise RagError(f"document {source!r}: not in the store (documents: {known})")
-        return self.store.delete(source)
+        with ingest_lock(self.settings):  # not while an embedder writes its chunks back
+            return self.store.delete(source)
 
     # -- questions ------------------------------------------------------------------------
     def check_askable(
@@ -231,8 +296,10 @@ class RagService:
         pending = self.store.pending()
         if not self.store.has_documents(pending):
             raise EmptyStoreError(prompts.EMPTY_STORE)
+        built = self.store.indexing()
+        meaning = None if built.done else round(built.share, 4)
         if not documents:
-            return Askable(name, pending, None)
+            return Askable(name, pending, None, meaning)
         ready = {r.source: r.doc_id for r in self.documents() if r.doc_id not in pending}
         unknown = [d for d in documents if d not in ready]
         if unknown:
@@ -240,7 +307,7 @@ class RagService:
                 f"document {unknown[0]!r}: not in the store (documents: "
                 f"{', '.join(ready) or 'none'}); give a name as `rag docs` lists it"
             )
-        return Askable(name, pending, [ready[d] for d in dict.fromkeys(documents)])
+        return Askable(name, pending, [ready[d] for d in dict.fromkeys(documents)], meaning)
 
     def retrieve(
         self,
@@ -333,15 +400,16 @@ class RagService:
         the other arguments override the settings for this question only (the UI's controls);
         ``documents`` limits the search to those documents (names), inside every strategy."""
         checked = self.check_askable(question, strategy, documents)
-        return self.pipeline().answer(
-            question,
-            checked,
-            k,
-            history=history,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            mode=mode,
-        )
+        with QUESTIONS.answering():  # a background embedding waits meanwhile
+            return self.pipeline().answer(
+                question,
+                checked,
+                k,
+                history=history,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                mode=mode,
+            )
 
     def _load_models(self, chat: bool) -> None:
         if chat:  # the chat model first, so a bad path fails fast

@@ -12,6 +12,7 @@ from vectorstore.chroma import (
     ChromaMarker,
     ChromaServer,
     ChunkIndex,
+    ChunkQueue,
     persistent_client,
     recorded_embedder,
     server_client,
@@ -64,6 +65,7 @@ def open_store(
         ChunkIndex(client, collection, embeddings, embedder),
         Registry(client, f"{collection}_registry"),
         KeywordIndex(_keyword_file(path, collection), tokenizer),
+        ChunkQueue(client, f"{collection}_queue"),
         # Instances sharing a server share no data dir: the marker lives on the server.
         None if server is None else ChromaMarker(client, f"{collection}_marker"),
     )
@@ -73,9 +75,12 @@ def _keyword_file(path: Path, collection: str) -> Path:
     return path / f"{collection}_keywords.sqlite3"
 
 
-def ingest_lease(server: ChromaServer, collection: str, ttl_s: float = 60.0) -> ChromaLease:
-    """The lock every instance on this Chroma server takes to write into ``collection``."""
-    return ChromaLease(server_client(server), f"{collection}_lease", ttl_s)
+def ingest_lease(
+    server: ChromaServer, collection: str, ttl_s: float = 60.0, name: str = "lease"
+) -> ChromaLease:
+    """The lock every instance on this Chroma server takes to write into ``collection``
+    (``name`` "lease"), or to embed its waiting chunks ("embed")."""
+    return ChromaLease(server_client(server), f"{collection}_{name}", ttl_s)
 
 
 def knowledge_bases(
@@ -90,7 +95,10 @@ def drop_store(path: Path, collection: str, server: ChromaServer | None = None) 
     client = _client(path, server)
     names = {c.name for c in client.list_collections()}
     chunks = client.get_collection(collection).count() if collection in names else 0
-    for name in (collection, *(f"{collection}_{part}" for part in ("registry", "marker", "lease"))):
+    for name in (
+        collection,
+        *(f"{collection}_{part}" for part in ("registry", "marker", "lease", "queue", "embed")),
+    ):
         if name in names:
             client.delete_collection(name)
     keywords = _keyword_file(path, collection)

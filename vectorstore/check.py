@@ -1,6 +1,8 @@
 """Whether the three stores agree (registry, Chroma chunks, keyword index), and their repair.
 
-Ingestion keeps them consistent (pending -> ready, upserts, recovery at the start of a run);
+Ingestion keeps them consistent (pending -> ready, upserts, recovery at the start of a run;
+a chunk waiting for its vector is in the queue instead of the chunk index, and counts as
+stored);
 this check is for what it cannot see coming: a store copied half-way, files edited by hand,
 a disk that filled up, a bug. Repair only removes what cannot be trusted and re-derives the
 keyword index from Chroma; a document whose chunks are incomplete is removed and named, so
@@ -30,7 +32,10 @@ class CheckReport:
 def check_store(store: DocumentStore, repair: bool = False) -> CheckReport:
     """Compare the registry, the chunks and the keyword rows; with ``repair``, fix them."""
     records = store.registry.all()
-    chunk_owner = store.chunks.owners()  # chunk id -> doc_id, from Chroma
+    embedded = store.chunks.owners()  # chunk id -> doc_id, from Chroma
+    queued = store.queue.owners()  # the same, of chunks waiting for their vectors
+    chunk_owner = {**queued, **embedded}
+    both = [i for i in queued if i in embedded]
     keyword_owner = store.keyword.owners()  # chunk id -> doc_id, from SQLite
     per_doc = Counter(chunk_owner.values())
     report = CheckReport(
@@ -55,6 +60,10 @@ def check_store(store: DocumentStore, repair: bool = False) -> CheckReport:
         for old in sorted(kept, key=lambda r: r.ingested_at)[:-1]:
             drop.setdefault(old.doc_id, f"{source}: an older version is still stored")
     report.problems.extend(drop.values())
+    if both:
+        report.problems.append(
+            f"{len(both)} chunk(s) have their vector and still wait for it in the queue"
+        )
 
     orphans = {d for d in per_doc if d not in known}
     if orphans:
@@ -69,6 +78,8 @@ def check_store(store: DocumentStore, repair: bool = False) -> CheckReport:
         )
     if repair and report.problems:
         _repair(store, drop, orphans, report)
+        if both and store.settle():
+            report.repaired.append(f"took {len(both)} embedded chunk(s) off the queue")
     return report
 
 
@@ -80,7 +91,8 @@ def _repair(
         report.repaired.append(f"removed {why}")
     for doc_id in orphans:
         store.chunks.delete_document(doc_id)
+        store.queue.delete_document(doc_id)
     if orphans:
         report.repaired.append(f"removed the chunks of {len(orphans)} unregistered document(s)")
-    store.keyword.replace_all(store.chunks.all_chunks())
+    store.keyword.replace_all(store.all_chunks())
     report.repaired.append("rebuilt the keyword index from the vector store")

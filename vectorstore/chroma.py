@@ -92,7 +92,68 @@ def recorded_embedder(client: ClientAPI, name: str) -> str | None:
     return str(found) if found else None
 
 
-class ChunkIndex:
+class _Chunks:
+    """What the chunk index and the queue of chunks waiting for vectors share: a Chroma
+    collection of chunks (text, metadata), read by id or by document."""
+
+    collection: Any
+
+    def delete_document(self, doc_id: str) -> None:
+        self.collection.delete(where={"doc_id": doc_id})
+
+    def count(self, doc_id: str | None = None) -> int:
+        if doc_id is None:
+            return int(self.collection.count())
+        return len(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def owners(self, batch: int = 5000) -> dict[str, str]:
+        """Every chunk id with the id of its document."""
+        found: dict[str, str] = {}
+        offset = 0
+        while True:
+            got = self.collection.get(include=["metadatas"], limit=batch, offset=offset)
+            if not got["ids"]:
+                return found
+            for i, meta in zip(got["ids"], got["metadatas"], strict=True):
+                found[i] = str((meta or {}).get("doc_id", ""))
+            offset += len(got["ids"])
+
+    def present(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are here."""
+        if not ids:
+            return set()
+        return set(self.collection.get(ids=list(ids), include=[])["ids"])
+
+    def get(self, ids: Sequence[str]) -> list[Document]:
+        """Chunks by id, in the order asked (missing ones left out)."""
+        if not ids:
+            return []
+        got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        found = {d.id: d for d in _documents(got["ids"], got["documents"], got["metadatas"])}
+        return [found[i] for i in ids if i in found]
+
+    def document_chunks(self, doc_ids: Sequence[str]) -> list[Document]:
+        """Every chunk of these documents."""
+        if not doc_ids:
+            return []
+        got = self.collection.get(
+            where={"doc_id": {"$in": list(doc_ids)}}, include=["documents", "metadatas"]
+        )
+        return _documents(got["ids"], got["documents"], got["metadatas"])
+
+    def all_chunks(self, batch: int = 2000) -> Iterator[Document]:
+        offset = 0
+        while True:
+            got = self.collection.get(
+                include=["documents", "metadatas"], limit=batch, offset=offset
+            )
+            if not got["ids"]:
+                return
+            yield from _documents(got["ids"], got["documents"], got["metadatas"])
+            offset += len(got["ids"])
+
+
+class ChunkIndex(_Chunks):
     """Chunks with their vectors; searched by cosine similarity (score = 1 - cosine distance)."""
 
     def __init__(
@@ -127,26 +188,6 @@ class ChunkIndex:
             metadatas=[c.metadata for c in chunks],
         )
 
-    def delete_document(self, doc_id: str) -> None:
-        self.collection.delete(where={"doc_id": doc_id})
-
-    def count(self, doc_id: str | None = None) -> int:
-        if doc_id is None:
-            return int(self.collection.count())
-        return len(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
-
-    def owners(self, batch: int = 5000) -> dict[str, str]:
-        """Every chunk id with the id of its document."""
-        found: dict[str, str] = {}
-        offset = 0
-        while True:
-            got = self.collection.get(include=["metadatas"], limit=batch, offset=offset)
-            if not got["ids"]:
-                return found
-            for i, meta in zip(got["ids"], got["metadatas"], strict=True):
-                found[i] = str((meta or {}).get("doc_id", ""))
-            offset += len(got["ids"])
-
     def search(
         self,
         vector: Sequence[float],
@@ -172,14 +213,6 @@ class ChunkIndex:
             for doc, distance, v in zip(docs, got["distances"][0], vectors, strict=True)
         ]
 
-    def get(self, ids: Sequence[str]) -> list[Document]:
-        """Chunks by id, in the order asked (missing ones left out)."""
-        if not ids:
-            return []
-        got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
-        found = {d.id: d for d in _documents(got["ids"], got["documents"], got["metadatas"])}
-        return [found[i] for i in ids if i in found]
-
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         if not ids:
             return {}
@@ -196,25 +229,33 @@ class ChunkIndex:
             for text, vector in zip(got["documents"], got["embeddings"], strict=True)
         }
 
-    def document_chunks(self, doc_ids: Sequence[str]) -> list[Document]:
-        """Every chunk of these documents."""
-        if not doc_ids:
-            return []
-        got = self.collection.get(
-            where={"doc_id": {"$in": list(doc_ids)}}, include=["documents", "metadatas"]
-        )
-        return _documents(got["ids"], got["documents"], got["metadatas"])
 
-    def all_chunks(self, batch: int = 2000) -> Iterator[Document]:
-        offset = 0
-        while True:
-            got = self.collection.get(
-                include=["documents", "metadatas"], limit=batch, offset=offset
+class ChunkQueue(_Chunks):
+    """Chunks searchable by keywords that wait for their vectors (progressive indexing): text
+    and metadata kept in Chroma beside the chunk index, so every instance sharing the store
+    (replicas on one Chroma server too) finds them by keywords and sees how many wait. A chunk
+    leaves the queue once its vector is in the chunk index."""
+
+    def __init__(self, client: ClientAPI, name: str) -> None:
+        self.collection = client.get_or_create_collection(name=name, embedding_function=None)
+
+    def add(self, chunks: Sequence[Document]) -> None:
+        if chunks:
+            self.collection.upsert(
+                ids=[str(c.id) for c in chunks],
+                embeddings=_NO_VECTOR * len(chunks),
+                documents=[c.page_content for c in chunks],
+                metadatas=[c.metadata for c in chunks],
             )
-            if not got["ids"]:
-                return
-            yield from _documents(got["ids"], got["documents"], got["metadatas"])
-            offset += len(got["ids"])
+
+    def remove(self, ids: Sequence[str]) -> None:
+        if ids:
+            self.collection.delete(ids=list(ids))
+
+    def first(self, limit: int) -> list[Document]:
+        """Up to ``limit`` waiting chunks, oldest first."""
+        got = self.collection.get(include=["documents", "metadatas"], limit=limit)
+        return _documents(got["ids"], got["documents"], got["metadatas"])
 
 
 class ChromaMarker:

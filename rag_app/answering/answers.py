@@ -12,6 +12,7 @@ from langchain_core.documents import Document
 from rag_app.answering.evidence import Evidence
 from rag_app.answering.fallback import Fallback
 from rag_app.answering.injection import passage_flags
+from rag_app.answering.prompts import STILL_INDEXING
 from rag_app.answering.verify import Checked
 from rag_app.retrieval.trace import Trace
 from rag_app.settings import AnswerMode
@@ -77,6 +78,12 @@ class Answer:
     fallback: Fallback | None = None
 
     @property
+    def note(self) -> str | None:
+        """What the reader should know about how the answer was found: that the meaning
+        index was still being built (``prompts.STILL_INDEXING``)."""
+        return indexing_note(self.trace, self.language)
+
+    @property
     def model_citations(self) -> list[int]:
         return [n for n in cited_numbers(self.answer) if 1 <= n <= len(self.sources)]
 
@@ -101,6 +108,7 @@ class Answer:
             "generated": self.generated,
             "unsupported": self.unsupported,
             "fallback": self.fallback,
+            "note": self.note,
             "language": self.language,
             "sources": [asdict(s) for s in self.sources],
             "cited": self.cited,
@@ -108,6 +116,14 @@ class Answer:
             "timings": self.timings,
             "trace": self.trace.to_dict(),
         }
+
+
+def indexing_note(trace: Trace, language: str) -> str | None:
+    """The note an answer found while the meaning index was being built carries."""
+    if trace.meaning_indexed is None:
+        return None
+    text = STILL_INDEXING.get(language, STILL_INDEXING["en"])
+    return text.format(percent=int(trace.meaning_indexed * 100))
 
 
 class AnswerStream:
@@ -144,6 +160,11 @@ class AnswerStream:
         """The evidence is shown though its confidence is below the bar: it may not answer
         (the model is not asked to word it)."""
         return self._fallback == Fallback.UNCERTAIN
+
+    @property
+    def note(self) -> str | None:
+        """As ``Answer.note``, known before the first token."""
+        return indexing_note(self.trace, self.language)
 
     def __iter__(self) -> Iterator[str]:
         parts: list[str] = []

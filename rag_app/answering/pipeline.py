@@ -97,6 +97,7 @@ class Pipeline:
         trace.relevance_margin = tuned.relevance_margin
         trace.evidence_threshold, trace.evidence_confidence = bar, round(sure, 4)
         trace.evidence_floor = floor
+        trace.meaning_indexed = checked.meaning_indexed
 
         def answer(tokens: Iterator[str], **how: Any) -> AnswerStream:
             return AnswerStream(

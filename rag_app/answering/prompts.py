@@ -38,6 +38,13 @@ UNCERTAIN = {
     "es": "Puede que esto no responda a tu pregunta; lo más cercano en los documentos:",
 }
 
+STILL_INDEXING = {
+    "en": "Still indexing: {percent}% of the meaning index is built; until it is done, "
+    "passages are found by their words more than by their meaning.",
+    "es": "Aún indexando: {percent}% del índice de significado está hecho; hasta que termine, "
+    "los pasajes se encuentran más por sus palabras que por su significado.",
+}
+
 EMPTY_STORE = "No documents have been ingested yet: add some first (rag ingest PATH)."
 
 

@@ -84,6 +84,8 @@ def ask(
             f"note: {FALLBACK_NOTES[answer.fallback]}; the evidence above is the answer.",
             markup=False,
         )
+    if answer.note:
+        out.print(f"note: {answer.note}", markup=False)
     _print_sources(answer)
 
 

@@ -19,6 +19,9 @@ class Askable:
     strategy: str
     pending: list[str]  # ids of half-written documents: never searched
     only: list[str] | None  # ids of the documents the question is limited to (None: all)
+    # The part of the chunks that have their vector while the meaning index is still being
+    # built (None once it is): the rest are found by keywords only.
+    meaning_indexed: float | None = None
 
 
 class StoreBackend:
@@ -54,7 +57,13 @@ class StoreBackend:
         return self.store.chunk_documents(ids)
 
     def cosine(self, vector: Sequence[float], docs: Sequence[Document]) -> list[float]:
+        """Each chunk's cosine to ``vector``, from its stored vector, or, for a chunk still
+        waiting for one (found by keywords while the meaning index is built), embedded now."""
         stored = self.store.chunks.vectors([str(d.id) for d in docs])
+        waiting = [d for d in docs if str(d.id) not in stored]
+        if waiting:
+            fresh = self.embeddings.embed_documents([d.page_content for d in waiting])
+            stored.update(zip((str(d.id) for d in waiting), fresh, strict=True))
         return [
             sum(a * b for a, b in zip(vector, stored.get(str(d.id), []), strict=False))
             for d in docs

@@ -76,6 +76,9 @@ class Trace:
     evidence_threshold: float | None = None
     evidence_floor: float | None = None  # below the threshold, above this: shown as uncertain
     evidence_confidence: float | None = None
+    # While the meaning index is built: the part of the chunks with their vector (the others
+    # were searchable by keywords only). Left out once all have one.
+    meaning_indexed: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {}

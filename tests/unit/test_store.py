@@ -189,12 +189,12 @@ def test_registry_changes_by_another_writer_are_seen_at_once(
     assert all(s.source != "late.pdf" for s in reader.retrieve("observatory", k=10))
 
 
-def test_chunks_are_embedded_once_shortest_first_and_documents_turn_ready_per_window(
+def test_chunks_are_embedded_once_shortest_first_after_every_document_is_searchable(
     settings: Settings,
 ) -> None:
-    """Embedding goes a batch at a time (progress after each), shortest chunk first within a
-    window of batches; a window is stored at once, so early documents turn ready before the
-    run ends."""
+    """Every document is staged (ready, searchable by keywords) before the first embedding;
+    then embedding goes a batch at a time (progress after each), shortest chunk first within
+    a window of batches spanning documents."""
     settings.embedding.batch_size = 2
     calls: list[tuple[list[str], list[str]]] = []  # (texts, ready documents at that time)
 
@@ -209,8 +209,10 @@ def test_chunks_are_embedded_once_shortest_first_and_documents_turn_ready_per_wi
         (f"doc{n}", [f"Document {n}, page {p}: " + words * (1 + (n * 7 + p) % 9) for p in range(4)])
         for n in range(6)
     ]
-    seen: list[int] = []
-    report = service.ingest_texts(texts, lambda stage, done, total, name: seen.append(done))
+    seen: dict[str, list[int]] = {}
+    report = service.ingest_texts(
+        texts, lambda stage, done, total, name: seen.setdefault(stage, []).append(done)
+    )
 
     chunks = sorted(c.page_content for c in service.store.chunks.all_chunks())
     assert sorted(t for batch, _ in calls for t in batch) == chunks  # each chunk once
@@ -220,8 +222,12 @@ def test_chunks_are_embedded_once_shortest_first_and_documents_turn_ready_per_wi
     for first in range(0, len(calls), window):
         lengths = [len(t) for batch, _ in calls[first : first + window] for t in batch]
         assert lengths == sorted(lengths)
-    assert calls[-1][1], "no document was ready before the last window"
-    assert len(report.ingested) == 6 and seen == sorted(seen) and seen[-1] == len(chunks)
+    assert calls[0][1] == [f"doc{n}" for n in range(6)]  # all ready before the first batch
+    assert list(seen) == ["index", "embed"]  # texts: nothing to parse
+    assert all(done == sorted(done) for done in seen.values())
+    assert seen["embed"][-1] == len(chunks) and seen["index"][-1] == 6
+    assert len(report.ingested) == 6 and report.waiting == 0
+    assert service.store.queue.count() == 0 and service.indexing().done
 
 
 def test_a_changed_file_reuses_the_vectors_of_its_unchanged_chunks(settings: Settings) -> None:

@@ -15,7 +15,7 @@ PAGES = [
 ]
 
 ANSWER_KEYS = {
-    "question", "mode", "evidence", "answer", "generated", "unsupported", "fallback",
+    "question", "mode", "evidence", "answer", "generated", "unsupported", "fallback", "note",
     "language", "sources", "cited", "citation_method", "timings", "trace",
 }  # fmt: skip
 TRACE_KEYS = {
