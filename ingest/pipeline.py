@@ -119,7 +119,10 @@ class Ingestor:
     ) -> IngestReport:
         """``read`` is called once the stored documents are known (after recovery)."""
         report = IngestReport(notes=self.store.recover(), failed=list(failed or []))
-        ready = {record.source: record for record in self.store.documents()}
+        # Ready or missing (its file gone from a linked folder), one version per file name.
+        stored = self.store.registry.all()
+        ready = {record.source: record for record in stored}
+        copies = {record.sha256: record for record in stored}  # a renamed file's vectors
         todo: list[tuple[DocumentRecord, list[Document]]] = []
         for pdf in read(ready):
             if isinstance(pdf, str):
@@ -134,11 +137,13 @@ class Ingestor:
                     "documents are known by file name, so rename one of them"
                 )
                 continue
-            if isinstance(pdf, DocumentRecord):  # its bytes are stored already
-                report.unchanged.append(name)
-                continue
-            known = ready.get(name)
-            if known is not None and known.doc_id == document_id(name, pdf.sha256):
+            known = pdf if isinstance(pdf, DocumentRecord) else ready.get(name)
+            if known is not None and (
+                isinstance(pdf, DocumentRecord) or known.doc_id == document_id(name, pdf.sha256)
+            ):  # its bytes are stored already
+                if known.status == "missing":
+                    self.store.restore(known)
+                    report.notes.append(f"{name}: back, searchable again (nothing embedded)")
                 report.unchanged.append(name)
                 continue
             chunks = split_document(pdf, self.chunk_size, self.chunk_overlap)
@@ -146,27 +151,29 @@ class Ingestor:
                 report.failed.append(f"{pdf.name}: no text to index; check the document")
                 continue
             todo.append((_record(pdf, len(chunks)), chunks))
-        self._stage(todo, ready, report, progress)
+        self._stage(todo, ready, copies, report, progress)
         return report
 
     def _stage(
         self,
         todo: list[tuple[DocumentRecord, list[Document]]],
         ready: dict[str, DocumentRecord],
+        copies: dict[str, DocumentRecord],
         report: IngestReport,
         progress: ProgressFn,
     ) -> None:
         """Each document searchable by keywords as soon as its chunks are staged (milliseconds
         a page): registered pending, its chunks into the keyword index and the queue, then
         ready, and its older version dropped. A chunk whose text the file's previous version
-        holds keeps that vector at once: a file edited on one page waits for that page's
+        holds (or, for a file new by name, a stored file with the same bytes: a rename or a
+        copy) keeps that vector at once: a file edited on one page waits for that page's
         embedding, not the whole file's. ``Embedder`` gives the others their vectors."""
         if not todo:
             return
         self.store.begin(*(record for record, _ in todo))
         for done, (record, chunks) in enumerate(todo):
             progress("index", done, len(todo), record.source)
-            old = ready.get(record.source)
+            old = ready.get(record.source) or copies.get(record.sha256)
             earlier = self.store.chunks.vectors_by_text(old.doc_id) if old else {}
             kept = [c for c in chunks if c.page_content in earlier]
             if kept:

@@ -274,7 +274,7 @@ class RagService:
         return self.store.documents()
 
     def delete(self, source: str) -> int:
-        if self.store.find(source) is None:
+        if not self.store.registry.by_source(source):  # ready or missing
             known = ", ".join(r.source for r in self.documents()) or "none"
             raise RagError(f"document {source!r}: not in the store (documents: {known})")
         with ingest_lock(self.settings):  # not while an embedder writes its chunks back

@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from chromadb.api import ClientAPI
 
-Status = Literal["pending", "ready"]
+# pending: being written (never searched); ready: searchable; missing: its file is gone from
+# a linked folder (not searched, kept for a grace period in case it comes back).
+Status = Literal["pending", "ready", "missing"]
 # Chroma needs a vector per record; the registry is looked up by id and metadata only.
 _NO_VECTOR: list[Sequence[float]] = [[0.0]]
 
@@ -30,6 +32,7 @@ class DocumentRecord:
     ingested_at: str  # ISO 8601, UTC
     status: Status = "ready"
     path: str = ""  # where the file was read from, to show its pages later
+    missing_since: str = ""  # ISO 8601, UTC: when a sync found its file gone
 
     def to_dict(self) -> dict[str, str | int]:
         """A document as users see it (`rag docs --json`, the API's /documents): the same

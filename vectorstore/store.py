@@ -137,6 +137,21 @@ class DocumentStore:
     def documents(self) -> list[DocumentRecord]:
         return self.registry.all(status="ready")
 
+    def missing(self) -> list[DocumentRecord]:
+        """Documents whose file a sync found gone: kept, not searched (``mark_missing``)."""
+        return self.registry.all(status="missing")
+
+    def mark_missing(self, record: DocumentRecord, since: str) -> None:
+        """Leave a document out of every search from now on, keeping its chunks and vectors
+        (its file may come back: ``restore``)."""
+        self.registry.put(replace(record, status="missing", missing_since=since))
+        self.marker.bump()
+
+    def restore(self, record: DocumentRecord) -> None:
+        """A missing document is back, searchable as before (nothing embedded again)."""
+        self.registry.put(replace(record, status="ready", missing_since=""))
+        self.marker.bump()
+
     def find(self, source: str) -> DocumentRecord | None:
         ready = [r for r in self.registry.by_source(source) if r.status == "ready"]
         return max(ready, key=lambda r: r.ingested_at) if ready else None
@@ -160,14 +175,15 @@ class DocumentStore:
             if state is not None:
                 self._keyword_checked = False
             records = self.registry.all()
-            pending = [r.doc_id for r in records if r.status == "pending"]
-            chunks = sum(r.chunks for r in records if r.status == "ready")
+            pending = [r.doc_id for r in records if r.status != "ready"]
+            chunks = sum(r.chunks for r in records if r.status != "pending")
             state = (version, pending, chunks, len(records))
             self._registry_state = state
         return state[1], state[2], state[3]
 
     def pending(self) -> list[str]:
-        """Ids of documents being written (usually none): searches leave them out."""
+        """Ids of documents searches leave out: being written, or whose file went missing
+        (usually none)."""
         return self._registry()[0]
 
     def has_documents(self, pending: Sequence[str] | None = None) -> bool:
@@ -259,7 +275,7 @@ class DocumentStore:
             self.keyword.replace_all(self.all_chunks())
             return f"keyword index predates {lacking}: rebuilt it from the vector store"
         indexed = set(self.keyword.owners().values())
-        ready = {r.doc_id for r in self.registry.all(status="ready")}
+        ready = {r.doc_id for r in self.registry.all() if r.status != "pending"}
         pending = set(self.pending())
         gone, missing = indexed - ready - pending, ready - indexed
         for doc_id in gone:
@@ -302,7 +318,7 @@ class DocumentStore:
             self._drop(record.doc_id)
             notes.append(f"{record.source}: removed a partial ingest left by an interrupted run")
         newest: dict[str, DocumentRecord] = {}
-        for record in self.registry.all(status="ready"):
+        for record in (r for r in self.registry.all() if r.status != "pending"):
             kept = newest.get(record.source)
             if kept is None or record.ingested_at >= kept.ingested_at:
                 if kept is not None:
