@@ -29,7 +29,7 @@ ProgressFn = Callable[[str, int, int, str], None]
 Readout = LoadedDocument | DocumentRecord | str
 # Chunks are embedded in windows of this many batches, shortest first: a batch is padded to
 # its longest chunk, so batches of like lengths waste less (sentence-transformers sorts only
-# within one call), and the store is written once per window (measured: docs/BENCHMARKS.md).
+# within one call; measured: docs/BENCHMARKS.md).
 BATCHES_PER_WINDOW = 8
 # Chunks staged per write (keyword index and queue).
 STAGE_BATCH = 1000
@@ -194,10 +194,11 @@ class Embedder:
 
     A window is embedded shortest chunk first, a batch at a time (a batch is padded to its
     longest chunk, so batches of like lengths waste less; sentence-transformers sorts only
-    within one call), a text repeated within it once, then written to the store at once under
-    ``write_lock`` (the ingest lock: a document deleted or replaced meanwhile is not written
-    back). Only one embedder may run per store (the caller's embed lock): two would embed the
-    same chunks twice."""
+    within one call), a text repeated within it once. Each batch is written to the store as
+    soon as it is embedded, under ``write_lock`` (the ingest lock: a document deleted or
+    replaced meanwhile is not written back), so progress shows and a killed run loses one
+    batch at most. Only one embedder may run per store (the caller's embed lock): two would
+    embed the same chunks twice."""
 
     store: DocumentStore
     embeddings: Embeddings
@@ -213,21 +214,27 @@ class Embedder:
         done, total = 0, self.store.queue.count()
         while window := self.store.waiting(size):
             window.sort(key=lambda chunk: len(chunk.page_content))
-            texts = list(dict.fromkeys(c.page_content for c in window))
-            vectors: dict[str, list[float]] = {}
-            for at in range(0, len(texts), self.batch_size):
+            vectors: dict[str, list[float]] = {}  # by text: a repeated one is embedded once
+            for at in range(0, len(window), self.batch_size):
+                batch = window[at : at + self.batch_size]
                 self.before_batch()
-                source = str(window[min(at, len(window) - 1)].metadata.get("source", ""))
-                progress("embed", done + at, max(total, done + len(window)), source)
-                batch = texts[at : at + self.batch_size]
-                vectors.update(zip(batch, self.embeddings.embed_documents(batch), strict=True))
-            with self.write_lock():
-                self.store.embedded(window, [vectors[c.page_content] for c in window])
-            done += len(window)
+                progress("embed", done, max(total, done + len(window) - at), _source(batch[0]))
+                texts = [
+                    t for t in dict.fromkeys(c.page_content for c in batch) if t not in vectors
+                ]
+                if texts:
+                    vectors.update(zip(texts, self.embeddings.embed_documents(texts), strict=True))
+                with self.write_lock():
+                    self.store.embedded(batch, [vectors[c.page_content] for c in batch])
+                done += len(batch)
             total = max(total, done + self.store.queue.count())
         if done:
             progress("embed", done, done, "")
         return done
+
+
+def _source(chunk: Document) -> str:
+    return str(chunk.metadata.get("source", ""))
 
 
 def _same_bytes(path: Path, known: DocumentRecord) -> bool:

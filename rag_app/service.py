@@ -113,9 +113,16 @@ class RagService:
         """Files (every format in ``ingest.formats``) or folders of them. They are searchable
         by keywords once staged; then their chunks get their vectors before this returns, or,
         with ``background``, in this process's embedding thread (``embed_in_background``)."""
+        report = self.stage(paths, progress)
+        return self._embedded(report, progress or no_progress, background)
+
+    def stage(self, paths: Iterable[Path], progress: ProgressFn | None = None) -> IngestReport:
+        """``ingest`` up to the point where the files are searchable by keywords; their
+        chunks wait in the store's queue for whoever embeds (``embed_waiting``)."""
         run = progress or no_progress
         report = self._locked_ingest(lambda ingestor: ingestor.ingest(paths, run))
-        return self._embedded(report, run, background)
+        report.waiting = self.store.queue.count()
+        return report
 
     def ingest_texts(
         self,
@@ -173,6 +180,14 @@ class RagService:
     def embed_in_background(self) -> Job:
         """This knowledge base's embedding thread, started if idle (``indexing``)."""
         return BACKGROUND.start(self._store_key, lambda: self.embed_waiting(wait_s=0))
+
+    def resume_embedding(self) -> None:
+        """Embed in the background what waits (left by a process that was killed, or by one
+        that still embeds: then the thread finds the embed lock taken and ends). Cheap when
+        nothing waits or this process embeds already: apps call it on every request."""
+        job = BACKGROUND.get(self._store_key)
+        if (job is None or not job.running) and self.store.queue.count():
+            self.embed_in_background()
 
     @property
     def _store_key(self) -> tuple[str, str, str]:
@@ -272,6 +287,14 @@ class RagService:
 
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()
+
+    def document_dicts(self) -> list[dict[str, Any]]:
+        """The documents as `rag docs --json` and the API list them, each with how many of
+        its chunks still wait for their vectors."""
+        waiting = self.indexing(by_document=True).by_document
+        return [
+            {**r.to_dict(), "waiting_vectors": waiting.get(r.doc_id, 0)} for r in self.documents()
+        ]
 
     def delete(self, source: str) -> int:
         if not self.store.registry.by_source(source):  # ready or missing

@@ -7,8 +7,11 @@
   the final streamed chunk), which OpenAI clients ignore. ``GET /v1/models`` lists the
   knowledge bases.
 - ``POST /ask`` (the `rag ask --json` object), ``GET/POST /documents`` (multipart upload, the
-  UI's limits and per-file errors), ``DELETE /documents/{name}``, ``GET /health``; OpenAPI docs
-  at ``/docs``. ``?kb=NAME`` picks the knowledge base.
+  UI's limits and per-file errors; searchable by keywords when it returns, embedded in the
+  background unless ``?wait=true``), ``GET /indexing`` (how far that embedding is),
+  ``DELETE /documents/{name}``, ``GET /health``; OpenAPI docs at ``/docs``. ``?kb=NAME`` picks
+  the knowledge base. Embedding left waiting (a killed process, a replica) resumes on the next
+  request.
 - Errors are JSON with one line (``{"error": {"message", "type"}}``), never a traceback.
 - Auth: on a loopback address no key is needed; bound to any other address, the server refuses
   to start without ``api.keys``, and then every request needs ``Authorization: Bearer KEY``
@@ -95,7 +98,8 @@ class Services:
             if found is None:
                 found = RagService(settings, pool=self.pool)
                 self._by_collection[settings.collection] = found
-            return found
+        found.resume_embedding()  # what a killed process (or replica) left waiting
+        return found
 
 
 def once(action: Callable[[], None]) -> Callable[[], None]:
@@ -300,14 +304,32 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/documents")
     def documents(kb: str | None = None) -> list[dict[str, Any]]:
-        return [d.to_dict() for d in services.get(kb).documents()]
+        return services.get(kb).document_dicts()
 
     @app.post("/documents")
     def upload(
-        files: Annotated[list[UploadFile], File()], kb: Annotated[str | None, Query()] = None
+        files: Annotated[list[UploadFile], File()],
+        kb: Annotated[str | None, Query()] = None,
+        wait: Annotated[bool, Query()] = False,
     ) -> dict[str, Any]:
+        """Searchable by keywords when this returns; embedded in the background (``GET
+        /indexing``), or before it returns with ``wait=true``."""
         read = [(f.filename or "upload", f.file.read()) for f in files]
-        return services.get(kb).ingest_uploads(read).to_dict()
+        return services.get(kb).ingest_uploads(read, background=not wait).to_dict()
+
+    @app.get("/indexing")
+    def indexing(kb: str | None = None) -> dict[str, Any]:
+        """How far the meaning index is: chunks waiting for vectors, overall and by document."""
+        service = services.get(kb)
+        built = service.indexing(by_document=True)
+        names = {r.doc_id: r.source for r in service.documents()}
+        return {
+            "waiting_vectors": built.waiting,
+            "chunks": built.chunks,
+            "share": round(built.share, 4),
+            "documents": {names.get(d, d): n for d, n in built.by_document.items()},
+            "error": service.background_error(),
+        }
 
     @app.delete("/documents/{name}")
     def delete(name: str, kb: str | None = None) -> dict[str, Any]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -18,6 +21,8 @@ from rag_app.cli.context import (
 )
 from rag_app.cli.progress import progress_display
 
+LABELS = {"parse": "Reading", "index": "Indexing", "embed": "Embedding"}
+
 
 def ingest(
     paths: Annotated[
@@ -25,12 +30,29 @@ def ingest(
         typer.Argument(help="Files (PDF, Markdown, HTML, Word, text, JSON) or their folders."),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    background: Annotated[
+        bool,
+        typer.Option(
+            "--background",
+            help="Return once the files are searchable by keywords; embed them in a "
+            "background process (`rag docs` shows how far it is).",
+        ),
+    ] = False,
 ) -> None:
-    """Add documents to the store; unchanged files are skipped, changed ones replaced."""
+    """Add documents to the store; unchanged files are skipped, changed ones replaced. They
+    are searchable by keywords within seconds, by meaning once embedded."""
     service = service_of()
-    labels = {"parse": "Reading", "embed": "Embedding"}
-    with progress_display(err, labels, enabled=not as_json) as progress:
-        report = service.ingest(paths, progress)
+    with progress_display(err, LABELS, enabled=not as_json) as progress:
+        run = service.stage if background else service.ingest
+        report = run(paths, progress)
+    if background and report.waiting:
+        log = _embed_detached(service.settings)
+        if not as_json:
+            err.print(
+                f"note: searchable by keywords now; {report.waiting} chunk(s) are being "
+                f"embedded in the background (`rag docs` shows progress; log: {log})",
+                markup=False,
+            )
 
     if as_json:
         out.print_json(data=report.to_dict())
@@ -53,25 +75,59 @@ def ingest(
         raise typer.Exit(EXIT_PARTIAL)
 
 
+def _embed_detached(settings: Any) -> Path:
+    """Start `rag docs embed` for this knowledge base as a process of its own that outlives
+    this one (its own session: a Ctrl-C here does not stop it); returns its log file."""
+    log = settings.data_dir / f"embed-{settings.collection}.log"
+    args = [sys.executable, "-m", "rag_app.cli"]
+    if State.config is not None:
+        args += ["--config", str(State.config)]
+    args += ["--data-dir", str(settings.data_dir)]
+    if State.kb:
+        args += ["--kb", State.kb]
+    with open(log, "ab") as sink:
+        subprocess.Popen(
+            [*args, "docs", "embed"],
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=sink,
+            start_new_session=True,
+            env=os.environ.copy(),
+        )
+    return log
+
+
 docs_app = typer.Typer(
     help="List ingested documents, delete one, or check the store.", invoke_without_command=True
 )
 
 
 def _print_documents(as_json: bool) -> None:
-    records = service_of().documents()
+    service = service_of()
+    records = service.document_dicts()
     if as_json:
-        out.print_json(data=[r.to_dict() for r in records])
+        out.print_json(data=records)
         return
     if not records:
         kb = f"--kb {State.kb!r} " if State.kb else ""
         out.print(f"No documents yet: add some with `rag {kb}ingest PATH`.", markup=False)
         return
-    table = Table("document", "pages", "chunks", "ingested (UTC)")
+    table = Table("document", "pages", "chunks", "ingested (UTC)", "meaning index")
     for r in records:
-        when = r.ingested_at.replace("T", " ")[:19]
-        table.add_row(Text(r.source), str(r.pages), str(r.chunks), when)
+        when = str(r["ingested_at"]).replace("T", " ")[:19]
+        built = 1 - int(r["waiting_vectors"]) / max(1, int(r["chunks"]))
+        table.add_row(
+            Text(str(r["source"])), str(r["pages"]), str(r["chunks"]), when, f"{built:.0%}"
+        )
     out.print(table)
+    indexing = service.indexing()
+    if not indexing.done:
+        out.print(
+            f"Still indexing: {indexing.waiting} chunk(s) wait for their vectors "
+            f"({indexing.share:.0%} of the meaning index built); searchable by keywords "
+            "meanwhile.",
+            markup=False,
+        )
 
 
 @docs_app.callback()
@@ -99,6 +155,15 @@ def docs_delete(
     """Remove a document and all its chunks."""
     removed = service_of().delete(name)
     out.print(f"Deleted {name} ({removed} chunks).", markup=False)
+
+
+@docs_app.command("embed")
+def docs_embed() -> None:
+    """Give the chunks that wait for their vectors (an ingest left to the background, or one
+    that was interrupted) their vectors now; waits while another process embeds."""
+    with progress_display(err, LABELS) as progress:
+        done = service_of().embed_waiting(progress)
+    out.print(f"Embedded {done or 0} chunk(s); the meaning index is complete.", markup=False)
 
 
 @docs_app.command("check")

@@ -77,8 +77,11 @@ def test_the_cli_and_the_api_give_the_same_document_json(tmp_path: Path) -> None
     assert printed.exit_code == 0, printed.output
     served = TestClient(create_app(settings)).get("/documents")
     assert served.status_code == 200
-    assert json.loads(printed.stdout) == served.json() == [report.ingested[0].to_dict()]
-    assert set(served.json()[0]) == {"source", "pages", "chunks", "ingested_at", "sha256", "size"}
+    expected = [{**report.ingested[0].to_dict(), "waiting_vectors": 0}]
+    assert json.loads(printed.stdout) == served.json() == expected
+    assert set(served.json()[0]) == {
+        "source", "pages", "chunks", "ingested_at", "sha256", "size", "waiting_vectors"
+    }  # fmt: skip
 
 
 def test_fallbacks_are_their_names_in_json() -> None:
