@@ -138,10 +138,10 @@ class Ingestor:
                 )
                 continue
             known = pdf if isinstance(pdf, DocumentRecord) else ready.get(name)
-            if known is not None and (
-                isinstance(pdf, DocumentRecord) or known.doc_id == document_id(name, pdf.sha256)
+            if isinstance(pdf, DocumentRecord) or (
+                known is not None and known.doc_id == document_id(name, pdf.sha256)
             ):  # its bytes are stored already
-                if known.status == "missing":
+                if known is not None and known.status == "missing":
                     self.store.restore(known)
                     report.notes.append(f"{name}: back, searchable again (nothing embedded)")
                 report.unchanged.append(name)

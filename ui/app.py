@@ -240,7 +240,10 @@ def past_answer(service: RagService, answer: dict[str, Any], turn: int, language
 
 
 def answer_details(service: RagService, answer: dict[str, Any], turn: int, language: str) -> None:
-    """What follows an answer, streamed or re-drawn alike: timings, sources, retrieval trace."""
+    """What follows an answer, streamed or re-drawn alike: how it was found (still indexing),
+    timings, sources, retrieval trace."""
+    if answer.get("note"):
+        st.info(widgets.escape_md(str(answer["note"])))
     widgets.render_timings(answer, language)
     widgets.render_sources(service, answer, turn, language)
     widgets.render_trace(answer, language)
@@ -264,6 +267,8 @@ def chat_page() -> None:
     conversations_panel(service, language)
     with results:
         uploads.ingest_waiting(service, language)
+        service.resume_embedding()  # left waiting by a run that was stopped, or a crash
+        uploads.meaning_index(service, language)
     documents_panel(service, language)
     chat(service, language, options, question)
 

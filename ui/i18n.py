@@ -44,6 +44,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Indexed {files} file(s): {pages} pages, {chunks} chunks.",
         "es": "Indexados {files} archivo(s): {pages} páginas, {chunks} fragmentos.",
     },
+    "embedding_later": {
+        "en": "Searchable by keywords now; the meaning index is being built in the background "
+        "(answers say so until it is done).",
+        "es": "Ya se puede buscar por palabras; el índice de significado se construye en segundo "
+        "plano (las respuestas lo indican hasta que termine).",
+    },
+    "meaning_index": {
+        "en": "Meaning index: {percent}% built",
+        "es": "Índice de significado: {percent}% construido",
+    },
+    "embedding_failed": {
+        "en": "Building the meaning index stopped: {error}",
+        "es": "La construcción del índice de significado se detuvo: {error}",
+    },
     "reused": {
         "en": "{chunks} passage(s) unchanged from the earlier version kept their vectors: only "
         "the new text was embedded.",

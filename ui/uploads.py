@@ -60,7 +60,8 @@ class Job:
     ) -> Job:
         def run() -> None:
             try:
-                report = service.ingest_uploads(self.files.values(), self.progress)
+                # Back once searchable by keywords; the vectors come in the background.
+                report = service.ingest_uploads(self.files.values(), self.progress, True)
             except BaseException as exc:  # the files stay waiting; a run shows the error
                 self.error = exc
                 return
@@ -79,7 +80,7 @@ class Job:
     def share(self) -> float:
         stage, done, total, _ = self.stage
         share = done / total if total else 0.0
-        return min(0.1 * share if stage == "parse" else 0.1 + 0.9 * share, 1.0)
+        return min(0.9 * share if stage == "parse" else 0.9 + 0.1 * share, 1.0)
 
 
 def take(files: Iterable[Any] | None) -> None:
@@ -165,6 +166,8 @@ def draw_report(report: IngestReport, language: str) -> None:
                 chunks=report.chunks,
             )
         )
+    if report.waiting:
+        st.caption(t("embedding_later", language))
     if report.reused:
         st.caption(t("reused", language, chunks=report.reused))
     for name in report.unchanged:
@@ -173,6 +176,26 @@ def draw_report(report: IngestReport, language: str) -> None:
         st.error(t("failed", language, line=widgets.escape_md(line)))
     for note in report.notes:  # pages read by OCR, or skipped for lack of it
         st.info(widgets.escape_md(note))
+
+
+@st.fragment(run_every=1.0)
+def meaning_index(service: RagService, language: str) -> None:
+    """While the chunks of added documents wait for their vectors: how far the meaning index
+    is, overall and per file, redrawn every second (the rest of the page is not rerun). The
+    documents are searchable by keywords meanwhile. Nothing once it is complete."""
+    built = service.indexing(by_document=True)
+    error = service.background_error()
+    if error:
+        st.error(t("embedding_failed", language, error=widgets.escape_md(error)))
+    if built.done:
+        return
+    st.progress(built.share, text=t("meaning_index", language, percent=int(built.share * 100)))
+    chunks = {r.doc_id: (r.source, r.chunks) for r in service.documents()}
+    for doc_id, waiting in built.by_document.items():
+        name, total = chunks.get(doc_id, ("", 0))
+        if name:
+            share = 1 - waiting / max(total, 1)
+            st.caption(f"{widgets.escape_md(name)}: {share:.0%}")
 
 
 def waiting_note(language: str) -> None:
