@@ -168,6 +168,8 @@ class RagService:
         with embed_lock(self.settings, wait_s) as held:
             if not held:
                 return None
+            with ingest_lock(self.settings):  # a batch a killed run wrote but did not dequeue
+                self.store.settle()
             embedder = Embedder(
                 self.store,
                 self.embeddings,

@@ -46,11 +46,12 @@ def ingest(
         run = service.stage if background else service.ingest
         report = run(paths, progress)
     if background and report.waiting:
-        log = _embed_detached(service.settings)
+        pid, log = _embed_detached(service.settings)
         if not as_json:
             err.print(
                 f"note: searchable by keywords now; {report.waiting} chunk(s) are being "
-                f"embedded in the background (`rag docs` shows progress; log: {log})",
+                f"embedded in the background by process {pid} (`rag docs` shows progress; "
+                f"log: {log})",
                 markup=False,
             )
 
@@ -75,9 +76,9 @@ def ingest(
         raise typer.Exit(EXIT_PARTIAL)
 
 
-def _embed_detached(settings: Any) -> Path:
+def _embed_detached(settings: Any) -> tuple[int, Path]:
     """Start `rag docs embed` for this knowledge base as a process of its own that outlives
-    this one (its own session: a Ctrl-C here does not stop it); returns its log file."""
+    this one (its own session: a Ctrl-C here does not stop it); returns its pid and log."""
     log = settings.data_dir / f"embed-{settings.collection}.log"
     args = [sys.executable, "-m", "rag_app.cli"]
     if State.config is not None:
@@ -86,7 +87,7 @@ def _embed_detached(settings: Any) -> Path:
     if State.kb:
         args += ["--kb", State.kb]
     with open(log, "ab") as sink:
-        subprocess.Popen(
+        child = subprocess.Popen(
             [*args, "docs", "embed"],
             stdin=subprocess.DEVNULL,
             stdout=sink,
@@ -94,7 +95,7 @@ def _embed_detached(settings: Any) -> Path:
             start_new_session=True,
             env=os.environ.copy(),
         )
-    return log
+    return child.pid, log
 
 
 docs_app = typer.Typer(
