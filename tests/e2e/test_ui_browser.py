@@ -190,6 +190,47 @@ def test_a_list_question_shows_every_item_and_no_unsupported_wording(tmp_path: P
         browser.close()
 
 
+def test_ask_at_once_while_the_meaning_index_is_built(tmp_path: Path) -> None:
+    """A multi-page PDF uploaded and asked about at once: the answer quotes it, says the
+    meaning index is still being built, while the progress shows; the progress reaches 100%
+    (and goes), and the next answer has no such note. Batches of 2: the embedding of the 40
+    pages takes a while, so the question lands during it."""
+    pages = [
+        f"Chapter {n}. The Quillon ledger of year {1700 + n} lists {n * 13} crates of "
+        f"{['salt', 'wool', 'tin', 'amber'][n % 4]} shipped from harbour {n}."
+        for n in range(1, 41)
+    ]
+    pages[29] = "Chapter 30. The Quillon Archive holds 4812 maps in cedar drawers."
+    pdf = make_pdf(tmp_path / "ledger.pdf", pages)
+    expect = playwright_api.expect
+    with serving(tmp_path, RAG_EMBEDDING__BATCH_SIZE="2", RAG_ANSWER__MODE="evidence") as app, \
+            playwright_api.sync_playwright() as p:  # fmt: skip
+        browser, page = open_page(p)
+        with explained(page, app, "ask-while-indexing"):
+            page.goto(app.url)
+            page.get_by_text("Documents (0)").wait_for()
+            page.locator(".st-key-uploader input[type=file]").set_input_files(str(pdf))
+            page.get_by_text("Indexed 1 file(s): 40 pages").wait_for()
+            progress = page.get_by_text(re.compile(r"Meaning index: \d+% built"))
+            progress.wait_for()
+            chat = page.locator(".st-key-chat_input textarea")
+            chat.fill("How many maps does the Quillon Archive hold?")
+            chat.press("Enter")
+            page.locator(".st-key-source-1-1").wait_for()
+            assert "4812" in page.locator(".st-key-evidence-1").inner_text()
+            note = page.get_by_text(re.compile(r"Still indexing: \d+% of the meaning index"))
+            note.wait_for()
+            assert progress.count() == 1  # both on the page at once
+            page.screenshot(path=str(ARTIFACTS / "ui-ask-while-indexing.png"), full_page=True)
+
+            expect(progress).to_have_count(0, timeout=600_000)  # 100%: the bar goes
+            chat.fill("Which harbour shipped the amber of year 1704?")
+            chat.press("Enter")
+            page.locator(".st-key-source-2-1").wait_for()
+            expect(note).to_have_count(1)  # the first answer's note only, none on the second
+        browser.close()
+
+
 def open_page(playwright: Any) -> tuple[Any, Any]:
     """Debian's Chromium and a page in it, English, 2 minutes for anything to show."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
