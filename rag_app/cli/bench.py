@@ -26,7 +26,7 @@ bench_app = typer.Typer(
     add_completion=False,
 )
 
-STAGE_LABELS = {"embed": "Embedding", "query": "Querying"}
+STAGE_LABELS = {"index": "Indexing", "embed": "Embedding", "query": "Querying"}
 
 
 @bench_app.callback()

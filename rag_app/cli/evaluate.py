@@ -31,6 +31,7 @@ LABELS = {
     "score": "Scoring",
     "generate": "Writing",
     "parse": "Reading",
+    "index": "Indexing",
     "embed": "Embedding",
 }
 
