@@ -266,6 +266,7 @@ def test_replicas_share_one_embedding_and_take_it_over_when_its_instance_is_kill
             assert time.monotonic() < deadline, indexing(b)
             time.sleep(0.5)
         assert store.chunks.count() == 3 + PAGES and store.queue.count() == 0
+        store.sync_keyword()  # the observer's own keyword index catches up, as a search would
         assert observer.check().ok
         assert "ledger.pdf" in cited(ask(b, "similarity"))
         assert ask(b, "hybrid")["note"] is None
