@@ -261,13 +261,16 @@ def chat_page() -> None:
     st.title(t("title", language))
     st.caption(t("caption", language))
     uploads.uploader(language)
-    results = st.container()
+    # The meaning index's progress in a slot of its own, before the upload reports: a
+    # fragment that reruns every second must keep its place in the page from run to run.
+    indexing, results = st.container(), st.container()
     service = get_service()
     options = sidebar(service, language)
     conversations_panel(service, language)
     with results:
         uploads.ingest_waiting(service, language)
-        service.resume_embedding()  # left waiting by a run that was stopped, or a crash
+    service.resume_embedding()  # left waiting by a run that was stopped, or a crash
+    with indexing:
         uploads.meaning_index(service, language)
     documents_panel(service, language)
     chat(service, language, options, question)

@@ -224,9 +224,10 @@ def test_ask_at_once_while_the_meaning_index_is_built(tmp_path: Path) -> None:
             page.screenshot(path=str(ARTIFACTS / "ui-ask-while-indexing.png"), full_page=True)
 
             expect(progress).to_have_count(0, timeout=600_000)  # 100%: the bar goes
-            chat.fill("Which harbour shipped the amber of year 1704?")
+            chat.fill("How many maps does the Quillon Archive hold?")  # again
             chat.press("Enter")
-            page.locator(".st-key-source-2-1").wait_for()
+            page.locator(".st-key-source-3-1").wait_for()
+            assert "4812" in page.locator(".st-key-evidence-3").inner_text()
             expect(note).to_have_count(1)  # the first answer's note only, none on the second
         browser.close()
 
