@@ -22,24 +22,9 @@ from ingest.splitter import split_document
 from rag_app.service import RagService
 from rag_app.settings import Settings, load_settings
 from tests.support.cli import RAG
-from tests.support.pdfs import COURSE_PAGES, make_pdf
+from tests.support.pdfs import COURSE_PAGES, TOPIC_FILES, TOPICS, make_pdf, topic_pages
 
 pytestmark = pytest.mark.slow
-
-TOPICS = ["rivers", "glaciers", "volcanoes", "deserts", "forests", "islands"]
-TOPIC_FILES = [f"{topic}.pdf" for topic in TOPICS]
-
-
-def topic_pages(topic: str, pages: int = 5) -> list[str]:
-    return [
-        f"Chapter {n} on {topic}. "
-        + " ".join(
-            f"Fact {n}.{i}: the {topic} survey of year {1900 + 7 * n + i} measured site "
-            f"{topic[:3].upper()}-{n}{i} at {n * 37 + i} units, a value recorded by team {i}."
-            for i in range(12)
-        )
-        for n in range(1, pages + 1)
-    ]
 
 
 @pytest.fixture

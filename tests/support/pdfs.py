@@ -175,3 +175,20 @@ def make_table_pdf(
     ]
     SimpleDocTemplate(str(path), pagesize=A4).build(story)
     return path
+
+
+# Many pages of distinct, numbered facts: files whose embedding takes a while (crash tests).
+TOPICS = ["rivers", "glaciers", "volcanoes", "deserts", "forests", "islands"]
+TOPIC_FILES = [f"{topic}.pdf" for topic in TOPICS]
+
+
+def topic_pages(topic: str, pages: int = 5) -> list[str]:
+    return [
+        f"Chapter {n} on {topic}. "
+        + " ".join(
+            f"Fact {n}.{i}: the {topic} survey of year {1900 + 7 * n + i} measured site "
+            f"{topic[:3].upper()}-{n}{i} at {n * 37 + i} units, a value recorded by team {i}."
+            for i in range(12)
+        )
+        for n in range(1, pages + 1)
+    ]

@@ -16,7 +16,7 @@ from rag_app.indexing import BackgroundEmbedding, Questions
 from rag_app.service import RagService
 from rag_app.settings import Settings
 from tests.support.embeddings import BagOfWordsEmbeddings
-from tests.support.pdfs import COURSE_PAGES, make_pdf
+from tests.support.pdfs import COURSE_PAGES, make_pdf, topic_pages
 
 QUESTION = "How wide is the mirror of the main telescope?"
 
@@ -36,18 +36,6 @@ class Recording(BagOfWordsEmbeddings):
             self.fail_after -= 1
         self.texts.extend(texts)
         return super().embed_documents(texts)
-
-
-def long_pages(topic: str, pages: int = 6) -> list[str]:
-    return [
-        f"Chapter {n} on {topic}. "
-        + " ".join(
-            f"Fact {n}.{i}: the {topic} survey of year {1900 + 7 * n + i} measured site "
-            f"{topic[:3].upper()}-{n}{i} at {n * 37 + i} units."
-            for i in range(10)
-        )
-        for n in range(1, pages + 1)
-    ]
 
 
 def stored(service: RagService) -> dict[str, tuple[str, str, list[float]]]:
@@ -103,7 +91,7 @@ def test_an_interrupted_embedding_resumes_with_only_the_missing_chunks(
     settings: Settings, tmp_path: Path
 ) -> None:
     settings.embedding.batch_size = 2
-    files = [make_pdf(tmp_path / "in" / f"{t}.pdf", long_pages(t)) for t in ("rivers", "dunes")]
+    files = [make_pdf(tmp_path / "in" / f"{t}.pdf", topic_pages(t)) for t in ("rivers", "dunes")]
     clean = RagService(settings.model_copy(update={"data_dir": tmp_path / "clean"}),
                        embeddings=Recording())  # fmt: skip
     clean.ingest(files)
@@ -150,7 +138,7 @@ def test_a_chunk_both_embedded_and_queued_is_settled(settings: Settings, course_
 def test_a_document_deleted_while_its_batch_is_embedded_is_not_written_back(
     settings: Settings, course_pdf: Path, tmp_path: Path
 ) -> None:
-    other = make_pdf(tmp_path / "in" / "rivers.pdf", long_pages("rivers", 2))
+    other = make_pdf(tmp_path / "in" / "rivers.pdf", topic_pages("rivers", 2))
     service = RagService(settings, embeddings=BagOfWordsEmbeddings())
     service.stage([course_pdf, other])
 
@@ -261,10 +249,10 @@ def test_a_doc_list_shows_what_waits(settings: Settings, course_pdf: Path) -> No
 def test_reused_vectors_go_straight_to_the_index(settings: Settings, tmp_path: Path) -> None:
     """An edited file: its unchanged chunks keep their vectors at once (never queued), so the
     meaning index only waits for the new text."""
-    path = make_pdf(tmp_path / "in" / "notes.pdf", long_pages("rivers", 3))
+    path = make_pdf(tmp_path / "in" / "notes.pdf", topic_pages("rivers", 3))
     service = RagService(settings, embeddings=BagOfWordsEmbeddings())
     service.ingest([path])
-    make_pdf(path, [*long_pages("rivers", 3), "Appendix. The delta moved in 1990."])
+    make_pdf(path, [*topic_pages("rivers", 3), "Appendix. The delta moved in 1990."])
     report = service.stage([path])
     assert report.reused > 0
     assert service.store.queue.count() == report.chunks - report.reused
