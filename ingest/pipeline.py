@@ -46,6 +46,9 @@ class IngestReport:
     # Chunks of the store still waiting for their vectors when the run returned (searchable
     # by keywords meanwhile): those of an ingest left to the background.
     waiting: int = 0
+    # Chunks this run gave their vectors (also ones other runs staged: one embedder at a time
+    # embeds whatever waits).
+    embedded: int = 0
 
     @property
     def pages(self) -> int:
@@ -63,6 +66,7 @@ class IngestReport:
             ],
             "unchanged": self.unchanged,
             "reused_vectors": self.reused,
+            "embedded_vectors": self.embedded,
             "waiting_vectors": self.waiting,
             "failed": self.failed,
             "notes": self.notes,

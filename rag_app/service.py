@@ -155,7 +155,7 @@ class RagService:
         if background:
             self.embed_in_background()
         else:
-            self.embed_waiting(progress)
+            report.embedded = self.embed_waiting(progress) or 0
         report.waiting = self.store.queue.count()
         return report
 

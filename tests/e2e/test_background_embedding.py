@@ -20,9 +20,8 @@ from chromadb.api.client import SharedSystemClient
 
 from rag_app.service import RagService
 from rag_app.settings import load_settings
-from tests.e2e.test_crash_safety import TOPICS, topic_pages
-from tests.support.cli import rag
-from tests.support.pdfs import make_pdf
+from tests.support.cli import Run, rag
+from tests.support.pdfs import TOPICS, make_pdf, topic_pages
 
 OpenService = Callable[[Path], RagService]
 
@@ -66,17 +65,21 @@ def embedder_pid(stderr: str) -> int:
     return int(found.group(1))
 
 
-def wait_for_log(log: Path, pattern: str, pid: int, timeout: float = 300) -> None:
+def wait_for_share(log: Path, share: float, total: int, pid: int, timeout: float = 300) -> None:
+    """Until the embedder's log says ``share`` of all ``total`` chunks have their vectors (its
+    progress lines count what this run embedded of what it found waiting)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if log.exists() and re.search(pattern, log.read_text(errors="replace"), re.MULTILINE):
-            return
+        text = log.read_text(errors="replace") if log.exists() else ""
+        for done, waiting in re.findall(r"^Embedding (\d+)/(\d+)", text, re.MULTILINE):
+            if total - int(waiting) + int(done) >= share * total and done != waiting:
+                return
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            raise AssertionError(f"the embedder ended before {pattern!r}") from None
+            raise AssertionError(f"the embedder ended before {share:.0%}: {text}") from None
         time.sleep(0.02)
-    raise AssertionError(f"no {pattern!r} in {log}")
+    raise AssertionError(f"never {share:.0%} in {log}")
 
 
 def kill(pid: int) -> None:
@@ -120,9 +123,10 @@ def test_ask_at_once_then_kill_the_embedding_at_three_points_and_resume(
     assert answer["note"] and answer["note"].startswith("Still indexing: ")
     assert 0 <= answer["trace"]["meaning_indexed"] < 1
 
-    # Kill points: early, half way, late (the log's progress lines, at each tenth).
-    for pattern in [r"\(10%\)", r"\(50%\)", r"\(90%\)"]:
-        wait_for_log(log, pattern, pid)
+    # Kill points: early, half way, late (of all the chunks; each restarted embedder logs its
+    # progress at every tenth of what it found waiting).
+    for share in (0.1, 0.4, 0.7):
+        wait_for_share(log, share, total, pid)
         kill(pid)
         service = open_service(data_dir)
         records = service.documents()
@@ -136,7 +140,7 @@ def test_ask_at_once_then_kill_the_embedding_at_three_points_and_resume(
         problems = service.check().problems
         assert all("still wait for it in the queue" in p for p in problems), problems
         both = sum(int(p.split()[0]) for p in problems)
-        if pattern != r"\(90%\)":  # restart the background embedding, as an app would
+        if share < 0.7:  # restart the background embedding, as an app would
             log.unlink()
             again = rag("ingest", "--background", str(corpus), env=env)
             assert again.returncode == 0, again.stderr
@@ -155,3 +159,43 @@ def test_ask_at_once_then_kill_the_embedding_at_three_points_and_resume(
     after = json.loads(rag("ask", "glaciers survey year 1916 site GLA-23", "--mode", "evidence",
                            "--json", env=env).stdout)  # fmt: skip
     assert after["note"] is None and "meaning_indexed" not in after["trace"]
+
+
+def test_an_app_and_the_cli_adding_at_once_embed_every_chunk_once(
+    tmp_path: Path, env: dict[str, str], real_models: tuple[object, object]
+) -> None:
+    """An app (the UI's or the API's process: embedding in its own thread) and `rag ingest`
+    add files to one data dir at the same time: one embedder at a time takes whatever waits,
+    so the two counts of embedded chunks add up to the chunks stored, each once."""
+    embedded: list[str] = []
+    real, _ = real_models
+
+    class Counting(type(real)):  # type: ignore[misc]
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            embedded.extend(texts)
+            return real.embed_documents(texts)  # type: ignore[attr-defined]
+
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for topic in ("rivers", "glaciers"):
+        make_pdf(ours / f"{topic}.pdf", topic_pages(topic, 4))
+    for topic in ("deserts", "forests"):
+        make_pdf(theirs / f"{topic}.pdf", topic_pages(topic, 4))
+    env = {**env, "RAG_EMBEDDING__BATCH_SIZE": "2"}
+    SharedSystemClient.clear_system_cache()
+    app = RagService(load_settings(data_dir=tmp_path / "data"), embeddings=Counting())
+    cli = Run("ingest", str(theirs), "--json", env=env)
+    app.ingest([ours], background=True)
+    code, out, err = cli.finish()
+    assert code == 0, err
+    report = json.loads(out)
+    deadline = time.monotonic() + 300
+    while not app.indexing().done:
+        assert time.monotonic() < deadline and app.background_error() is None
+        time.sleep(0.1)
+    records = app.documents()
+    assert sorted(r.source for r in records) == [
+        "deserts.pdf", "forests.pdf", "glaciers.pdf", "rivers.pdf"
+    ]  # fmt: skip
+    total = sum(r.chunks for r in records)
+    assert len(embedded) + report["embedded_vectors"] == total  # each chunk once
+    assert app.store.chunks.count() == total and app.check().ok

@@ -6,11 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import signal
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +16,7 @@ from ingest.loaders import load_pdf
 from ingest.splitter import split_document
 from rag_app.service import RagService
 from rag_app.settings import Settings, load_settings
-from tests.support.cli import RAG
+from tests.support.cli import Run
 from tests.support.pdfs import COURSE_PAGES, TOPIC_FILES, TOPICS, make_pdf, topic_pages
 
 pytestmark = pytest.mark.slow
@@ -46,50 +41,6 @@ def env(tmp_path: Path) -> dict[str, str]:
         "RAG_EMBEDDING__BATCH_SIZE": "2",
         "RAG_LLM__MAX_TOKENS": "48",
     }
-
-
-class Run:
-    """`rag ...` in its own process; ``wait_for(pattern)`` watches its stderr (progress)."""
-
-    def __init__(self, *args: str, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [RAG, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        self.lines: list[str] = []
-        self._seen = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            with self._seen:
-                self.lines.append(line.rstrip("\n"))
-                self._seen.notify_all()
-        with self._seen:
-            self._seen.notify_all()
-
-    def wait_for(self, pattern: str, timeout: float = 240) -> str:
-        deadline = time.monotonic() + timeout
-        with self._seen:
-            while True:
-                for line in self.lines:
-                    if re.search(pattern, line):
-                        return line
-                if self.process.poll() is not None and not self._reader.is_alive():
-                    raise AssertionError(f"ended before {pattern!r}: {self.lines}")
-                left = deadline - time.monotonic()
-                assert left > 0, f"no {pattern!r} in {self.lines}"
-                self._seen.wait(min(left, 1.0))
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def finish(self, timeout: float = 400) -> tuple[int, str, str]:
-        out, _ = self.process.communicate(timeout=timeout)
-        self._reader.join(timeout=10)
-        return self.process.returncode, out, "\n".join(self.lines)
 
 
 @pytest.fixture
