@@ -63,6 +63,7 @@ bench: install browser
 	# The levers are sentence-transformers' (batch, calls, int8 torch weights): measured on MiniLM.
 	RAG_EMBEDDING__MODEL=all-MiniLM-L6-v2 $(BIN)/python -m bench.perf.embed_levers $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.perf.reingest $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.perf.folder_sync $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.perf.retrieval_latency $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.perf.answering $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.perf.stream_overhead $(if $(QUICK),--quick)

@@ -118,6 +118,7 @@ def delete_knowledge_base(settings: Settings, name: str) -> tuple[KnowledgeBase,
     """Delete a knowledge base with its documents' chunks, registry, keyword index and
     uploaded files; the others are not touched. Returns it and how many chunks it held."""
     from vectorstore import drop_store
+    from vectorstore.links import folder_links
 
     kbs = knowledge_bases(settings)
     kb = kbs.find(name)
@@ -126,6 +127,7 @@ def delete_knowledge_base(settings: Settings, name: str) -> tuple[KnowledgeBase,
         kbs.forget(kb.name)
         folder, server = components.store_location(settings)
         chunks = drop_store(folder, kb.collection, server)
+        folder_links(folder, server).unlink(kb.collection)  # it follows no folder any more
         shutil.rmtree(uploads_folder(target), ignore_errors=True)
     return kb, chunks
 

@@ -276,6 +276,35 @@ class IngestSettings(BaseModel):
         description="JSON/JSONL records: the fields that hold their text. Empty: every string "
         'in the record. As an environment variable: a JSON list, e.g. ["text"].',
     )
+    missing_grace_s: float = Field(
+        default=7 * 24 * 3600.0,
+        ge=0.0,
+        description="A document whose file went from a linked folder (`rag kb link`) leaves "
+        "answers at once but is kept this many seconds (7 days) in case the file comes back "
+        "(then nothing is embedded again); a sync after that removes it. `rag sync --prune` "
+        "removes it at once.",
+    )
+    sync_settle_s: float = Field(
+        default=2.0,
+        ge=0.0,
+        le=600.0,
+        description="A file of a linked folder changed this recently is taken once its size "
+        "and time stop changing for this many seconds (it may still be being copied or "
+        "saved).",
+    )
+    sync_poll_s: float = Field(
+        default=5.0,
+        ge=0.5,
+        le=3600.0,
+        description="`rag sync --watch` on a network or FUSE file system (NFS, SMB, sshfs...), "
+        "where change events do not arrive: seconds between two looks at the folder.",
+    )
+    sync_force_polling: bool = Field(
+        default=False,
+        description="`rag sync --watch`: look at the folder every ingest.sync_poll_s seconds "
+        "even where change events seem to arrive (a file system this app does not recognise "
+        "as remote).",
+    )
 
 
 class APISettings(BaseModel):

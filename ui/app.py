@@ -19,7 +19,7 @@ from rag_app.knowledge import knowledge_bases
 from rag_app.retrieval.strategies import STRATEGIES
 from rag_app.service import RagService
 from rag_app.settings import load_settings
-from ui import models_panel, uploads, widgets
+from ui import folders, models_panel, uploads, widgets
 from ui.i18n import LANGUAGES, default_language, t
 from ui.services import get_service, load_chat_model
 
@@ -265,6 +265,7 @@ def chat_page() -> None:
     # fragment that reruns every second must keep its place in the page from run to run.
     indexing, results = st.container(), st.container()
     service = get_service()
+    folders.folder_panel(service, language)  # under the knowledge base picker
     options = sidebar(service, language)
     conversations_panel(service, language)
     with results:

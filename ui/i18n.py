@@ -226,6 +226,55 @@ STRINGS: dict[str, dict[str, str]] = {
     "eval_chart": {"en": "Mean score per strategy", "es": "Puntuación media por estrategia"},
     "eval_worst": {"en": "Questions, worst first", "es": "Preguntas, las peores primero"},
     "eval_download": {"en": "Download the HTML report", "es": "Descargar el informe HTML"},
+    "folder_title": {"en": "Linked folder", "es": "Carpeta enlazada"},
+    "folder_none": {
+        "en": "This knowledge base follows no folder. Link one and it takes in what you add to it.",
+        "es": "Esta base no sigue ninguna carpeta. Enlaza una y recogerá lo que añadas en ella.",
+    },
+    "folder_linked": {"en": "Follows {folder}", "es": "Sigue {folder}"},
+    "folder_last_sync": {
+        "en": "Last sync: {when} (UTC)",
+        "es": "Última sincronización: {when} (UTC)",
+    },
+    "folder_never": {"en": "Not synced yet.", "es": "Aún sin sincronizar."},
+    "folder_missing": {
+        "en": "{n} file(s) gone from the folder: left out of answers, removed after the grace "
+        "period unless they come back.",
+        "es": "{n} archivo(s) ya no están en la carpeta: fuera de las respuestas; se borran "
+        "tras el plazo de gracia si no vuelven.",
+    },
+    "folder_missing_names": {"en": "Gone files ({n})", "es": "Archivos que faltan ({n})"},
+    "folder_waiting": {
+        "en": "{n} passage(s) still wait for their vectors (searchable by keywords meanwhile).",
+        "es": "{n} fragmento(s) esperan aún sus vectores (mientras, se buscan por palabras).",
+    },
+    "folder_sync_now": {"en": "Sync now", "es": "Sincronizar ahora"},
+    "folder_syncing": {"en": "Syncing the folder…", "es": "Sincronizando la carpeta…"},
+    "folder_synced": {
+        "en": "Synced: {added} added, {changed} changed, {renamed} renamed, {missing} gone, "
+        "{restored} back, {removed} removed.",
+        "es": "Sincronizada: {added} nuevos, {changed} cambiados, {renamed} renombrados, "
+        "{missing} desaparecidos, {restored} recuperados, {removed} borrados.",
+    },
+    "folder_still_writing": {
+        "en": "Still being written, skipped: {path} (the next sync takes it).",
+        "es": "Aún se está escribiendo, omitido: {path} (la próxima sincronización lo recoge).",
+    },
+    "folder_unplugged": {
+        "en": "The folder is not there (unplugged?): nothing changed.",
+        "es": "La carpeta no está (¿desconectada?): no se ha cambiado nada.",
+    },
+    "folder_link_title": {"en": "Link a folder", "es": "Enlazar una carpeta"},
+    "folder_change_title": {
+        "en": "Change or unlink the folder",
+        "es": "Cambiar o desenlazar la carpeta",
+    },
+    "folder_path": {"en": "Folder on this machine", "es": "Carpeta en este equipo"},
+    "folder_link": {"en": "Link", "es": "Enlazar"},
+    "folder_unlink": {
+        "en": "Unlink (documents stay)",
+        "es": "Desenlazar (los documentos se quedan)",
+    },
 }
 
 

@@ -22,6 +22,7 @@ from rag_app.cli.evaluate import eval_app
 from rag_app.cli.kb import kb_app
 from rag_app.cli.models import models_app
 from rag_app.cli.serve import doctor, serve, ui
+from rag_app.cli.sync import sync
 from rag_app.errors import RagError, first_line
 
 app = typer.Typer(
@@ -35,7 +36,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 app.add_typer(models_app, name="models")
-for command in (ingest, ask, doctor, serve, ui):
+for command in (ingest, ask, sync, doctor, serve, ui):
     app.command()(command)
 
 

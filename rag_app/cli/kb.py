@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,23 +32,39 @@ def kb(ctx: typer.Context) -> None:
 def kb_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List knowledge bases with their documents and chunks."""
+    """List knowledge bases with their documents, chunks and the folder each follows."""
+    from rag_app.folders.links import folder_links
     from rag_app.knowledge import knowledge_bases
     from rag_app.service import RagService
 
     settings = settings_of(knowledge_base=False)
+    links = {link.collection: link for link in folder_links(settings).all()}
     rows = []
     for base in knowledge_bases(settings).all():
         docs = RagService(settings.model_copy(update={"collection": base.collection})).documents()
+        link = links.get(base.collection)
         rows.append(
-            {"name": base.name, "documents": len(docs), "chunks": sum(d.chunks for d in docs)}
+            {
+                "name": base.name,
+                "documents": len(docs),
+                "chunks": sum(d.chunks for d in docs),
+                "folder": link.folder if link else None,
+                "last_sync": (link.last_sync or None) if link else None,
+            }
         )
     if as_json:
         out.print_json(data=rows)
         return
-    table = Table("knowledge base", "documents", "chunks")
+    table = Table("knowledge base", "documents", "chunks", "folder", "last sync (UTC)")
     for row in rows:
-        table.add_row(Text(str(row["name"])), str(row["documents"]), str(row["chunks"]))
+        synced = str(row["last_sync"] or ("never" if row["folder"] else ""))
+        table.add_row(
+            Text(str(row["name"])),
+            str(row["documents"]),
+            str(row["chunks"]),
+            Text(str(row["folder"] or "")),
+            synced.replace("T", " ")[:19],
+        )
     out.print(table)
 
 
@@ -88,3 +105,44 @@ def kb_delete(
         raise typer.Exit(1)
     base, chunks = delete_knowledge_base(settings, found.name)
     out.print(f"Deleted knowledge base {base.name!r} ({chunks} chunks).", markup=False)
+
+
+@kb_app.command("link")
+def kb_link(
+    name: Annotated[str, typer.Argument(help="The knowledge base ('default' too).")],
+    folder: Annotated[Path, typer.Argument(help="The folder it follows from now on.")],
+) -> None:
+    """Make a knowledge base follow a folder: `rag sync` brings it in step (new, changed,
+    renamed and gone files); `rag sync --watch` keeps it so."""
+    from rag_app.folders import folder_link, link_folder
+    from rag_app.folders.links import base_name
+    from rag_app.knowledge import with_knowledge_base
+
+    settings = with_knowledge_base(settings_of(knowledge_base=False), name)
+    before = folder_link(settings)
+    made = link_folder(settings, folder)
+    base = base_name(settings)
+    if before is not None and before.folder != made.folder:
+        err.print(
+            f"note: it followed {before.folder}; the documents read from there stay, and no "
+            "sync touches them",
+            markup=False,
+        )
+    out.print(
+        f"Linked knowledge base {base!r} to {made.folder}. Sync it with: "
+        f"rag --kb {base!r} sync (or keep it in step: rag --kb {base!r} sync --watch)",
+        markup=False,
+    )
+
+
+@kb_app.command("unlink")
+def kb_unlink(name: Annotated[str, typer.Argument(help="The knowledge base.")]) -> None:
+    """Stop following the folder; the documents read from it stay."""
+    from rag_app.folders import unlink_folder
+    from rag_app.knowledge import with_knowledge_base
+
+    gone = unlink_folder(with_knowledge_base(settings_of(knowledge_base=False), name))
+    out.print(
+        f"Knowledge base {name!r} no longer follows {gone.folder}; its documents stay.",
+        markup=False,
+    )

@@ -19,9 +19,10 @@ def test_knowledge_bases_from_the_command_line(
     assert ingested.returncode == 0, ingested.stderr
 
     listed = json.loads(rag("kb", "list", "--json", env=env).stdout)
+    unlinked = {"folder": None, "last_sync": None}  # neither follows a folder (`rag kb link`)
     assert listed == [
-        {"name": "default", "documents": 0, "chunks": 0},
-        {"name": "Astronomía", "documents": 1, "chunks": listed[1]["chunks"]},
+        {"name": "default", "documents": 0, "chunks": 0, **unlinked},
+        {"name": "Astronomía", "documents": 1, "chunks": listed[1]["chunks"], **unlinked},
     ]
     assert json.loads(rag("docs", "--json", env=env).stdout) == []  # default: untouched
 
