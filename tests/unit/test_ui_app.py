@@ -102,9 +102,10 @@ class _BlockedIngest:
     def __init__(self, error: Exception | None = None) -> None:
         self.go, self.error = threading.Event(), error
 
-    def ingest_uploads(self, files: Any, progress: Any) -> IngestReport:
+    def ingest_uploads(self, files: Any, progress: Any, background: bool) -> IngestReport:
+        assert background  # the job returns once the files are searchable by keywords
         names = [name for name, _ in files]
-        progress("embed", 1, 2, names[0])
+        progress("index", 1, 2, names[0])
         self.go.wait(30)
         if self.error is not None:
             raise self.error
@@ -121,7 +122,7 @@ def test_an_upload_job_gives_up_its_files_only_once_they_are_stored() -> None:
     service.go.set()
     job.thread.join(30)
     assert set(waiting) == {"c"} and reports[0].unchanged == ["a.md", "b.md"]
-    assert job.stage == ("embed", 1, 2, "a.md") and job.share == pytest.approx(0.55)
+    assert job.stage == ("index", 1, 2, "a.md") and job.share == pytest.approx(0.95)
 
     failing = _BlockedIngest(RagError("the store is gone"))
     failing.go.set()
