@@ -18,6 +18,7 @@ import streamlit as st
 from rag_app.errors import RagError, first_line
 from rag_app.folders import FolderSync, SyncSummary, folder_link, link_folder, unlink_folder
 from ui.i18n import t
+from ui.uploads import stage_share
 from ui.widgets import escape_md, report_error
 
 if TYPE_CHECKING:
@@ -55,9 +56,7 @@ class SyncJob:
 
     @property
     def share(self) -> float:
-        stage, done, total, _ = self.stage
-        share = done / total if total else 0.0
-        return min(0.1 * share if stage == "parse" else 0.1 + 0.9 * share, 1.0)
+        return stage_share(self.stage)
 
 
 def folder_panel(service: RagService, language: str) -> None:

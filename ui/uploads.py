@@ -78,9 +78,15 @@ class Job:
 
     @property
     def share(self) -> float:
-        stage, done, total, _ = self.stage
-        share = done / total if total else 0.0
-        return min(0.9 * share if stage == "parse" else 0.9 + 0.1 * share, 1.0)
+        return stage_share(self.stage)
+
+
+def stage_share(stage: tuple[str, int, int, str]) -> float:
+    """How far an ingest that returns once its files are searchable is, from its last
+    progress call: reading is most of it, staging the rest (the vectors come afterwards)."""
+    name, done, total, _ = stage
+    share = done / total if total else 0.0
+    return min(0.9 * share if name == "parse" else 0.9 + 0.1 * share, 1.0)
 
 
 def take(files: Iterable[Any] | None) -> None:
