@@ -271,8 +271,9 @@ def chat_page() -> None:
     with results:
         uploads.ingest_waiting(service, language)
     service.resume_embedding()  # left waiting by a run that was stopped, or a crash
-    with indexing:
-        uploads.meaning_index(service, language)
+    if not service.indexing().done or service.background_error():
+        with indexing:  # redrawn every second until the next run finds nothing to show
+            uploads.meaning_index(service, language)
     documents_panel(service, language)
     chat(service, language, options, question)
 
