@@ -18,22 +18,19 @@ import streamlit as st
 from rag_app.errors import RagError, first_line
 from rag_app.folders import FolderSync, SyncSummary, folder_link, link_folder, unlink_folder
 from ui.i18n import t
-from ui.uploads import stage_share
+from ui.uploads import Tracked, follow_progress
 from ui.widgets import escape_md, report_error
 
 if TYPE_CHECKING:
     from rag_app.service import RagService
     from vectorstore.links import FolderLink
 
-POLL_S = 0.25
-
 
 @dataclass
-class SyncJob:
+class SyncJob(Tracked):
     """One "Sync now", in its own thread (it goes on when the run that started it stops)."""
 
     sync: FolderSync
-    stage: tuple[str, int, int, str] = ("parse", 0, 0, "")
     summary: SyncSummary | None = None
     error: str | None = None
     thread: threading.Thread = field(init=False)
@@ -50,13 +47,6 @@ class SyncJob:
         self.thread = threading.Thread(target=run, name="rag-ui-sync", daemon=True)
         self.thread.start()
         return self
-
-    def progress(self, stage: str, done: int, total: int, name: str) -> None:
-        self.stage = (stage, done, total, name)
-
-    @property
-    def share(self) -> float:
-        return stage_share(self.stage)
 
 
 def folder_panel(service: RagService, language: str) -> None:
@@ -91,24 +81,12 @@ def _linked(service: RagService, link: FolderLink, language: str) -> None:
         state[key] = SyncJob(FolderSync(service, background=True)).start()
     job: SyncJob | None = state.get(key)
     if job is not None:
-        _follow(job, language)
+        follow_progress(job, t("folder_syncing", language))
         state[key], state[f"{key}-done"] = None, job
         st.rerun()  # the panel drawn anew (gone files, passages waiting), then what it did
     done: SyncJob | None = state.pop(f"{key}-done", None)
     if done is not None:
         _draw(done, language)
-
-
-def _follow(job: SyncJob, language: str) -> None:
-    text = t("folder_syncing", language)
-    bar = st.progress(job.share, text=text)
-    shown = job.stage
-    while job.thread.is_alive():
-        job.thread.join(POLL_S)
-        if job.stage != shown:
-            shown = job.stage
-            bar.progress(job.share, text=f"{text} {escape_md(shown[3])}")
-    bar.empty()
 
 
 def _draw(job: SyncJob, language: str) -> None:

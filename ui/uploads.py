@@ -42,13 +42,43 @@ POLL_S = 0.25
 _STARTING = threading.Lock()  # two runs of one session (an old one not yet stopped) start one job
 
 
+class Tracked:
+    """An ingest running in a thread of its own (an upload, a folder sync): its last progress
+    call, and how far that is. A run follows it with ``follow_progress``."""
+
+    stage: tuple[str, int, int, str] = ("parse", 0, 0, "")
+    thread: threading.Thread
+
+    def progress(self, stage: str, done: int, total: int, name: str) -> None:
+        self.stage = (stage, done, total, name)
+
+    @property
+    def share(self) -> float:
+        """Reading is most of it, staging the rest (the vectors come afterwards)."""
+        name, done, total, _ = self.stage
+        share = done / total if total else 0.0
+        return min(0.9 * share if name == "parse" else 0.9 + 0.1 * share, 1.0)
+
+
+def follow_progress(job: Tracked, text: str) -> None:
+    """Wait for ``job``, its progress drawn under ``text``. A stop here leaves the job going;
+    the next run follows it."""
+    bar = st.progress(job.share, text=text)
+    shown = job.stage
+    while job.thread.is_alive():
+        job.thread.join(POLL_S)
+        if job.stage != shown:
+            shown = job.stage
+            bar.progress(job.share, text=f"{text} {widgets.escape_md(shown[3])}")
+    bar.empty()
+
+
 @dataclass
-class Job:
+class Job(Tracked):
     """One ingest of waiting uploads, in its own thread: it goes on when the run that started
     it is stopped, and only it moves its files from ``waiting`` to a report in ``reports``."""
 
     files: dict[str, tuple[str, bytes]]
-    stage: tuple[str, int, int, str] = ("parse", 0, 0, "")
     error: BaseException | None = None
     thread: threading.Thread = field(init=False)
 
@@ -72,21 +102,6 @@ class Job:
         self.thread = threading.Thread(target=run, name="rag-ui-ingest", daemon=True)
         self.thread.start()
         return self
-
-    def progress(self, stage: str, done: int, total: int, name: str) -> None:
-        self.stage = (stage, done, total, name)
-
-    @property
-    def share(self) -> float:
-        return stage_share(self.stage)
-
-
-def stage_share(stage: tuple[str, int, int, str]) -> float:
-    """How far an ingest that returns once its files are searchable is, from its last
-    progress call: reading is most of it, staging the rest (the vectors come afterwards)."""
-    name, done, total, _ = stage
-    share = done / total if total else 0.0
-    return min(0.9 * share if name == "parse" else 0.9 + 0.1 * share, 1.0)
 
 
 def take(files: Iterable[Any] | None) -> None:
@@ -137,7 +152,7 @@ def ingest_waiting(service: RagService, language: str) -> None:
                 job = state.upload_job = Job(dict(waiting)).start(service, waiting, reports)
         if job is None:
             break
-        follow(job, language)
+        follow_progress(job, t("ingesting", language, n=len(job.files)))
         state.upload_job = None
         if job.error is not None:
             raise job.error
@@ -145,20 +160,6 @@ def ingest_waiting(service: RagService, language: str) -> None:
     for report in drawn:
         draw_report(report, language)
     state.upload_reports_drawn = len(drawn)
-
-
-def follow(job: Job, language: str) -> None:
-    """Wait for ``job``, its progress drawn. A stop here leaves the job going; the next run
-    follows it."""
-    text = t("ingesting", language, n=len(job.files))
-    bar = st.progress(job.share, text=text)
-    shown = job.stage
-    while job.thread.is_alive():
-        job.thread.join(POLL_S)
-        if job.stage != shown:
-            shown = job.stage
-            bar.progress(job.share, text=f"{text} {shown[3]}")
-    bar.empty()
 
 
 def draw_report(report: IngestReport, language: str) -> None:
