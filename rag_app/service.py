@@ -299,7 +299,7 @@ class RagService:
         ]
 
     def delete(self, source: str) -> int:
-        if not self.store.registry.by_source(source):  # ready or missing
+        if self.store.find(source, missing=True) is None:
             known = ", ".join(r.source for r in self.documents()) or "none"
             raise RagError(f"document {source!r}: not in the store (documents: {known})")
         with ingest_lock(self.settings):  # not while an embedder writes its chunks back

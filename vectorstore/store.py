@@ -152,8 +152,10 @@ class DocumentStore:
         self.registry.put(replace(record, status="ready", missing_since=""))
         self.marker.bump()
 
-    def find(self, source: str) -> DocumentRecord | None:
-        ready = [r for r in self.registry.by_source(source) if r.status == "ready"]
+    def find(self, source: str, missing: bool = False) -> DocumentRecord | None:
+        """The newest ready version of a document, or also a missing one with ``missing``."""
+        wanted = ("ready", "missing") if missing else ("ready",)
+        ready = [r for r in self.registry.by_source(source) if r.status in wanted]
         return max(ready, key=lambda r: r.ingested_at) if ready else None
 
     def delete(self, source: str) -> int:

@@ -237,9 +237,7 @@ class FolderSync:
         doomed: list[str] = []
         with ingest_lock(settings):
             for old in candidates:  # read again: this sync's ingest may have replaced it
-                record = self.service.store.find(old.source) or next(
-                    (r for r in self.service.store.missing() if r.source == old.source), None
-                )
+                record = self.service.store.find(old.source, missing=True)
                 if record is None or record.doc_id != old.doc_id:
                     continue
                 if prune or (record.status == "missing" and _since(record, now) >= grace):
