@@ -27,8 +27,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from langchain_core.embeddings import Embeddings
-
 from bench.lib import (
     median_over_rounds,
     median_ratios,
@@ -46,22 +44,9 @@ from rag_app.folders import FolderSync, link_folder
 from rag_app.models import loading as models
 from rag_app.service import RagService
 from rag_app.settings import Settings, load_settings
+from tests.support.embeddings import Counting
 
 CHANGED, RENAMED, DELETED = 10, 2, 1
-
-
-class Counting(Embeddings):
-    """The app's embedder, counting the passages it embeds."""
-
-    def __init__(self, inner: Embeddings) -> None:
-        self.inner, self.embedded = inner, 0
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.embedded += len(texts)
-        return self.inner.embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
 
 
 def write_notes(folder: Path, count: int, abstracts: list[str]) -> list[Path]:

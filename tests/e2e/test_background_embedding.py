@@ -21,6 +21,7 @@ from chromadb.api.client import SharedSystemClient
 from rag_app.service import RagService
 from rag_app.settings import load_settings
 from tests.support.cli import Run, rag
+from tests.support.embeddings import Counting
 from tests.support.pdfs import TOPICS, make_pdf, topic_pages
 
 OpenService = Callable[[Path], RagService]
@@ -167,14 +168,7 @@ def test_an_app_and_the_cli_adding_at_once_embed_every_chunk_once(
     """An app (the UI's or the API's process: embedding in its own thread) and `rag ingest`
     add files to one data dir at the same time: one embedder at a time takes whatever waits,
     so the two counts of embedded chunks add up to the chunks stored, each once."""
-    embedded: list[str] = []
-    real, _ = real_models
-
-    class Counting(type(real)):  # type: ignore[misc]
-        def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            embedded.extend(texts)
-            return real.embed_documents(texts)  # type: ignore[attr-defined]
-
+    counting = Counting(real_models[0])  # type: ignore[arg-type]
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     for topic in ("rivers", "glaciers"):
         make_pdf(ours / f"{topic}.pdf", topic_pages(topic, 4))
@@ -182,7 +176,7 @@ def test_an_app_and_the_cli_adding_at_once_embed_every_chunk_once(
         make_pdf(theirs / f"{topic}.pdf", topic_pages(topic, 4))
     env = {**env, "RAG_EMBEDDING__BATCH_SIZE": "2"}
     SharedSystemClient.clear_system_cache()
-    app = RagService(load_settings(data_dir=tmp_path / "data"), embeddings=Counting())
+    app = RagService(load_settings(data_dir=tmp_path / "data"), embeddings=counting)
     cli = Run("ingest", str(theirs), "--json", env=env)
     app.ingest([ours], background=True)
     code, out, err = cli.finish()
@@ -197,5 +191,5 @@ def test_an_app_and_the_cli_adding_at_once_embed_every_chunk_once(
         "deserts.pdf", "forests.pdf", "glaciers.pdf", "rivers.pdf"
     ]  # fmt: skip
     total = sum(r.chunks for r in records)
-    assert len(embedded) + report["embedded_vectors"] == total  # each chunk once
+    assert counting.embedded + report["embedded_vectors"] == total  # each chunk once
     assert app.store.chunks.count() == total and app.check().ok

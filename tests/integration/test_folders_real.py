@@ -20,6 +20,7 @@ from rag_app.folders import FolderSync, link_folder
 from rag_app.service import RagService
 from rag_app.settings import Settings
 from tests.support.cli import RAG, rag
+from tests.support.embeddings import Counting
 
 NOTES = {
     "photosynthesis.md": "# Photosynthesis\n\nChloroplasts turn sunlight, water and carbon "
@@ -30,20 +31,6 @@ NOTES = {
 }
 WATCH_START_S = 120  # the process loads the embedder and Chroma first
 WATCH_PICKUP_S = 60
-
-
-class Counting(Embeddings):
-    """The real embedder, counting the passages it embeds."""
-
-    def __init__(self, inner: Embeddings) -> None:
-        self.inner, self.embedded = inner, 0
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.embedded += len(texts)
-        return self.inner.embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
 
 
 def test_a_folder_followed_with_the_real_embedder(

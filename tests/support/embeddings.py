@@ -1,4 +1,5 @@
-"""A real, tiny embedder for the fast tests: no model is loaded."""
+"""A real, tiny embedder for the fast tests (no model is loaded), and a wrapper that counts
+what another embedder is given (tests and benchmarks that prove nothing is embedded twice)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,17 @@ class BagOfWordsEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._embed(text)
+
+
+class Counting(Embeddings):
+    """Another embedder, counting the passages it is given to embed."""
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner, self.embedded = inner, 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
