@@ -13,7 +13,9 @@ from rag_app.service import RagService
 from rag_app.settings import EmbeddingSettings, LLMSettings, Settings, load_settings
 
 # `kill -USR1 <pid of rag ui>` writes every thread's stack to the server's stderr (its log):
-# what a stuck page waits on. Registered once per process, when this module is first imported.
+# what a stuck page waits on. A native crash (a segfault, an abort) writes them there too, so
+# a rare one can be read afterwards. Set up once per process, when this module is imported.
+faulthandler.enable(all_threads=True)
 if hasattr(signal, "SIGUSR1"):  # not on Windows
     faulthandler.register(signal.SIGUSR1, all_threads=True)
 

