@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
+    from rag_app.retrieval.rerank import Reranker
     from vectorstore import ChromaServer
     from vectorstore.store import DocumentStore
 
@@ -42,6 +43,7 @@ __all__ = [
     "build_chat_model",
     "build_embeddings",
     "build_judge_model",
+    "build_reranker",
     "chat_model_name",
     "open_document_store",
     "recorded_embedding",
@@ -120,6 +122,22 @@ def build_judge_model(
         return model, chat_model_name(llm, model)
     local = llm.model_copy(update={"model_path": path, "base_url": "", "model": ""})
     return build_chat_model(local), gguf_location(local).name
+
+
+def build_reranker(settings: Settings, chat_model: Callable[[], BaseChatModel]) -> Reranker | None:
+    """The reranker ``retrieval.rerank`` names; None for none (nothing is re-ranked). ``llm``
+    grades with the chat model (``chat_model`` gives it, loaded on first use); a model
+    reranker is loaded once per process (``models.rerankers``)."""
+    spec = settings.retrieval.rerank
+    if spec == "none":
+        return None
+    if spec == "llm":
+        from rag_app.retrieval.rerank import LlmReranker
+
+        return LlmReranker(chat_model, f"llm:{chat_model_name(settings.llm)}")
+    from rag_app.models.rerankers import load_reranker
+
+    return load_reranker(spec, settings.llm.threads)
 
 
 class ModelPool:

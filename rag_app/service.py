@@ -35,6 +35,7 @@ from rag_app.lru import LruCache
 from rag_app.models import loading as models
 from rag_app.retrieval.backend import Askable, StoreBackend
 from rag_app.retrieval.calibration import Calibration
+from rag_app.retrieval.rerank import Reranker, rerank
 from rag_app.retrieval.strategies import REGISTRY, STRATEGIES, Retriever
 from rag_app.retrieval.trace import Candidate, RetrieverScore, Trace
 from rag_app.settings import EmbeddingSettings, Settings
@@ -360,10 +361,23 @@ class RagService:
             self._generate,
             self.tuned().fusion(),
         )
-        found = retriever.run(checked.strategy, question, k or self.settings.retrieval.k)
-        sources = [
-            Source.from_hit(i, hit.doc, hit.score) for i, hit in enumerate(found.hits, start=1)
-        ]
+        k = k or self.settings.retrieval.k
+        reranker = self.reranker
+        if reranker is None:
+            found = retriever.run(checked.strategy, question, k)
+            hits, rerank_scores = found.hits, None
+        else:  # more candidates, reordered by the reranker, then cut to k
+            wanted = max(k, self.settings.retrieval.rerank_candidates)
+            found = retriever.run(checked.strategy, question, wanted)
+            reranked = rerank(reranker, question, found.hits, k)
+            hits, rerank_scores = reranked.hits, reranked.scores
+            found.trace.rerank = {
+                "model": reranker.name,
+                "seconds": round(reranked.seconds, 3),
+                "candidates": reranked.candidates,
+                "fused_ranks": reranked.fused_ranks,
+            }
+        sources = [Source.from_hit(i, hit.doc, hit.score) for i, hit in enumerate(hits, start=1)]
         found.trace.candidates = [
             Candidate(
                 rank=source.number,
@@ -372,9 +386,16 @@ class RagService:
                 score=source.score,
                 retrievers={r: RetrieverScore(hit.ranks[r], hit.scores[r]) for r in hit.ranks},
             )
-            for source, hit in zip(sources, found.hits, strict=True)
+            for source, hit in zip(sources, hits, strict=True)
         ]
+        for candidate, score in zip(found.trace.candidates, rerank_scores or (), strict=False):
+            candidate.retrievers["rerank"] = RetrieverScore(candidate.rank, round(score, 4))
         return sources, found.trace
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        """What ``retrieval.rerank`` names, built on first use; None for none."""
+        return components.build_reranker(self.settings, lambda: self.chat_model)
 
     def _generate(self, kind: str, question: str, history: str = "") -> str:
         """Short LLM text for retrieval (rephrasings, hypothetical passage, condensed question),
@@ -419,6 +440,7 @@ class RagService:
         max_tokens: int | None = None,
         mode: str | None = None,
         documents: Sequence[str] = (),
+        route: str | None = None,
     ) -> AnswerStream:
         """Retrieve, quote the evidence, then (unless ``mode`` is "evidence") generate and
         check (``answering.pipeline``). ``history`` is the chat so far as (role, text) pairs;
@@ -434,6 +456,7 @@ class RagService:
                 temperature=temperature,
                 max_tokens=max_tokens,
                 mode=mode,
+                route=route,
             )
 
     def _load_models(self, chat: bool) -> None:
@@ -452,7 +475,17 @@ class RagService:
             load_models=self._load_models,
             standalone_question=self.standalone_question,
             retrieve=lambda text, k, checked: self.retrieve_traced(text, k, checked=checked),
+            documents=lambda: [r.source for r in self.documents()],
+            chunks_of=self._chunks_of,
+            limit=lambda names: self.check_askable("?", None, names),
+            embedder=models.chosen_embedder(self.embedding),
         )
+
+    def _chunks_of(self, names: Sequence[str]) -> list[Document]:
+        """Every chunk of the named (ready) documents."""
+        wanted = set(names)
+        ids = [r.doc_id for r in self.documents() if r.source in wanted]
+        return self.store.document_chunks(ids)
 
     def tuned(self) -> Calibration:
         """The values measured for this embedder's score scale (``retrieval/calibration.py``),
@@ -476,6 +509,8 @@ class RagService:
         """Whether answering in ``mode`` with ``strategy`` (the settings' when None) calls the
         chat model: evidence with a strategy that writes nothing needs none."""
         found = REGISTRY.get(strategy or self.settings.retrieval.strategy)
+        if self.settings.retrieval.rerank == "llm":  # the chat model grades the passages
+            return True
         return (mode or self.settings.answer.mode) != "evidence" or found is None or found.uses_llm
 
     def ask(self, question: str, k: int | None = None, **overrides: Any) -> Answer:

@@ -175,6 +175,36 @@ def _known_strategy(name: str) -> str:
 Strategy = Annotated[str, AfterValidator(_known_strategy)]  # a name in retrieval.REGISTRY
 
 
+def _known_reranker(value: str) -> str:
+    """none, llm, a GGUF file, a cross-encoder folder, or a hub name in the local HF cache."""
+    from rag_app.retrieval.rerank import HUB_NAME, hub_cache, hub_snapshot
+
+    value = value.strip()
+    if value.lower() in ("", "none", "llm"):
+        return value.lower() or "none"
+    path = Path(value).expanduser()
+    remedy = "give a GGUF reranker, a cross-encoder folder, a model `rag models rerankers` lists"
+    if path.is_file():
+        if not is_gguf(path):
+            raise ValueError(f"{value}: not a GGUF file; {remedy}, llm or none")
+        return value
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ValueError(f"{value}: not a cross-encoder folder (no config.json); {remedy}")
+        return value
+    if path.is_absolute() or value.startswith((".", "~")) or not HUB_NAME.match(value):
+        raise ValueError(f"{value}: no such file or folder; {remedy}, llm or none")
+    if hub_snapshot(value) is None:
+        raise ValueError(
+            f"{value}: not in the Hugging Face cache ({hub_cache()}) and never downloaded here; "
+            "download it where there is internet (`hf download NAME`) or give a local folder"
+        )
+    return value
+
+
+Rerank = Annotated[str, AfterValidator(_known_reranker)]
+
+
 class RetrievalSettings(BaseModel):
     strategy: Strategy = Field(
         default="hybrid",
@@ -208,12 +238,44 @@ class RetrievalSettings(BaseModel):
         description="Passages scoring more than this below the best one are left out of the "
         "prompt (shorter prompts, less noise). Empty: the value measured for the embedder.",
     )
+    rerank: Rerank = Field(
+        default="none",
+        description="Re-rank the strategy's candidates before the top k are kept: none; llm "
+        "(the chat model grades each one: slow, and weak with the bundled model); a "
+        "sentence-transformers cross-encoder (a folder, or a Hugging Face name already in the "
+        "local cache; never downloaded); or a GGUF reranker (rank pooling) run by llama.cpp. "
+        "`rag models rerankers` lists those found; docs/RERANKING.md measures them.",
+    )
+    rerank_candidates: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="With a reranker: how many of the strategy's best passages it scores "
+        "(at least k). More can find a passage ranked low, at a cost per passage.",
+    )
 
 
 AnswerMode = Literal["evidence", "generate", "both"]
 
 
+Route = Literal["auto", "lookup", "summary", "comparison", "enumeration"]
+
+
 class AnswerSettings(BaseModel):
+    route: Route = Field(
+        default="auto",
+        description="How a question is answered: auto (the router reads it: docs/ROUTING.md), "
+        "lookup (the passages retrieval finds), summary (of a named document or section), "
+        "comparison (evidence for each named side) or enumeration (every unit of a kind in a "
+        "scope). The last three quote the documents' own sentences and lists, no model.",
+    )
+    overview_model: bool = Field(
+        default=False,
+        description="For a summary, a comparison or an enumeration, also have the chat model "
+        "write it from the quoted units (in the modes that generate), each sentence checked "
+        "against them as any answer. Worth it with a capable model; the bundled 135M one "
+        "mostly repeats the quotes.",
+    )
     mode: AnswerMode = Field(
         default="both",
         description="evidence: quote the sentences of the passages that answer (no LLM call); "

@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from rag_app.answering.answers import ANSWER_MODES, AnswerStream
+from rag_app.answering.routes import AUTO, ROUTES
 from rag_app.chats import ChatStore
 from rag_app.errors import RagError, first_line
 from rag_app.knowledge import knowledge_bases
@@ -24,6 +25,7 @@ from ui.i18n import LANGUAGES, default_language, t
 from ui.services import get_service, load_chat_model
 
 MAX_LISTED_CHATS = 30
+ROUTE_CHOICES = (AUTO, *ROUTES)
 
 
 def sidebar(service: RagService, language: str) -> dict[str, Any]:
@@ -50,6 +52,14 @@ def sidebar(service: RagService, language: str) -> dict[str, Any]:
                 index=list(STRATEGIES).index(defaults.retrieval.strategy),
                 key="strategy",
                 help=t("strategy_help", language),
+            ),
+            "route": st.selectbox(
+                t("route", language),
+                options=list(ROUTE_CHOICES),
+                index=list(ROUTE_CHOICES).index(defaults.answer.route),
+                format_func=lambda route: t(f"route_{route}", language),
+                key="route",
+                help=t("route_help", language),
             ),
             "k": st.slider(t("k", language), 1, 10, defaults.retrieval.k, key="k"),
             "temperature": st.slider(
@@ -210,6 +220,7 @@ def streamed_answer(stream: AnswerStream, turn: int, language: str) -> dict[str,
     streams; once whole, that text is drawn again as checked: what the sources do not support
     marked, or a line saying why the evidence is the answer instead."""
     evidence = [e.to_dict() for e in stream.evidence]
+    widgets.render_route(stream.trace.to_dict(), language)
     widgets.render_evidence(evidence, turn, language)
     if stream.uncertain:  # the label under the evidence; no model text to stream
         answer = stream.consume().to_dict()
@@ -232,6 +243,7 @@ def streamed_answer(stream: AnswerStream, turn: int, language: str) -> dict[str,
 
 def past_answer(service: RagService, answer: dict[str, Any], turn: int, language: str) -> None:
     """An earlier answer as it was shown when it streamed in, from its stored dict."""
+    widgets.render_route(answer.get("trace") or {}, language)
     widgets.render_evidence(answer.get("evidence") or [], turn, language)
     if widgets.shows_model_text(answer):
         with st.container(key=f"assistant-{turn}"):

@@ -142,6 +142,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "Se han omitido {n} frase(s) de la respuesta del modelo: no están en las fuentes.",
     },
     "answer_mode": {"en": "Answer with", "es": "Responder con"},
+    "route": {"en": "Kind of answer", "es": "Tipo de respuesta"},
+    "route_help": {
+        "en": "Automatic: read from the question. Look-up: the passages that answer it. "
+        "Summary: a named document or section, a quoted sentence or list per sub-section. "
+        "Comparison: evidence for each named side, side by side. Every item: all the "
+        "definitions, steps or examples of a section. The last three quote your documents "
+        "and need no model.",
+        "es": "Automático: se deduce de la pregunta. Consulta: los pasajes que la responden. "
+        "Resumen: de un documento o sección, una frase o lista citada por apartado. "
+        "Comparación: la evidencia de cada parte nombrada, una junto a otra. Todos los "
+        "elementos: todas las definiciones, pasos o ejemplos de una sección. Las tres últimas "
+        "citan tus documentos y no necesitan modelo.",
+    },
+    "route_auto": {"en": "Automatic", "es": "Automático"},
+    "route_lookup": {"en": "Look-up", "es": "Consulta"},
+    "route_summary": {"en": "Summary", "es": "Resumen"},
+    "route_comparison": {"en": "Comparison", "es": "Comparación"},
+    "route_enumeration": {"en": "Every item", "es": "Todos los elementos"},
+    "route_chosen": {"en": "chosen by you", "es": "elegido por ti"},
+    "route_also": {"en": "Also covered", "es": "También trata"},
     "answer_mode_help": {
         "en": "Every answer starts with its evidence: the sentences of your documents that "
         "answer, quoted. Evidence only: nothing more (no model, instant). Model, from "

@@ -122,6 +122,22 @@ def evidence_markdown(item: Mapping[str, Any], language: str) -> str:
     return f"**\\[{item['number']}\\] {where(item, language)}**\n\n> {quote}"
 
 
+def render_route(trace: Mapping[str, Any], language: str) -> None:
+    """For a summary, a comparison or an enumeration: which it is and what it covers (its
+    quoted units follow, as evidence). Nothing for a look-up."""
+    route = trace.get("route") or {}
+    kind = route.get("kind", "lookup")
+    if kind == "lookup":
+        return
+    how = t("route_chosen", language) if route.get("forced") else str(route.get("reason", ""))
+    st.caption(f"{t('route', language)}: {t(f'route_{kind}', language)} · {escape_md(how)}")
+    if route.get("title"):
+        st.markdown(f"**{escape_md(str(route['title']))}**")
+    if route.get("also"):
+        also = "; ".join(str(h) for h in route["also"])
+        st.caption(f"{t('route_also', language)}: {escape_md(also)}")
+
+
 def render_evidence(evidence: Sequence[Mapping[str, Any]], turn: int, language: str) -> None:
     """The sentences of the sources that answer, first under the question: the reader sees
     what the answer rests on, verbatim, before any wording of the model's. Nothing when the
@@ -230,6 +246,11 @@ def render_trace(answer: dict[str, Any], language: str) -> None:
             st.caption(f"query: {escape_md(query)}")
         if trace.hypothetical:
             st.caption(f"hypothetical passage: {escape_md(trace.hypothetical)}")
+        if trace.rerank:  # the "rerank rank/score" column holds each candidate's score
+            st.caption(
+                f"re-ranked by {escape_md(str(trace.rerank.get('model')))}: "
+                f"{trace.rerank.get('candidates')} candidates in {trace.rerank.get('seconds')} s"
+            )
         rows = [
             {
                 "rank": c.rank,

@@ -241,6 +241,13 @@ class DocumentStore:
         pages = self.keyword.search_pages(query, k, self._keyword_excluded(pending), only)
         return [(chunk_id, score) for chunks, score in pages for chunk_id in chunks]
 
+    def document_chunks(self, doc_ids: Sequence[str]) -> list[Document]:
+        """Every chunk of these documents, embedded or still waiting for its vector, once each
+        (a summary reads a document whole)."""
+        found = {str(d.id): d for d in self.queue.document_chunks(doc_ids)}
+        found.update((str(d.id), d) for d in self.chunks.document_chunks(doc_ids))
+        return list(found.values())
+
     def chunk_documents(self, ids: Sequence[str]) -> dict[str, Document]:
         """The chunks Chroma has of ``ids``, by id (an id deleted since a search is absent),
         from the chunk index or, still waiting for their vectors, the queue."""

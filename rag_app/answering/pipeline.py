@@ -18,7 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from ingest.splitter import continued, next_chunk_id
-from rag_app.answering import prompts
+from rag_app.answering import overview, prompts, routes
 from rag_app.answering.answers import ANSWER_MODES, AnswerStream, Fallback, Source
 from rag_app.answering.evidence import Evidence, confidence, select_evidence
 from rag_app.answering.verify import Checked, check_answer, evidence_answer
@@ -35,6 +35,11 @@ from vectorstore.store import DocumentStore
 LIST_TAIL_CHUNKS = 3  # chunks read on past a passage that stops inside a list, at most
 
 Retrieve = Callable[[str, int | None, Askable], tuple[list[Source], Trace]]
+# The documents a question may name: their names, and each name's chunks; and an ``Askable``
+# limited to some of them (names).
+Documents = Callable[[], list[str]]
+ChunksOf = Callable[[Sequence[str]], list[Document]]
+Limit = Callable[[Sequence[str]], Askable]
 
 
 @dataclass
@@ -50,6 +55,10 @@ class Pipeline:
     load_models: Callable[[bool], None]  # loads (once) the embedder, and the chat model if True
     standalone_question: Callable[[str, Sequence[tuple[str, str]]], str]
     retrieve: Retrieve
+    documents: Documents
+    chunks_of: ChunksOf
+    limit: Limit
+    embedder: str  # the embedder's model name (the router's meaning model reads its vectors)
 
     def answer(
         self,
@@ -61,6 +70,7 @@ class Pipeline:
         temperature: float | None = None,
         max_tokens: int | None = None,
         mode: str | None = None,
+        route: str | None = None,
     ) -> AnswerStream:
         wanted, answering, tuned = self.settings.retrieval, self.settings.answer, self.tuned
         mode = mode or answering.mode
@@ -72,6 +82,18 @@ class Pipeline:
         started = time.perf_counter()
         language = detect_language(question)
         standalone = question if mode == "evidence" else self.standalone_question(question, history)
+        model = routes.meaning_model()
+        embed = self.embeddings.embed_query if model and model.embedder == self.embedder else None
+        chosen = routes.forced(route or answering.route, standalone, self.documents(), embed, model)
+        overrides: dict[str, Any] = {
+            name: value
+            for name, value in (("temperature", temperature), ("max_tokens", max_tokens))
+            if value is not None
+        }
+        if chosen.kind != routes.LOOKUP:
+            return self.overview(
+                question, standalone, chosen, checked, language, started, mode, overrides
+            )
         found, trace = self.retrieve(standalone, k, checked)
         kept = select_relevant(found, tuned.relevance_threshold, tuned.relevance_margin)
         sources, quoted = self.evidence(standalone, kept, found)
@@ -98,6 +120,7 @@ class Pipeline:
         trace.evidence_threshold, trace.evidence_confidence = bar, round(sure, 4)
         trace.evidence_floor = floor
         trace.meaning_indexed = checked.meaning_indexed
+        trace.route = chosen.to_dict()
 
         def answer(tokens: Iterator[str], **how: Any) -> AnswerStream:
             return AnswerStream(
@@ -113,12 +136,21 @@ class Pipeline:
             return answer(iter([f"{label} {evidence_answer(quoted)}"]), fallback=Fallback.UNCERTAIN)
         if mode == "evidence":
             return answer(iter([evidence_answer(quoted)]))
-        overrides: dict[str, Any] = {
-            name: value
-            for name, value in (("temperature", temperature), ("max_tokens", max_tokens))
-            if value is not None
-        }
         messages = self.messages(standalone, sources, quoted, language, mode)
+        tokens, check = self.generated(messages, overrides, standalone, language, sources, quoted)
+        return answer(tokens, check=check)
+
+    def generated(
+        self,
+        messages: list[BaseMessage],
+        overrides: dict[str, Any],
+        question: str,
+        language: str,
+        sources: Sequence[Source],
+        quoted: Sequence[Evidence],
+    ) -> tuple[Iterator[str], Callable[[str], Checked]]:
+        """The chat model's tokens for ``messages``, and the check of its whole text against
+        the sources and the evidence (each sentence, as for every answer)."""
         tokens = (
             str(chunk.content)
             for chunk in self.chat_model().stream(messages, stop=prompts.STOP, **overrides)
@@ -128,16 +160,65 @@ class Pipeline:
         def check(generated: str) -> Checked:
             return check_answer(
                 generated,
-                question=standalone,
+                question=question,
                 language=language,
                 passages=passages,
-                evidence=quoted,
-                drop_unsupported=answering.unsupported == "drop",
+                evidence=list(quoted),
+                drop_unsupported=self.settings.answer.unsupported == "drop",
                 embed=self.embeddings.embed_documents,
-                cosine_floor=tuned.cosine_floor,
+                cosine_floor=self.tuned.cosine_floor,
             )
 
-        return answer(tokens, check=check)
+        return tokens, check
+
+    def overview(
+        self,
+        question: str,
+        standalone: str,
+        route: routes.Route,
+        checked: Askable,
+        language: str,
+        started: float,
+        mode: str,
+        overrides: dict[str, Any],
+    ) -> AnswerStream:
+        """A summary, comparison or enumeration (``answering.overview``): the documents' own
+        units, quoted and cited, no model. With ``answer.overview_model`` (a capable chat
+        model) and a mode that generates, the model then writes it from those units, checked
+        sentence by sentence as any answer."""
+
+        def retrieve(query: str, k: int, documents: Sequence[str]) -> list[Source]:
+            limited = self.limit(documents) if documents else checked
+            return self.retrieve(query, k, limited)[0]
+
+        def chunks(documents: Sequence[str]) -> list[Document]:
+            return self.chunks_of(documents or self.documents())
+
+        built = overview.build(
+            route, standalone, language, chunks, retrieve, self.embeddings,
+            self.tuned.cosine_floor,
+        )  # fmt: skip
+        trace = Trace(strategy=checked.strategy, queries=[standalone], question=question)
+        trace.standalone_question = standalone
+        trace.meaning_indexed = checked.meaning_indexed
+        trace.route = {**route.to_dict(), **built.details}
+        retrieval_s = time.perf_counter() - started
+        if mode != "evidence" and self.settings.answer.overview_model and built.evidence:
+            messages = prompts.answer_messages(
+                standalone, [], language, quoted_documents(built.evidence)
+            )
+            tokens, check = self.generated(
+                messages, overrides, standalone, language, built.sources, built.evidence
+            )
+            return AnswerStream(
+                question, language, built.sources, tokens, started, retrieval_s, trace,
+                mode=mode, evidence=built.evidence, check=check,
+            )  # fmt: skip
+        return AnswerStream(
+            question, language, built.sources, iter([built.text]), started, retrieval_s, trace,
+            mode="evidence", evidence=built.evidence,
+            fallback=None if built.evidence else Fallback.ABSTAINED,
+        )  # fmt: skip
 
     def evidence(
         self, question: str, kept: Sequence[Source], found: Sequence[Source]
@@ -205,21 +286,21 @@ class Pipeline:
         """``generate`` reads the passages as before; ``both`` reads what ``answer.context``
         says: the evidence only, evidence then passages, or the passages."""
         context = self.settings.answer.context if mode == "both" else "passages"
-        quoted = [
-            Document(
-                e.text,
-                metadata={
-                    "source": e.source,
-                    "page": e.page,
-                    "section": e.section,
-                    "number": e.number,
-                },
-            )
-            for e in evidence
-        ]
+        quoted = quoted_documents(evidence)
         passages = [s.as_document() for s in sources]
         if context == "evidence":
             return prompts.answer_messages(question, [], language, quoted)
         if context == "evidence+passages":
             return prompts.answer_messages(question, passages, language, quoted)
         return prompts.answer_messages(question, passages, language)
+
+
+def quoted_documents(evidence: Sequence[Evidence]) -> list[Document]:
+    """Evidence as the prompt's "key sentences", each with its source's number."""
+    return [
+        Document(
+            e.text,
+            metadata={"source": e.source, "page": e.page, "section": e.section, "number": e.number},
+        )
+        for e in evidence
+    ]

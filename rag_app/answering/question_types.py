@@ -95,13 +95,18 @@ def wants_list(question: str) -> bool:
     return False
 
 
+def defined_term(unit: str) -> str | None:
+    """The term a unit defines ("Base de datos: conjunto de...", "Un proceso es un..."), or None."""
+    match = _DEFINES.match(unit)
+    return match.group("term").strip() if match else None
+
+
 def defines_asked(question: str, unit: str) -> bool:
     """A definition question ("¿Qué es X?", "How is X defined?") and a unit that defines a
     term made of the question's words ("X: ...", "X es ...")."""
     if not _DEFINITION_QUESTION.search(question):
         return False
-    match = _DEFINES.match(unit)
-    term = content_stems(match.group("term")) if match else frozenset()
+    term = content_stems(defined_term(unit) or "")
     return bool(term) and term <= content_stems(question)
 
 

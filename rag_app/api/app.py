@@ -71,6 +71,7 @@ class AskRequest(BaseModel):
     strategy: str | None = None
     mode: str | None = None
     documents: list[str] = Field(default_factory=list)
+    route: str | None = None  # auto, lookup, summary, comparison, enumeration
 
 
 def check_bind(host: str, keys: Sequence[str]) -> None:
@@ -297,6 +298,7 @@ def create_app(settings: Settings) -> FastAPI:
                 strategy=request.strategy,
                 mode=request.mode,
                 documents=request.documents,
+                route=request.route,
             )
         finally:
             give_back()

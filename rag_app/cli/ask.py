@@ -8,6 +8,7 @@ import typer
 
 from rag_app.answering.fallback import Fallback
 from rag_app.answering.injection import describe
+from rag_app.answering.routes import AUTO, LOOKUP, ROUTES
 from rag_app.cli.console import out
 from rag_app.cli.context import (
     place,
@@ -15,6 +16,7 @@ from rag_app.cli.context import (
 )
 from rag_app.retrieval.strategies import STRATEGIES
 
+ROUTE_CHOICES = (AUTO, *ROUTES)
 FALLBACK_NOTES = {
     Fallback.LANGUAGE: "the model answered in another language than the question",
     Fallback.UNSUPPORTED: "nothing the model wrote is in the sources",
@@ -43,13 +45,35 @@ def ask(
             help="Only this document (its name as `rag docs` lists it); repeat for several.",
         ),
     ] = None,
+    route: Annotated[
+        str | None,
+        typer.Option(
+            help=f"How to answer: {', '.join(ROUTE_CHOICES)} (default from settings: auto, the "
+            "router reads the question)."
+        ),
+    ] = None,
 ) -> None:
     """Answer a question from the ingested documents: evidence quoted first, then the model's
-    wording checked against the sources."""
-    stream = service_of().stream(question, k, strategy=strategy, mode=mode, documents=doc or ())
+    wording checked against the sources. Asked for a summary, a comparison or every item of
+    a kind, it quotes the documents' own units for it (see --route)."""
+    stream = service_of().stream(
+        question, k, strategy=strategy, mode=mode, documents=doc or (), route=route
+    )
     if as_json:
         out.print_json(data=stream.consume().to_dict())
         return
+    routed = stream.trace.route or {}
+    if routed.get("kind", LOOKUP) != LOOKUP:
+        out.print(f"Route: {routed['kind']} ({routed.get('reason', '')})", style="bold")
+        if stream.mode == "evidence":  # the quoted units, under their headings
+            for text in stream:
+                out.print(text, markup=False)
+            answer = stream.consume()
+            if answer.note:
+                out.print(f"note: {answer.note}", markup=False)
+            _print_sources(answer)
+            return
+        out.print(str(routed.get("title", "")), markup=False)  # then as any answer
     if stream.evidence:
         out.print(
             "Evidence (it may not answer your question: the closest the documents come):"

@@ -17,7 +17,8 @@ from rag_app.models.catalog import ModelEntry, find_models, use_model
 
 models_app = typer.Typer(
     help="GGUF chat models found on this machine (LM Studio, GPT4All, Hugging Face, Ollama, "
-    "llm.model_dirs); switch to one with `rag models use NAME`.",
+    "llm.model_dirs); switch to one with `rag models use NAME`. Rerankers: `rag models "
+    "rerankers`, `rag models rerank NAME|llm|none`.",
     invoke_without_command=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -61,6 +62,20 @@ def models(
     for entry in entries:
         if not entry.usable:
             out.print(f"unusable: {entry.name} ({entry.path}): {entry.error}", markup=False)
+    _rerankers_line(settings)
+
+
+def _rerankers_line(settings: Any) -> None:
+    """One line under the chat models: the reranker in use, and how many were found."""
+    from rag_app.models.rerankers import find_rerankers
+
+    found = find_rerankers(settings)
+    out.print(
+        f"Reranker in use: {settings.retrieval.rerank}; {len(found)} found on this machine "
+        "(`rag models rerankers`).",
+        markup=False,
+        style="dim",
+    )
 
 
 def _table(entries: list[ModelEntry]) -> Table:
@@ -105,3 +120,60 @@ def use(
         if part
     )
     out.print(f"Now in use: {entry.name} ({details}), {entry.path}", markup=False)
+
+
+@models_app.command("rerankers")
+def rerankers(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List the rerankers found: cross-encoders in the Hugging Face cache, and GGUF files with
+    rank pooling where `rag models` looks for GGUF files. Nothing is downloaded."""
+    from rag_app.models.rerankers import find_rerankers
+
+    settings = _settings()
+    entries = find_rerankers(settings)
+    if as_json:
+        out.print_json(data=[entry.to_dict() for entry in entries])
+        return
+    if entries:
+        table = Table("")
+        table.add_column("name", no_wrap=True, min_width=max(len(e.name) for e in entries))
+        for header in ("kind", "origin", "MB", "architecture"):
+            table.add_column(header, justify="right" if header == "MB" else "left")
+        for entry in entries:
+            table.add_row(
+                "*" if entry.in_use else "",
+                Text(entry.name),
+                entry.kind,
+                entry.origin,
+                f"{entry.size_mb:,.0f}",
+                entry.architecture or "",
+            )
+        out.print(table)
+    else:
+        out.print(
+            "No reranker found (a cross-encoder in the Hugging Face cache, or a GGUF reranker).",
+            markup=False,
+        )
+    out.print(
+        f"In use: {settings.retrieval.rerank}. Switch with `rag models rerank NAME`, or "
+        "`llm` (the chat model judges) or `none`.",
+        markup=False,
+        style="dim",
+    )
+
+
+@models_app.command("rerank")
+def rerank(
+    name: Annotated[
+        str, typer.Argument(help="A name from `rag models rerankers`, a path, llm or none.")
+    ],
+) -> None:
+    """Choose the reranker: saves retrieval.rerank in the settings file (--config/RAG_CONFIG,
+    else <data_dir>/settings.toml)."""
+    from rag_app.models.rerankers import use_reranker
+
+    choice = use_reranker(name, _settings(), _config_file())
+    out.print(f"Saved retrieval.rerank = {choice.setting} in {choice.settings_file}.", markup=False)
+    if choice.overridden_by:
+        err.print(f"note: not in use yet: {choice.overridden_by}", markup=False)

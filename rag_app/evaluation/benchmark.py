@@ -185,6 +185,7 @@ def run_benchmark(
         "embedder": embedder,
         "chunking": settings.chunking.model_dump(),
         "k": k,
+        "rerank": _rerank_label(settings),
         "counts": {
             "queries": len(queries),
             "documents": index["documents"],
@@ -204,6 +205,14 @@ def run_benchmark(
     folder = out_dir if out_dir is not None else default_out_dir(config_file)
     json_path, markdown_path = write_reports(report, folder, started)
     return BenchResult(report, reused, cache_dir, json_path, markdown_path, errors)
+
+
+def _rerank_label(settings: Settings) -> str:
+    """What re-ranked the results (retrieval.rerank), with how many candidates it scored."""
+    retrieval = settings.retrieval
+    if retrieval.rerank == "none":
+        return "none"
+    return f"{retrieval.rerank} (of {retrieval.rerank_candidates} candidates)"
 
 
 def _run_strategy(
@@ -239,7 +248,8 @@ def markdown(report: Mapping[str, Any]) -> str:
         f"**{report['corpus']}**{split}: {report['counts']['queries']} queries, "
         f"{report['counts']['documents']} documents ({report['counts']['chunks']} chunks of "
         f"≤{chunking['chunk_size']} chars, overlap {chunking['chunk_overlap']}), "
-        f"k={report['k']}, embedder {report['embedder']}, {report['started_at']}",
+        f"k={report['k']}, embedder {report['embedder']}, "
+        f"rerank {report.get('rerank', 'none')}, {report['started_at']}",
         "",
         "| strategy | nDCG@10 | R@5 | R@10 | MRR@10 | s/query |",
         "|---|---|---|---|---|---|",

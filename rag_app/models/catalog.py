@@ -24,6 +24,7 @@ from typing import Any
 
 from rag_app.errors import RagError
 from rag_app.models.gguf_header import GgufError, check_chat_model, read_header
+from rag_app.retrieval.rerank import hub_cache
 from rag_app.settings import Settings, settings_file
 
 # The configured model comes last, so a file found in a tool's cache keeps that origin and name.
@@ -112,6 +113,11 @@ def describe_file(path: Path, origin: str, name: str) -> ModelEntry:
     )
 
 
+def gguf_candidates(settings: Settings, home: Path, env: Mapping[str, str]) -> Iterator[_Candidate]:
+    """Every GGUF file this catalog looks at, unread (the rerankers' catalog reads them too)."""
+    return _candidates(settings, home, env)
+
+
 def _candidates(settings: Settings, home: Path, env: Mapping[str, str]) -> Iterator[_Candidate]:
     try:
         from rag_app.models.loading import (
@@ -195,12 +201,7 @@ def _gpt4all_folder(home: Path, env: Mapping[str, str]) -> Path:
 
 def _hf_hub_cache(home: Path, env: Mapping[str, str]) -> Path:
     """Where huggingface_hub downloads to, by the same variables it reads."""
-    if env.get("HF_HUB_CACHE"):
-        return Path(env["HF_HUB_CACHE"]).expanduser()
-    if env.get("HF_HOME"):
-        return Path(env["HF_HOME"]).expanduser() / "hub"
-    cache = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else home / ".cache"
-    return cache / "huggingface" / "hub"
+    return hub_cache(home, env)
 
 
 def _huggingface(cache: Path) -> Iterator[_Candidate]:
@@ -349,19 +350,24 @@ def lookup(entries: list[ModelEntry], name: str) -> ModelEntry:
 
 
 def save_model_path(path: Path, model_path: str) -> None:
-    """Set ``llm.model_path`` in a TOML file, keeping everything else in it (comments too);
+    """Set ``llm.model_path`` in a TOML file (``save_setting``)."""
+    save_setting(path, "llm", "model_path", model_path)
+
+
+def save_setting(path: Path, section: str, key: str, value: str) -> None:
+    """Set ``section.key`` in a TOML file, keeping everything else in it (comments too);
     written to a temporary file, then renamed, so a crash never leaves half a file."""
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
 
     try:
         document = tomlkit.parse(path.read_text("utf-8")) if path.exists() else tomlkit.document()
-        llm = document.get("llm")
-        if llm is None:
-            document["llm"] = llm = tomlkit.table()
-        if not isinstance(llm, dict):
-            raise RagError(f"settings file {path}: `llm` is not a table; fix the file")
-        llm["model_path"] = model_path
+        table = document.get(section)
+        if table is None:
+            document[section] = table = tomlkit.table()
+        if not isinstance(table, dict):
+            raise RagError(f"settings file {path}: `{section}` is not a table; fix the file")
+        table[key] = value
         _write_atomically(path.resolve(), tomlkit.dumps(document))  # a symlink stays one
     except TOMLKitError as exc:
         raise RagError(f"settings file {path}: {exc}; fix the TOML syntax") from None

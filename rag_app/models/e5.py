@@ -104,3 +104,7 @@ class E5Embeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._run([text], query=True)[0]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Many questions at once, batched (benchmarks of question sets)."""
+        return self._run(list(texts), query=True)

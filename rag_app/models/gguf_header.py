@@ -58,6 +58,8 @@ TENSOR_TYPES = {
     35: (256, 66), 39: (32, 17), 40: (64, 36), 41: (128, 18), 42: (64, 18),
 }  # fmt: skip
 
+POOLING_RANK = 4  # llama.cpp's LLAMA_POOLING_TYPE_RANK, in <arch>.pooling_type
+
 # GGUF files that are not chat models, by general.architecture.
 NOT_CHAT = {
     "clip": "a vision projector",
@@ -101,6 +103,11 @@ class GgufHeader:
     def title(self) -> str | None:
         value = self.metadata.get("general.name")
         return value if isinstance(value, str) else None
+
+    @property
+    def is_reranker(self) -> bool:
+        """Whether llama.cpp runs it with rank pooling (a classification head: a reranker)."""
+        return _integer(self.metadata.get(f"{self.architecture}.pooling_type")) == POOLING_RANK
 
 
 def _integer(value: Any) -> int | None:
@@ -251,7 +258,10 @@ def _tensor_end(reader: _Reader) -> int:
 
 
 def check_chat_model(header: GgufHeader) -> None:
-    """Refuse GGUF files that llama.cpp loads but that cannot chat (projectors, embedders)."""
+    """Refuse GGUF files that llama.cpp loads but that cannot chat (projectors, embedders,
+    rerankers)."""
+    if header.is_reranker:
+        raise GgufError("a reranker (rank pooling), not a chat model: see `rag models rerankers`")
     kind = NOT_CHAT.get(header.architecture or "")
     if kind:
         raise GgufError(f"{kind} ({header.architecture}), not a chat model")

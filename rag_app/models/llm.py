@@ -110,6 +110,29 @@ class ChatLlamaCpp(BaseChatModel):
             "seed": kw.get("seed", self.seed),
         }
 
+    def next_token_logits(self, messages: list[BaseMessage], words: list[str]) -> list[float]:
+        """The logit of each word's first token as the reply's first token: one prefill of the
+        prompt (its start reused from the last call) and nothing generated after it. The LLM
+        reranker reads yes/no odds from it, where a small model's text is rarely a grade."""
+        ids = [self.llama.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words]
+        seen: list[float] = []
+
+        def capture(_input_ids: Any, scores: Any) -> Any:
+            seen[:] = [float(scores[i]) for i in ids]
+            return scores
+
+        from llama_cpp import LogitsProcessorList
+
+        request = self._request(messages, None, max_tokens=1, temperature=0.0)
+        with self._lock:
+            try:
+                self.llama.create_chat_completion(
+                    **request, logits_processor=LogitsProcessorList([capture])
+                )
+            except ValueError as exc:
+                raise self._refused(exc) from None
+        return seen
+
     def _refused(self, exc: ValueError) -> RagError:
         """llama.cpp refuses a prompt longer than the context window with a ValueError."""
         return RagError(

@@ -24,7 +24,8 @@ class Candidate:
     source: str
     page: int
     score: float  # cosine similarity to the question
-    retrievers: dict[str, RetrieverScore] = field(default_factory=dict)  # dense, bm25, dense#1...
+    # dense, bm25, dense#1...; "rerank": its rank and score by the reranker, when one ran
+    retrievers: dict[str, RetrieverScore] = field(default_factory=dict)
     used: bool | None = None  # whether it reached the answer; None before the answer is built
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +80,12 @@ class Trace:
     # While the meaning index is built: the part of the chunks with their vector (the others
     # were searchable by keywords only). Left out once all have one.
     meaning_indexed: float | None = None
+    # How the question was answered (``answering.routes.Route.to_dict``): its route, what it is
+    # about, and, for a route other than look-up, how its scope was found.
+    route: dict[str, Any] | None = None
+    # With retrieval.rerank: {"model": name, "seconds": time, "candidates": how many were
+    # scored, "fused_ranks": each kept candidate's rank before re-ranking}. None: no reranker.
+    rerank: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {}

@@ -22,6 +22,7 @@ from tests.support.cli import RAG
 from tests.support.images import yellow_pixels
 from tests.support.pdfs import COURSE_PAGES, NOTES, make_pdf, make_structured_pdf
 from tests.support.servers import free_port, started
+from tests.support.spanish_notes import SO_NOTES
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
@@ -398,3 +399,40 @@ def test_a_conversation_survives_a_restart_of_the_server_and_exports(tmp_path: P
 
 def served_at(port: int) -> tuple[str, list[str]]:
     return f"http://127.0.0.1:{port}", [RAG, "ui", "--port", str(port)]
+
+
+def test_a_summary_is_routed_shown_with_its_route_and_a_route_can_be_chosen(
+    tmp_path: Path,
+) -> None:
+    """ "Resume el tema 1" is answered as a summary: the caption names the route, the quoted
+    units come from every sub-section of tema 1 with their headings; then the sidebar's
+    *Kind of answer* forces a summary of a bare topic."""
+    notes = tmp_path / "so.md"
+    notes.write_text(SO_NOTES, encoding="utf-8")
+    with serving(tmp_path) as app, playwright_api.sync_playwright() as p:
+        browser, page = open_page(p)
+        with explained(page, app, "summary-route"):
+            page.goto(app.url)
+            drop_in_first_run(page).set_input_files(str(notes))
+            page.get_by_text("Indexed 1 file(s)").wait_for()
+            chat = page.locator(".st-key-chat_input textarea")
+            chat.fill("Resume el tema 1")
+            chat.press("Enter")
+            page.locator(".st-key-evidence-1").wait_for()
+            shown = page.locator("body").inner_text()
+            assert "Kind of answer: Summary · asks for a summary" in shown
+            assert "Resumen de tema 1 (so.md)" in shown  # its title
+            quoted = page.locator(".st-key-evidence-1").inner_text()
+            for heading in ("1.1. Conceptos", "1.2. Estados de un proceso", "1.3. Planificación"):
+                assert heading in quoted, quoted
+            assert "Nuevo: el proceso se está creando." in quoted
+            assert "Paginación" not in quoted  # tema 2
+            page.screenshot(path=str(ARTIFACTS / "ui-summary.png"), full_page=True)
+            page.locator(".st-key-route").click()
+            page.get_by_role("option", name="Summary").click()
+            chat.fill("planificación")
+            chat.press("Enter")
+            page.locator(".st-key-evidence-3").wait_for()  # turn 3: after two messages
+            assert "Kind of answer: Summary · chosen by you" in page.locator("body").inner_text()
+            assert "1.3. Planificación" in page.locator(".st-key-evidence-3").inner_text()
+        browser.close()

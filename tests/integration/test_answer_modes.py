@@ -11,29 +11,17 @@ from typing import Any
 
 import pytest
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
-from langchain_core.outputs import ChatResult
 
 from rag_app.answering import prompts
 from rag_app.answering.evidence import confidence
 from rag_app.service import RagService
 from rag_app.settings import Settings
 from rag_app.text.language import language_of
+from tests.support.fakes import NoChatModel
 from tests.support.pdfs import LLM_NOTES_PAGES, make_pdf
 
 pytestmark = pytest.mark.slow
 QUESTION = "¿Cuántas capas de transformador tiene GPT-3?"
-
-
-class NoChatModel(BaseChatModel):
-    """A chat model that fails the test if anything calls it."""
-
-    @property
-    def _llm_type(self) -> str:
-        return "must-not-be-called"
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
-        raise AssertionError("the chat model was called")
 
 
 @pytest.fixture

@@ -143,3 +143,14 @@ class RecordingChatModel(BaseChatModel):
         reply = self.inner.invoke(messages, stop=stop, **kwargs)
         self.replies.append(reply.text)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply.content))])
+
+
+class NoChatModel(BaseChatModel):
+    """A chat model that fails the test if anything calls it."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "must-not-be-called"
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        raise AssertionError("the chat model was called")

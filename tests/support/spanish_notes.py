@@ -74,3 +74,46 @@ def write_notes(folder: Path) -> Path:
     for name, pages in NOTES.items():
         make_pdf(folder / name, pages)
     return folder
+
+
+# Notes in Markdown with numbered headings, a definition per concept and a list: what
+# summaries, comparisons and enumerations are tested on (tests/integration/test_overview.py).
+SO_NOTES = """# Tema 1. Procesos
+
+## 1.1. Conceptos
+
+Un proceso es un programa en ejecución. Cada proceso tiene su propio espacio de direcciones
+y un bloque de control que guarda su estado.
+
+Una hebra es una unidad básica de uso de la CPU. Las hebras de un proceso comparten su
+memoria y sus archivos abiertos.
+
+## 1.2. Estados de un proceso
+
+Un proceso pasa por los siguientes estados:
+
+- Nuevo: el proceso se está creando.
+- Listo: espera a que se le asigne la CPU.
+- Ejecutando: sus instrucciones se están ejecutando.
+- Bloqueado: espera a que ocurra un suceso.
+
+## 1.3. Planificación
+
+El planificador a corto plazo elige el siguiente proceso que se ejecuta. La latencia de
+despacho es el tiempo que tarda el despachador en cambiar de proceso. Un buen planificador
+reduce el tiempo de espera medio de los procesos.
+
+# Tema 2. Memoria
+
+## 2.1. Paginación
+
+La paginación es un esquema que divide la memoria física en marcos de tamaño fijo. Cada
+página de un proceso se carga en un marco libre y la tabla de páginas traduce las
+direcciones. La paginación evita la fragmentación externa.
+
+## 2.2. Segmentación
+
+La segmentación es un esquema que divide el programa en segmentos de tamaño variable según
+su estructura lógica. Cada segmento tiene una base y un límite en la tabla de segmentos. La
+segmentación sufre fragmentación externa.
+"""

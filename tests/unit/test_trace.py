@@ -21,7 +21,7 @@ ANSWER_KEYS = {
 TRACE_KEYS = {
     "strategy", "queries", "retrievers", "candidates", "question", "standalone_question", "k",
     "relevance_threshold", "relevance_margin", "evidence_threshold", "evidence_floor",
-    "evidence_confidence",
+    "evidence_confidence", "route",
 }  # fmt: skip
 
 
@@ -36,6 +36,12 @@ def test_an_answer_keeps_its_json_shape(settings: Settings) -> None:
     trace = data["trace"]
     assert set(trace) == TRACE_KEYS  # no "hypothetical": this strategy wrote none
     assert trace["strategy"] == "hybrid" and trace["retrievers"] == ["dense", "bm25", "pages"]
+    # the question names the document "lumora": read, though a look-up does not use it
+    assert trace["route"] == {
+        "kind": "lookup",
+        "reason": "a question passages answer",
+        "documents": ["lumora"],
+    }
     first = trace["candidates"][0]
     assert set(first) == {"rank", "source", "page", "score", "retrievers", "used"}
     assert (first["rank"], first["source"], first["page"], first["used"]) == (1, "lumora", 1, True)
