@@ -11,12 +11,13 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import chromadb
+import chromadb.errors
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
@@ -153,6 +154,31 @@ class _Chunks:
             offset += len(got["ids"])
 
 
+# Another process (a background `rag docs embed`, a replica) may have added a collection's first
+# vectors without yet writing its HNSW index to disk. Until it does, Chroma fails a reader in
+# this process with "Error creating hnsw segment reader: Nothing found on disk"
+# (chroma-core/chroma#4212). A read retries for a moment, then goes on without the vectors:
+# dense search finds nothing and keywords answer, as while the meaning index is being built.
+T = TypeVar("T")
+UNFLUSHED = "Nothing found on disk"
+UNFLUSHED_WAITS_S = (0.2, 0.5, 1.0)
+
+
+def _while_unflushed(read: Callable[[], T]) -> T | None:
+    """``read()``; None if the index stays unwritten through the retries (see above)."""
+    for wait in (*UNFLUSHED_WAITS_S, None):
+        try:
+            return read()
+        except chromadb.errors.InternalError as exc:
+            if UNFLUSHED not in str(exc):
+                raise
+            if wait is None:
+                logging.getLogger(__name__).warning("vectors not on disk yet: %s", exc)
+                return None
+            time.sleep(wait)
+    return None
+
+
 class ChunkIndex(_Chunks):
     """Chunks with their vectors; searched by cosine similarity (score = 1 - cosine distance)."""
 
@@ -203,9 +229,13 @@ class ChunkIndex(_Chunks):
             return []
         where = doc_filter(excluded, only)
         include = ["documents", "metadatas", "distances"] + (["embeddings"] if with_vectors else [])
-        got = self.collection.query(
-            query_embeddings=[list(vector)], n_results=k, where=where, include=include
+        got = _while_unflushed(
+            lambda: self.collection.query(
+                query_embeddings=[list(vector)], n_results=k, where=where, include=include
+            )
         )
+        if got is None:  # the vectors are not on disk yet: keywords answer meanwhile
+            return []
         docs = _documents(got["ids"][0], got["documents"][0], got["metadatas"][0])
         vectors = got["embeddings"][0] if with_vectors else [None] * len(docs)
         return [
@@ -216,7 +246,9 @@ class ChunkIndex(_Chunks):
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         if not ids:
             return {}
-        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        got = _while_unflushed(lambda: self.collection.get(ids=list(ids), include=["embeddings"]))
+        if got is None:  # not on disk yet: the caller embeds the texts it needs instead
+            return {}
         return {
             i: [float(x) for x in v] for i, v in zip(got["ids"], got["embeddings"], strict=True)
         }
