@@ -326,7 +326,7 @@ class RagService:
         meaning = None if built.done else round(built.share, 4)
         if not documents:
             return Askable(name, pending, None, meaning)
-        ready = {r.source: r.doc_id for r in self.documents() if r.doc_id not in pending}
+        ready = self.ready_documents(pending)
         unknown = [d for d in documents if d not in ready]
         if unknown:
             raise RagError(
@@ -334,6 +334,11 @@ class RagService:
                 f"{', '.join(ready) or 'none'}); give a name as `rag docs` lists it"
             )
         return Askable(name, pending, [ready[d] for d in dict.fromkeys(documents)], meaning)
+
+    def ready_documents(self, pending: Sequence[str]) -> dict[str, str]:
+        """The documents a question may search, by name: their ids (``pending``: the ids of
+        those half-written, left out)."""
+        return {r.source: r.doc_id for r in self.documents() if r.doc_id not in pending}
 
     def retrieve(
         self,
@@ -475,17 +480,9 @@ class RagService:
             load_models=self._load_models,
             standalone_question=self.standalone_question,
             retrieve=lambda text, k, checked: self.retrieve_traced(text, k, checked=checked),
-            documents=lambda: [r.source for r in self.documents()],
-            chunks_of=self._chunks_of,
-            limit=lambda names: self.check_askable("?", None, names),
+            ready_documents=self.ready_documents,
             embedder=models.chosen_embedder(self.embedding),
         )
-
-    def _chunks_of(self, names: Sequence[str]) -> list[Document]:
-        """Every chunk of the named (ready) documents."""
-        wanted = set(names)
-        ids = [r.doc_id for r in self.documents() if r.source in wanted]
-        return self.store.document_chunks(ids)
 
     def tuned(self) -> Calibration:
         """The values measured for this embedder's score scale (``retrieval/calibration.py``),

@@ -35,11 +35,8 @@ from vectorstore.store import DocumentStore
 LIST_TAIL_CHUNKS = 3  # chunks read on past a passage that stops inside a list, at most
 
 Retrieve = Callable[[str, int | None, Askable], tuple[list[Source], Trace]]
-# The documents a question may name: their names, and each name's chunks; and an ``Askable``
-# limited to some of them (names).
-Documents = Callable[[], list[str]]
-ChunksOf = Callable[[Sequence[str]], list[Document]]
-Limit = Callable[[Sequence[str]], Askable]
+# The documents a question may search (or name), by name: their ids; given the pending ids.
+ReadyDocuments = Callable[[Sequence[str]], dict[str, str]]
 
 
 @dataclass
@@ -55,9 +52,7 @@ class Pipeline:
     load_models: Callable[[bool], None]  # loads (once) the embedder, and the chat model if True
     standalone_question: Callable[[str, Sequence[tuple[str, str]]], str]
     retrieve: Retrieve
-    documents: Documents
-    chunks_of: ChunksOf
-    limit: Limit
+    ready_documents: ReadyDocuments
     embedder: str  # the embedder's model name (the router's meaning model reads its vectors)
 
     def answer(
@@ -84,7 +79,8 @@ class Pipeline:
         standalone = question if mode == "evidence" else self.standalone_question(question, history)
         model = routes.meaning_model()
         embed = self.embeddings.embed_query if model and model.embedder == self.embedder else None
-        chosen = routes.forced(route or answering.route, standalone, self.documents(), embed, model)
+        ready = self.ready_documents(checked.pending)
+        chosen = routes.forced(route or answering.route, standalone, list(ready), embed, model)
         overrides: dict[str, Any] = {
             name: value
             for name, value in (("temperature", temperature), ("max_tokens", max_tokens))
@@ -92,7 +88,7 @@ class Pipeline:
         }
         if chosen.kind != routes.LOOKUP:
             return self.overview(
-                question, standalone, chosen, checked, language, started, mode, overrides
+                question, standalone, chosen, checked, ready, language, started, mode, overrides
             )
         found, trace = self.retrieve(standalone, k, checked)
         kept = select_relevant(found, tuned.relevance_threshold, tuned.relevance_margin)
@@ -177,6 +173,7 @@ class Pipeline:
         standalone: str,
         route: routes.Route,
         checked: Askable,
+        ready: dict[str, str],
         language: str,
         started: float,
         mode: str,
@@ -188,11 +185,11 @@ class Pipeline:
         sentence by sentence as any answer."""
 
         def retrieve(query: str, k: int, documents: Sequence[str]) -> list[Source]:
-            limited = self.limit(documents) if documents else checked
+            limited = replace(checked, only=[ready[d] for d in documents]) if documents else checked
             return self.retrieve(query, k, limited)[0]
 
-        def chunks(documents: Sequence[str]) -> list[Document]:
-            return self.chunks_of(documents or self.documents())
+        def chunks(documents: Sequence[str]) -> list[Document]:  # all the ready ones: ()
+            return self.store.document_chunks([ready[d] for d in documents or ready])
 
         built = overview.build(
             route, standalone, language, chunks, retrieve, self.embeddings,
