@@ -26,7 +26,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -35,7 +35,7 @@ from ingest.sections import SEPARATOR
 from rag_app.answering.answers import Source
 from rag_app.answering.evidence import Evidence, cosine, select_evidence
 from rag_app.answering.question_types import defined_term
-from rag_app.answering.routes import COMPARISON, ENUMERATION, SUMMARY, Route
+from rag_app.answering.routes import COMPARISON, ENUMERATION, SUMMARY, Route, named_documents
 from rag_app.text.claims import is_question
 from rag_app.text.language import content_stems, strip_accents
 from rag_app.text.units import Unit, units
@@ -202,7 +202,7 @@ def resolve_scope(
     wanted = content_stems(scope or question)
     heading = max(path, key=lambda s: len(wanted & content_stems(s)), default="")
     if not heading:
-        return [c for c in every if str(c.id) == found_top[0].chunk_id], "passage"
+        return top, "passage"
     return _scoped(every, lambda p: heading in p), f"heading {heading!r} (by meaning)"
 
 
@@ -270,27 +270,17 @@ class _Citations:
         self._numbers: dict[str, int] = {}
 
     def cite(self, quoted: _Quoted, score: float = 1.0) -> int:
-        chunk = quoted.chunk
-        key = str(chunk.id)
-        if key not in self._numbers:
-            self._numbers[key] = len(self.sources) + 1
-            self.sources.append(Source.from_hit(self._numbers[key], chunk, 0.0))
-        number = self._numbers[key]
-        source = self.sources[number - 1]
-        self.evidence.append(
-            Evidence(quoted.unit.text, number, source.source, source.page, round(score, 4),
-                     section=source.section)
-        )  # fmt: skip
-        return number
+        """A unit of a chunk of the scope."""
+        known = self._numbers.get(str(quoted.chunk.id))
+        source = self.sources[known - 1] if known else Source.from_hit(0, quoted.chunk, 0.0)
+        return self.add(source, quoted.unit.text, score)
 
     def add(self, source: Source, text: str, score: float) -> int:
-        """A unit of a retrieved passage (comparison): numbered as its chunk."""
+        """A unit of ``source`` (a retrieved passage, or a chunk of the scope), numbered as
+        that chunk: the first unit of a chunk gives it the next number."""
         if source.chunk_id not in self._numbers:
             self._numbers[source.chunk_id] = len(self.sources) + 1
-            self.sources.append(
-                Source(len(self.sources) + 1, source.source, source.page, source.text,
-                       source.score, source.chunk_id, source.flags, source.ocr, source.section)
-            )  # fmt: skip
+            self.sources.append(replace(source, number=len(self.sources) + 1))
         number = self._numbers[source.chunk_id]
         self.evidence.append(
             Evidence(text, number, source.source, source.page, round(score, 4),
@@ -433,20 +423,21 @@ def is_definition(unit: Unit) -> bool:
     return term is not None and len(term.split()) <= TERM_WORDS
 
 
+def _mentions(pattern: str) -> Callable[[Unit], bool]:
+    found = re.compile(pattern)
+    return lambda unit: bool(found.search(_plain(unit.text)))
+
+
+def _is_list(unit: Unit) -> bool:
+    return unit.kind == "list"
+
+
 # What an enumeration's kind word asks for (stems of the kind, es and en).
 _KIND_TESTS: dict[str, Callable[[Unit], bool]] = {
-    "defin": is_definition,
-    "concep": is_definition,
-    "termin": is_definition,
-    "term": is_definition,
-    "ejempl": lambda u: bool(re.search(r"\b(ejemplo|p\. ?ej|por ejemplo)", _plain(u.text))),
-    "exampl": lambda u: bool(re.search(r"\b(example|e\.g\.|for instance)", _plain(u.text))),
-    "pas": lambda u: u.kind == "list" and u.item == 0,
-    "step": lambda u: u.kind == "list" and u.item == 0,
-    "etap": lambda u: u.kind == "list" and u.item == 0,
-    "stage": lambda u: u.kind == "list" and u.item == 0,
-    "fase": lambda u: u.kind == "list" and u.item == 0,
-    "phase": lambda u: u.kind == "list" and u.item == 0,
+    **dict.fromkeys(("defin", "concep", "termin", "term"), is_definition),
+    "ejempl": _mentions(r"\b(ejemplo|p\. ?ej|por ejemplo)"),
+    "exampl": _mentions(r"\b(example|e\.g\.|for instance)"),
+    **dict.fromkeys(("pas", "step", "etap", "stage", "fase", "phase"), _is_list),  # steps
 }
 
 
@@ -500,11 +491,9 @@ def compare(
     cosine_floor: float,
 ) -> Built:
     """Evidence for each side of the comparison, aligned by meaning (see the module's doc)."""
-    documents = set(route.documents)
     per_side: list[tuple[str, list[Source], list[Evidence]]] = []
     for side in route.targets:
-        named = [d for d in documents if _plain(d).startswith(_plain(side)) or
-                 _plain(side) == _plain(d.rsplit(".", 1)[0])]  # fmt: skip
+        named = named_documents(side, route.documents)  # the router's rule, on the side alone
         if named:  # a document: what it says of the topic
             query = asked = route.topic or question
         elif route.topic:
