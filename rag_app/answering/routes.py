@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 from typing import get_args
 
+from rag_app.errors import RagError
 from rag_app.settings import Route as RouteSetting
 from rag_app.text.language import strip_accents
 
@@ -416,20 +417,24 @@ def route_question(
     kind = max(chances, key=lambda c: chances[c])
     if kind == LOOKUP or chances[kind] < model.threshold:
         return found
-    reason = f"by meaning (p={chances[kind]:.2f})"
+    routed = _about(kind, question, found.documents, f"by meaning (p={chances[kind]:.2f})")
+    if kind == COMPARISON and len(routed.targets) < 2:
+        return found  # nothing to compare: passages answer it
+    return routed
+
+
+def _about(kind: str, question: str, named: tuple[str, ...], reason: str) -> Route:
+    """A route with what the question says it is about: a comparison's
+    sides (the documents named, when it names no other two) and their topic; a summary's or an
+    enumeration's scope, and an enumeration's kind of item."""
     if kind == COMPARISON:
         sides, topic = comparison_sides(question)
-        named = found.documents
-        if len(sides) < 2 and len(named) < 2:
-            return found  # nothing to compare: passages answer it
-        return Route(COMPARISON, sides if len(sides) >= 2 else named, named, topic, reason)
-    word = _KIND_WORD.search(_normal(question))
+        if len(sides) < 2 and len(named) >= 2:
+            sides = named
+        return Route(kind, sides, named, topic, reason)
+    word = _KIND_WORD.search(_normal(question)) if kind == ENUMERATION else None
     return Route(
-        kind,
-        _nonempty(_scope(question, kind)),
-        found.documents,
-        word.group(1) if word and kind == ENUMERATION else "",
-        reason,
+        kind, _nonempty(_scope(question, kind)), named, word.group(1) if word else "", reason
     )
 
 
@@ -444,26 +449,15 @@ def _by_rules(question: str, documents: Sequence[str]) -> Route:
     if _ASKS_WHAT_IT_DOES.search(text):
         return Route(LOOKUP, documents=named, reason="asks what something does")
     if _COMPARISON.search(text):  # "What is the difference between A and B?" compares
-        sides, topic = comparison_sides(question)
-        if len(named) >= 2 and len(sides) < 2:
-            sides = named
-        if len(sides) >= 2 or len(named) >= 2 or _EXPLICIT_COMPARE.search(text):
-            return Route(COMPARISON, sides, named, topic, reason="asks to compare two sides")
+        compared = _about(COMPARISON, question, named, "asks to compare two sides")
+        if len(compared.targets) >= 2 or _EXPLICIT_COMPARE.search(text):
+            return compared
     if _ONE_CONCEPT.search(text) and "about" not in text:
         return Route(LOOKUP, documents=named, reason="asks what something is")
     if _ENUMERATION.search(text) and not _COUNTED.search(text) and not _YES_NO_ALL.search(text):
-        kind = _KIND_WORD.search(text)
-        return Route(
-            ENUMERATION,
-            _nonempty(_scope(question, ENUMERATION)),
-            named,
-            kind.group(1) if kind else "",
-            reason="asks for every item of a kind",
-        )
+        return _about(ENUMERATION, question, named, "asks for every item of a kind")
     if _SUMMARY.search(text):
-        return Route(
-            SUMMARY, _nonempty(_scope(question, SUMMARY)), named, reason="asks for a summary"
-        )
+        return _about(SUMMARY, question, named, "asks for a summary")
     return Route(LOOKUP, documents=named, reason=NO_RULE)
 
 
@@ -483,22 +477,11 @@ def forced(
     if route == AUTO:
         return route_question(question, documents, embed, model)
     if route not in ROUTES:
-        from rag_app.errors import RagError
-
         raise RagError(f"route {route!r}: unknown; use one of {', '.join((AUTO, *ROUTES))}")
     found = route_question(question, documents)
     if found.kind == route:
         return replace(found, forced=True)
-    named = named_documents(question, documents)
-    if route == COMPARISON:
-        sides, topic = comparison_sides(question)
-        return Route(route, sides or named, named, topic, reason="chosen", forced=True)
-    kind = _KIND_WORD.search(_normal(question))
-    return Route(
-        route,
-        _nonempty(_scope(question, route)),
-        named,
-        kind.group(1) if kind and route == ENUMERATION else "",
-        reason="chosen",
-        forced=True,
-    )
+    chosen = _about(route, question, found.documents, "chosen")
+    if route == COMPARISON and not chosen.targets:  # one document named: that is the side
+        chosen = replace(chosen, targets=found.documents)
+    return replace(chosen, forced=True)
