@@ -16,11 +16,11 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from rag_app.errors import RagError
 from rag_app.models.gguf_header import GgufError, check_chat_model, read_header
@@ -81,13 +81,8 @@ def find_models(
     home = home if home is not None else Path.home()
     environ = environ if environ is not None else os.environ
     current = _current_model(settings)
-    seen: set[object] = set()
     entries: list[ModelEntry] = []
-    for candidate in _candidates(settings, home, environ):
-        identity = _identity(candidate.path)
-        if identity in seen:
-            continue
-        seen.add(identity)
+    for identity, candidate in gguf_files(settings, home, environ):
         entry = describe_file(candidate.path, candidate.origin, candidate.label)
         entries.append(replace(entry, in_use=identity == current))
     return _unique_names(entries)
@@ -95,17 +90,17 @@ def find_models(
 
 def describe_file(path: Path, origin: str, name: str) -> ModelEntry:
     """One entry; any problem with the file becomes its ``error``, never an exception."""
-    size_mb = round(_size(path) / 1e6, 1)
+    size = size_mb(path)
     try:
         header = read_header(path)
         check_chat_model(header)
     except GgufError as exc:
-        return ModelEntry(name, origin, path, size_mb, error=str(exc))
+        return ModelEntry(name, origin, path, size, error=str(exc))
     return ModelEntry(
         name,
         origin,
         path,
-        size_mb,
+        size,
         quantisation=header.quantisation,
         context_length=header.context_length,
         architecture=header.architecture,
@@ -113,9 +108,17 @@ def describe_file(path: Path, origin: str, name: str) -> ModelEntry:
     )
 
 
-def gguf_candidates(settings: Settings, home: Path, env: Mapping[str, str]) -> Iterator[_Candidate]:
-    """Every GGUF file this catalog looks at, unread (the rerankers' catalog reads them too)."""
-    return _candidates(settings, home, env)
+def gguf_files(
+    settings: Settings, home: Path, env: Mapping[str, str]
+) -> Iterator[tuple[object, _Candidate]]:
+    """Every GGUF file this catalog looks at, unread, each once (symlinks and hard links to
+    one file are one file), with its identity: the chat models' and the rerankers' lists."""
+    seen: set[object] = set()
+    for candidate in _candidates(settings, home, env):
+        identity = _identity(candidate.path)
+        if identity not in seen:
+            seen.add(identity)
+            yield identity, candidate
 
 
 def _candidates(settings: Settings, home: Path, env: Mapping[str, str]) -> Iterator[_Candidate]:
@@ -312,6 +315,11 @@ def _real(path: Path) -> Path:
         return path.absolute()
 
 
+def size_mb(path: Path) -> float:
+    """Megabytes, one decimal, the parts of a split model summed."""
+    return round(_size(path) / 1e6, 1)
+
+
 def _size(path: Path) -> int:
     """Bytes, the parts of a split model summed."""
     try:
@@ -338,15 +346,37 @@ class Choice:
     overridden_by: str | None  # why the saved choice does not take effect, if it does not
 
 
-def lookup(entries: list[ModelEntry], name: str) -> ModelEntry:
-    """The entry a user means: its name (any case), or its path."""
-    exact = [e for e in entries if e.name == name]
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> Path: ...
+
+
+N = TypeVar("N", bound=Named)
+
+
+def pick(
+    entries: Sequence[N],
+    name: str,
+    missing: str,
+    aliases: Callable[[N], Sequence[str]] = lambda e: (e.name,),
+) -> N:
+    """The entry a user means: its name (or another of its ``aliases``), its name in any
+    case, or its path; else ``missing`` as the error."""
+    exact = [e for e in entries if name in aliases(e)]
     folded = [e for e in entries if e.name.lower() == name.lower()]
-    by_path = [e for e in entries if _real(e.path) == _real(Path(name).expanduser())]
+    wanted = _real(Path(name).expanduser())
+    by_path = [e for e in entries if _real(e.path) == wanted]
     for found in (exact, folded, by_path):
         if len(found) == 1:
             return found[0]
-    raise RagError(f"model {name}: not found; `rag models` lists the names you can use")
+    raise RagError(missing)
+
+
+def lookup(entries: list[ModelEntry], name: str) -> ModelEntry:
+    """The chat model a user means (``pick``)."""
+    return pick(entries, name, f"model {name}: not found; `rag models` lists the names you can use")
 
 
 def save_model_path(path: Path, model_path: str) -> None:

@@ -117,20 +117,15 @@ def _gguf_rerankers(
     settings: Settings, home: Path, environ: Mapping[str, str]
 ) -> list[RerankerEntry]:
     """GGUF files with rank pooling, in the places `rag models` looks for GGUF files."""
-    seen: set[object] = set()
     found = []
-    for candidate in catalog.gguf_candidates(settings, home, environ):
-        identity = catalog._identity(candidate.path)
-        if identity in seen:
-            continue
-        seen.add(identity)
+    for _, candidate in catalog.gguf_files(settings, home, environ):
         try:
             header = read_header(candidate.path)
         except GgufError:
             continue
         if header.is_reranker:
             path = candidate.path.absolute()
-            size = round(catalog._size(candidate.path) / 1e6, 1)
+            size = catalog.size_mb(candidate.path)
             entry = RerankerEntry(candidate.label, "gguf", candidate.origin, path, size, str(path))
             found.append(replace(entry, architecture=header.architecture))
     return found
@@ -172,17 +167,12 @@ def use_reranker(
 
 
 def _lookup(entries: list[RerankerEntry], name: str) -> RerankerEntry:
-    exact = [e for e in entries if name in (e.name, e.setting)]
-    folded = [e for e in entries if e.name.lower() == name.lower()]
-    wanted = catalog._real(Path(name).expanduser())
-    by_path = [e for e in entries if catalog._real(e.path) == wanted]
-    for found in (exact, folded, by_path):
-        if len(found) == 1:
-            return found[0]
-    raise RagError(
+    """The reranker a user means: its name or its setting (``catalog.pick``)."""
+    missing = (
         f"reranker {name}: not found; `rag models rerankers` lists the names you can use "
         "(or use none, llm)"
     )
+    return catalog.pick(entries, name, missing, aliases=lambda e: (e.name, e.setting))
 
 
 # -- loading the one in use, once per process ---------------------------------------------------
