@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from langchain_core.documents import Document
+
 from ingest.sections import SEPARATOR
 from rag_app.answering.overview import _number_of
 from rag_app.service import RagService
@@ -33,10 +35,10 @@ from rag_app.settings import load_settings
 from rag_app.text.units import units
 
 
-def sections(service: RagService) -> list[str]:
+def sections(chunks: Sequence[Document]) -> list[str]:
     """The numbers of the documents' numbered sections, first and second level, once each."""
     numbers: dict[str, None] = {}
-    for chunk in service.store.all_chunks():
+    for chunk in chunks:
         for segment in str(chunk.metadata.get("section", "")).split(SEPARATOR):
             number = _number_of(segment)
             if number and number.count(".") <= 1 and not segment.lower().startswith("índice"):
@@ -56,10 +58,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = load_settings()
     settings = settings.model_copy(update={"data_dir": args.data_dir})
     service = RagService(settings)
-    stored = "\n".join(flat(c.page_content) for c in service.store.all_chunks())
+    chunks = list(service.store.all_chunks())  # read once: the verbatim check and list items
+    stored = "\n".join(flat(c.page_content) for c in chunks)
     service.ask("Resume el apartado 1", mode="evidence", route="summary")  # models load
     rows: list[dict[str, Any]] = []
-    for number in sections(service):
+    for number in sections(chunks):
         started = time.perf_counter()
         answer = service.ask(f"Resume el apartado {number}", mode="evidence", route="summary")
         seconds = time.perf_counter() - started
@@ -68,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         verbatim = all(flat(e.text.splitlines()[0]) in stored for e in answer.evidence)
         also = route.get("also") or []
         headings = int(route.get("headings") or 0)
-        items = _scope_items(service, answer)
+        items = _scope_items(chunks, answer)
         rows.append(
             {
                 "section": number,
@@ -106,7 +109,7 @@ def _share(rows: Sequence[dict[str, Any]], part: str, whole: str) -> float:
     return round(sum(int(r[part]) for r in rows) / total, 3) if total else 1.0
 
 
-def _scope_items(service: RagService, answer: Any) -> list[str]:
+def _scope_items(chunks: Sequence[Document], answer: Any) -> list[str]:
     """The list items of the summary's scope (the chunks of its run, read again)."""
     route = answer.trace.route or {}
     match = re.match(r"section (\S+)", str(route.get("scope", "")))
@@ -115,7 +118,7 @@ def _scope_items(service: RagService, answer: Any) -> list[str]:
     from rag_app.answering.overview import _in_numbered, _segments
 
     items: list[str] = []
-    for chunk in service.store.all_chunks():
+    for chunk in chunks:
         if any(_in_numbered(s, match.group(1)) for s in _segments(chunk)):
             items += [u.text for u in units(chunk.page_content) if u.kind == "item"]
     return list(dict.fromkeys(items))
